@@ -1,0 +1,7 @@
+"""The API's URLconf: each app contributes its routes here."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("incidents.api.urls")),
+]

@@ -1,0 +1,20 @@
+"""The Celery app. Reliability first: late acks, no prefetch hoarding, lost workers requeue.
+
+Queues: ``notifications`` (PagerDuty, Slack, status page, email), ``remediation`` (cluster
+and cloud actions) and ``default`` (sweeps and everything else), so a Slack outage never
+stalls a rollback. Every setting lives in ``settings.py`` under the ``CELERY_`` prefix.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexusops.settings")
+
+app = Celery("nexusops")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = (Queue("default"), Queue("notifications"), Queue("remediation"))
+app.autodiscover_tasks()

@@ -1,0 +1,35 @@
+class ApplicationError(Exception):
+    """A rule of the domain said no. Carries a user-facing message and optional details.
+
+    ``code`` is stable and machine-readable; ``status`` is what the API answers with
+    (400 invalid input, 403 forbidden, 404 not found, 409 conflict with current state).
+    """
+
+    code = "invalid"
+    status = 400
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 fields: dict[str, list[str]] | None = None, extra: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.fields = fields or {}
+        self.extra = extra or {}
+
+
+class Conflict(ApplicationError):
+    code = "conflict"
+    status = 409
+
+
+class PermissionDeniedError(ApplicationError):
+    code = "permission_denied"
+    status = 403
+
+
+class NotFoundError(ApplicationError):
+    code = "not_found"
+    status = 404

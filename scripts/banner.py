@@ -1,0 +1,18 @@
+"""Printed by `make run` before the processes start."""
+
+print(
+    """
+  NexusOps is starting on the embedded default (SQLite, filesystem broker, local stand-ins).
+
+  Open  http://127.0.0.1:8000/   (public status page: /status/, API docs: /api/docs/)
+
+  Demo logins (password: nexusops)
+    ic           Incident Commander: declares and drives incidents
+    responder    Responder: acknowledges, adds notes, runs diagnosis
+    manager      Manager: reviews post-mortems, reports, edits runbook data (admin)
+    stakeholder  Stakeholder: read-only timelines
+    admin        superuser
+
+  Ctrl-C stops the web server, the worker, beat and the stand-ins together.
+"""
+)
