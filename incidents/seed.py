@@ -15,22 +15,78 @@ from .models import Profile, Service, Severity
 SERVICES = [
     ("api-gateway", "API gateway", "service", "platform", "Entry point for all client traffic."),
     ("user-service", "User service", "service", "identity", "Accounts and profiles."),
-    ("auth-service", "Auth service", "service", "identity", "Login, JWT and OAuth; sessions in Redis."),
+    (
+        "auth-service",
+        "Auth service",
+        "service",
+        "identity",
+        "Login, JWT and OAuth; sessions in Redis.",
+    ),
     ("content-service", "Content service", "service", "content", "Uploads and media in S3."),
-    ("notification-service", "Notification service", "service", "growth", "Email (SendGrid) and push; queue in Redis."),
+    (
+        "notification-service",
+        "Notification service",
+        "service",
+        "growth",
+        "Email (SendGrid) and push; queue in Redis.",
+    ),
     ("billing-service", "Billing service", "service", "payments", "Stripe payments and webhooks."),
-    ("postgresql", "PostgreSQL", "datastore", "platform", "Primary relational database (nexus_prod)."),
+    (
+        "postgresql",
+        "PostgreSQL",
+        "datastore",
+        "platform",
+        "Primary relational database (nexus_prod).",
+    ),
     ("redis", "Redis", "datastore", "platform", "Cache, sessions and queues."),
     ("mongodb", "MongoDB", "datastore", "content", "Document store."),
-    ("s3", "S3", "datastore", "content", "Media (nexus-media, nexus-uploads) and backups (nexus-backups)."),
+    (
+        "s3",
+        "S3",
+        "datastore",
+        "content",
+        "Media (nexus-media, nexus-uploads) and backups (nexus-backups).",
+    ),
 ]
 
 # Runbook 2.1; the 15-minute initial update is runbook 2.2 step 3, applied to P0/P1.
 SEVERITIES = [
-    ("P0", 0, "Critical", "Complete outage, data breach", "Platform down", dt.timedelta(minutes=15), dt.timedelta(minutes=15)),
-    ("P1", 1, "Major", "Major feature broken, degraded performance", "API errors, slow response", dt.timedelta(hours=1), dt.timedelta(minutes=15)),
-    ("P2", 2, "Minor", "Minor feature broken, some users affected", "Single feature not working", dt.timedelta(hours=4), None),
-    ("P3", 3, "Cosmetic", "Cosmetic issue, no user impact", "UI bug, typo", dt.timedelta(hours=24), None),
+    (
+        "P0",
+        0,
+        "Critical",
+        "Complete outage, data breach",
+        "Platform down",
+        dt.timedelta(minutes=15),
+        dt.timedelta(minutes=15),
+    ),
+    (
+        "P1",
+        1,
+        "Major",
+        "Major feature broken, degraded performance",
+        "API errors, slow response",
+        dt.timedelta(hours=1),
+        dt.timedelta(minutes=15),
+    ),
+    (
+        "P2",
+        2,
+        "Minor",
+        "Minor feature broken, some users affected",
+        "Single feature not working",
+        dt.timedelta(hours=4),
+        None,
+    ),
+    (
+        "P3",
+        3,
+        "Cosmetic",
+        "Cosmetic issue, no user impact",
+        "UI bug, typo",
+        dt.timedelta(hours=24),
+        None,
+    ),
 ]
 
 DEMO_PASSWORD = "nexusops"
@@ -47,14 +103,22 @@ DEMO_USERS = [
 def seed_catalog(say: Callable[[str], None]) -> None:
     for slug, name, kind, team, description in SERVICES:
         Service.objects.update_or_create(
-            slug=slug, defaults={"name": name, "kind": kind, "owner_team": team,
-                                 "description": description})
+            slug=slug,
+            defaults={"name": name, "kind": kind, "owner_team": team, "description": description},
+        )
     say(f"{len(SERVICES)} services")
     for code, rank, name, definition, example, response, first_update in SEVERITIES:
         Severity.objects.update_or_create(
-            code=code, defaults={"rank": rank, "name": name, "definition": definition,
-                                 "example": example, "response_time": response,
-                                 "first_update_within": first_update})
+            code=code,
+            defaults={
+                "rank": rank,
+                "name": name,
+                "definition": definition,
+                "example": example,
+                "response_time": response,
+                "first_update_within": first_update,
+            },
+        )
     say("severities P0-P3")
 
 
@@ -62,7 +126,9 @@ def seed_users(say: Callable[[str], None]) -> None:
     User = get_user_model()
     for username, role, org_role, tz, first_name in DEMO_USERS:
         user, created = User.objects.get_or_create(
-            username=username, defaults={"first_name": first_name, "email": f"{username}@nexus.example"})
+            username=username,
+            defaults={"first_name": first_name, "email": f"{username}@nexus.example"},
+        )
         if created:
             user.set_password(DEMO_PASSWORD)
         if role is None:
@@ -72,5 +138,7 @@ def seed_users(say: Callable[[str], None]) -> None:
         user.save()
         if role is not None:
             user.groups.set([Group.objects.get(name=role)])
-        Profile.objects.update_or_create(user=user, defaults={"org_role": org_role, "time_zone": tz})
+        Profile.objects.update_or_create(
+            user=user, defaults={"org_role": org_role, "time_zone": tz}
+        )
     say("demo users: " + ", ".join(u[0] for u in DEMO_USERS) + f" (password {DEMO_PASSWORD!r})")

@@ -4,7 +4,11 @@ from .models import Service, Severity
 
 
 def service_list(request):
-    return render(request, "incidents/service_list.html", {
-        "services": Service.objects.all(),
-        "severities": Severity.objects.all(),
-    })
+    return render(
+        request,
+        "incidents/service_list.html",
+        {
+            "services": Service.objects.all(),
+            "severities": Severity.objects.all(),
+        },
+    )

@@ -52,7 +52,9 @@ if PRODUCTION:
     DEBUG = False
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="embedded-mode-only-not-a-secret-0123456789abcdef")
-    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+    ALLOWED_HOSTS = env.list(
+        "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
+    )
     DEBUG = env.bool("DEBUG", default=True)
 
 INSTALLED_APPS = [
@@ -168,7 +170,9 @@ if PRODUCTION:
     EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
     vars().update(EMAIL_CONFIG)
 else:
-    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+    EMAIL_BACKEND = env.str(
+        "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+    )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="nexusops@localhost")
 
 # --- security (production) ------------------------------------------------------------------
@@ -189,8 +193,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: an anonymous API call gets 401 with a WWW-Authenticate header.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "nexusops.common.api.Pagination",
@@ -210,6 +215,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # --- Celery -------------------------------------------------------------------------------
@@ -273,3 +279,4 @@ LOGGING = {
 
 if EMBEDDED:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -39,8 +39,11 @@ def main() -> None:
             # A database of its own, flushed by the suite; never the one `make run` uses.
             env["CELERY_BROKER_URL"] = "redis://127.0.0.1:6379/15"
     env.setdefault("CELERY_BROKER_FOLDER", str(var / "test-broker"))
-    print(f"tests on database={env.get('DATABASE_URL', 'sqlite (embedded)')} "
-          f"broker={env.get('CELERY_BROKER_URL', 'filesystem (embedded)')}", flush=True)
+    print(
+        f"tests on database={env.get('DATABASE_URL', 'sqlite (embedded)')} "
+        f"broker={env.get('CELERY_BROKER_URL', 'filesystem (embedded)')}",
+        flush=True,
+    )
     os.chdir(ROOT)
     os.execv(sys.executable, [sys.executable, "-m", "pytest", *sys.argv[1:]])
 

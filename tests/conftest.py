@@ -35,6 +35,13 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    # PBKDF2 costs ~100 ms a user; the suite creates hundreds. Production keeps the default.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _clean_broker():
     """Start every run with an empty test broker, so no stale message runs against new rows."""
     url = settings.CELERY_BROKER_URL
@@ -79,8 +86,11 @@ def _await_ready(worker: WorkerProcess) -> None:
     token = uuid.uuid4().hex
     heartbeat_record.delay(token=token)
     try:
-        wait_for(lambda: WorkerHeartbeat.objects.filter(token=token).exists(), timeout=60,
-                 message="the worker to consume its first task")
+        wait_for(
+            lambda: WorkerHeartbeat.objects.filter(token=token).exists(),
+            timeout=60,
+            message="the worker to consume its first task",
+        )
     except AssertionError:
         raise AssertionError("worker did not start:\n" + worker.log_tail()) from None
 

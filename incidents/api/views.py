@@ -47,8 +47,10 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request):
         profile = getattr(request.user, "profile", None)
-        return Response({
-            "username": request.user.get_username(),
-            "role": roles.user_role(request.user),
-            "time_zone": getattr(profile, "time_zone", "UTC"),
-        })
+        return Response(
+            {
+                "username": request.user.get_username(),
+                "role": roles.user_role(request.user),
+                "time_zone": getattr(profile, "time_zone", "UTC"),
+            }
+        )

@@ -45,7 +45,8 @@ class Severity(models.Model):
     example = models.CharField(max_length=200, blank=True)
     response_time = models.DurationField(validators=[MinValueValidator(dt.timedelta(minutes=1))])
     first_update_within = models.DurationField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="Initial stakeholder update deadline (runbook 2.2 step 3); empty for none.",
     )
 

@@ -23,20 +23,23 @@ class Profile(models.Model):
         VP_ENGINEERING = "vp_engineering", "VP Engineering"
         CEO = "ceo", "CEO"
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                related_name="profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     phone = models.CharField(max_length=32, blank=True)
     slack_user_id = models.CharField(max_length=32, blank=True)
     pagerduty_user_id = models.CharField(max_length=32, blank=True)
-    hourly_rate = models.DecimalField(max_digits=8, decimal_places=2, default=0,
-                                      validators=[MinValueValidator(0)])
+    hourly_rate = models.DecimalField(
+        max_digits=8, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
     org_role = models.CharField(max_length=32, choices=OrgRole.choices, default=OrgRole.ENGINEER)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(hourly_rate__gte=0),
-                                   name="profile_hourly_rate_not_negative")
+            models.CheckConstraint(
+                condition=models.Q(hourly_rate__gte=0), name="profile_hourly_rate_not_negative"
+            )
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -17,7 +18,9 @@ class Pagination(PageNumberPagination):
     max_page_size = 500
 
 
-def _error(code: str, message: str, fields: dict | None, http_status: int, headers=None) -> Response:
+def _error(
+    code: str, message: str, fields: dict | None, http_status: int, headers=None
+) -> Response:
     body = {"error": {"code": code, "message": message, "fields": fields or {}}}
     return Response(body, status=http_status, headers=headers)
 
@@ -44,7 +47,9 @@ def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return _error(exc.code, exc.message, exc.fields, exc.status)
     if isinstance(exc, DjangoValidationError):
-        fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        fields = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         return _error("invalid", "The request is not valid.", fields, status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -20,7 +20,7 @@ def now() -> dt.datetime:
 
 
 @contextlib.contextmanager
-def frozen(at: dt.datetime) -> Iterator["_Handle"]:
+def frozen(at: dt.datetime) -> Iterator[_Handle]:
     if timezone.is_naive(at):
         raise ValueError("frozen() needs an aware datetime")
     _override.append(at)

@@ -23,8 +23,13 @@ class Seeder:
 _seeders: dict[str, Seeder] = {}
 
 
-def register(name: str, fn: Callable[[Callable[[str], None]], None], *, order: int = 100,
-             demo_only: bool = False) -> None:
+def register(
+    name: str,
+    fn: Callable[[Callable[[str], None]], None],
+    *,
+    order: int = 100,
+    demo_only: bool = False,
+) -> None:
     """``demo_only`` seeders (demo users, sample incidents) never run in production."""
     _seeders[name] = Seeder(name, fn, order, demo_only)
 

@@ -8,8 +8,15 @@ class ApplicationError(Exception):
     code = "invalid"
     status = 400
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
-                 fields: dict[str, list[str]] | None = None, extra: dict | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        fields: dict[str, list[str]] | None = None,
+        extra: dict | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:

@@ -23,7 +23,8 @@ def _check_database() -> str | None:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError as exc:
-        return f"database unreachable: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        return f"database unreachable: {type(exc).__name__}: {first_line}"
     return None
 
 

@@ -7,7 +7,8 @@ from django.utils import timezone
 class LoginRequiredMiddleware(_DjangoLoginRequired):
     """Every page needs a login unless its view is marked ``@login_not_required``.
 
-    The API is left to DRF, which answers 401/403 in JSON instead of redirecting.
+    The API is left to DRF (its views are marked login-not-required), which answers 401/403
+    in JSON instead of redirecting.
     """
 
     def process_view(self, request, view_func, view_args, view_kwargs):

@@ -39,18 +39,40 @@ class NexusTask(Task):
     acks_late = True
     reject_on_worker_lost = True
 
-    def retry(self, args=None, kwargs=None, exc=None, throw=True, eta=None, countdown=None,
-              max_retries=None, **options):
+    def retry(
+        self,
+        args=None,
+        kwargs=None,
+        exc=None,
+        throw=True,
+        eta=None,
+        countdown=None,
+        max_retries=None,
+        **options,
+    ):
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None and countdown is None and eta is None:
             countdown = float(retry_after)
-        return super().retry(args=args, kwargs=kwargs, exc=exc, throw=throw, eta=eta,
-                             countdown=countdown, max_retries=max_retries, **options)
+        return super().retry(
+            args=args,
+            kwargs=kwargs,
+            exc=exc,
+            throw=throw,
+            eta=eta,
+            countdown=countdown,
+            max_retries=max_retries,
+            **options,
+        )
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         logger.error(
             "task=%s id=%s args=%r kwargs=%r error=%s: %s",
-            self.name, task_id, args, kwargs, type(exc).__name__, exc,
+            self.name,
+            task_id,
+            args,
+            kwargs,
+            type(exc).__name__,
+            exc,
         )
 
     def on_retry(self, exc, task_id, args, kwargs, einfo):
@@ -62,4 +84,6 @@ def heartbeat_record(self, *, token: str) -> None:
     """Write a heartbeat row: proves a real worker consumed from the broker (readiness, tests)."""
     from .models import WorkerHeartbeat
 
-    WorkerHeartbeat.objects.update_or_create(token=token, defaults={"hostname": self.request.hostname or ""})
+    WorkerHeartbeat.objects.update_or_create(
+        token=token, defaults={"hostname": self.request.hostname or ""}
+    )

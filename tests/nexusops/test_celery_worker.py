@@ -15,8 +15,11 @@ def test_a_real_worker_process_executes_a_task_through_the_broker(celery_worker)
     assert not app.conf.task_always_eager
     token = uuid.uuid4().hex
     heartbeat_record.delay(token=token)
-    row = wait_for(lambda: WorkerHeartbeat.objects.filter(token=token).first(), timeout=30,
-                   message="the heartbeat row")
+    row = wait_for(
+        lambda: WorkerHeartbeat.objects.filter(token=token).first(),
+        timeout=30,
+        message="the heartbeat row",
+    )
     assert row.hostname.startswith("test-")
     # The broker is the one the suite was pointed at: Redis in CI, the filesystem embedded.
     expected = "redis" if settings.CELERY_BROKER_URL.startswith("redis") else "filesystem"

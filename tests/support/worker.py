@@ -23,11 +23,17 @@ def test_database_url() -> str:
         return f"sqlite:///{s['NAME']}"
     user = s.get("USER") or "postgres"
     password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
+    host, port = s.get("HOST") or "127.0.0.1", s.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{s['NAME']}"
 
 
-def wait_for(predicate: Callable[[], object], *, timeout: float = 20.0, interval: float = 0.1,
-             message: str = "condition") -> object:
+def wait_for(
+    predicate: Callable[[], object],
+    *,
+    timeout: float = 20.0,
+    interval: float = 0.1,
+    message: str = "condition",
+) -> object:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -39,8 +45,12 @@ def wait_for(predicate: Callable[[], object], *, timeout: float = 20.0, interval
 
 
 class WorkerProcess:
-    def __init__(self, queues: str = "default,notifications,remediation", *,
-                 extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        queues: str = "default,notifications,remediation",
+        *,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.queues = queues
         self.extra_env = extra_env or {}
         self.proc: subprocess.Popen | None = None
@@ -59,10 +69,29 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "nexusops", "worker", "-Q", self.queues,
-             "--pool", "solo", "--without-heartbeat", "--without-gossip", "--without-mingle",
-             "-l", "info", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"],
-            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "nexusops",
+                "worker",
+                "-Q",
+                self.queues,
+                "--pool",
+                "solo",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+                "-n",
+                f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+            ],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         return self
 
