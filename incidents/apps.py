@@ -10,15 +10,32 @@ class IncidentsConfig(AppConfig):
 
         from . import seed
 
-        read = ("incidents.view_service", "incidents.view_severity")
-        for role in roles.ROLES:
-            roles.grant(role, *read)
-        roles.grant(
-            roles.MANAGER,
+        read = (
+            "incidents.view_service",
+            "incidents.view_severity",
+            "incidents.view_incident",
+            "incidents.view_timelineevent",
+        )
+        respond = (
+            "incidents.declare_incident",
+            "incidents.acknowledge_incident",
+            "incidents.add_note",
+            "incidents.view_internal",
+        )
+        drive = ("incidents.drive_incident",)
+        manage = (
             "incidents.change_severity",
             "incidents.change_service",
             "incidents.add_service",
+            "incidents.view_checklisttemplateitem",
+            "incidents.change_checklisttemplateitem",
+            "incidents.add_checklisttemplateitem",
         )
+        for role in roles.ROLES:
+            roles.grant(role, *read)
+        roles.grant(roles.RESPONDER, *respond)
+        roles.grant(roles.INCIDENT_COMMANDER, *respond, *drive)
+        roles.grant(roles.MANAGER, *respond, *drive, *manage)
 
         demo.register("incidents:catalog", seed.seed_catalog, order=10)
         demo.register("incidents:users", seed.seed_users, order=20, demo_only=True)

@@ -120,6 +120,10 @@ def seed_catalog(say: Callable[[str], None]) -> None:
             },
         )
     say("severities P0-P3")
+    from .services.checklist import checklist_templates_seed
+
+    checklist_templates_seed()
+    say("runbook 2.2 step checklist")
 
 
 def seed_users(say: Callable[[str], None]) -> None:

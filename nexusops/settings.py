@@ -262,7 +262,14 @@ CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Sweeps that act on timers stored as rows (DESIGN.md rule 4); apps add their entries.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "incidents-timers-sweep": {
+        "task": "incidents.tasks.timers_sweep_task",
+        "schedule": env.float("TIMERS_SWEEP_SECONDS", default=5.0),
+        "options": {"expires": 30},
+    },
+}
+INCIDENT_MONITORING_MINUTES = env.int("INCIDENT_MONITORING_MINUTES", default=30)
 
 # --- integrations -------------------------------------------------------------------------
 # Each adapter is off when its URL or secret is unset; `make run` points them at stand-ins.

@@ -1,4 +1,32 @@
 from .catalog import Service, Severity
+from .incident import (
+    OPEN_STATUSES,
+    TITLE_MAX,
+    Channel,
+    ChecklistItem,
+    ChecklistTemplateItem,
+    Incident,
+    IncidentDaySequence,
+    Status,
+    Step,
+    TimelineEvent,
+    Timer,
+)
 from .people import Profile
 
-__all__ = ["Profile", "Service", "Severity"]
+__all__ = [
+    "OPEN_STATUSES",
+    "TITLE_MAX",
+    "Channel",
+    "ChecklistItem",
+    "ChecklistTemplateItem",
+    "Incident",
+    "IncidentDaySequence",
+    "Profile",
+    "Service",
+    "Severity",
+    "Status",
+    "Step",
+    "TimelineEvent",
+    "Timer",
+]

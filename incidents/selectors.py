@@ -1,0 +1,116 @@
+"""Reads: what the list, the command page, the API and the live view show.
+
+Query counts here must not grow with the number of incidents or timeline events (the list
+and the command page are benchmarked and guarded by ``django_assert_max_num_queries``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+
+from nexusops.common.errors import NotFoundError
+
+from .models import OPEN_STATUSES, ChecklistItem, Incident, Status, TimelineEvent, Timer
+
+SORTS = {
+    "detected": ("-detected_at", "-id"),
+    "oldest": ("detected_at", "id"),
+    "severity": ("severity__rank", "-detected_at", "-id"),
+    "sla": ("sla_next_due_at", "-detected_at", "-id"),
+    "number": ("-number",),
+}
+
+
+def can_see_internal(user: AbstractBaseUser | None) -> bool:
+    return bool(user and user.has_perm("incidents.view_internal"))
+
+
+def incident_list(
+    *,
+    status: list[str] | str | None = None,
+    severity: list[str] | str | None = None,
+    service: str | None = None,
+    commander: str | None = None,
+    detected_from: dt.date | dt.datetime | None = None,
+    detected_to: dt.date | dt.datetime | None = None,
+    q: str | None = None,
+    sort: str = "",
+    open_first: bool = True,
+) -> QuerySet[Incident]:
+    qs = Incident.objects.select_related("severity", "commander").prefetch_related("services")
+    if status:
+        statuses = [status] if isinstance(status, str) else list(status)
+        if statuses == ["open"]:
+            qs = qs.filter(status__in=OPEN_STATUSES)
+        else:
+            qs = qs.filter(status__in=statuses)
+    if severity:
+        qs = qs.filter(severity__code__in=[severity] if isinstance(severity, str) else severity)
+    if service:
+        qs = qs.filter(services__slug=service)
+    if commander:
+        qs = qs.filter(commander__username=commander)
+    if detected_from:
+        qs = (
+            qs.filter(detected_at__date__gte=detected_from)
+            if isinstance(detected_from, dt.date) and not isinstance(detected_from, dt.datetime)
+            else qs.filter(detected_at__gte=detected_from)
+        )
+    if detected_to:
+        qs = (
+            qs.filter(detected_at__date__lte=detected_to)
+            if isinstance(detected_to, dt.date) and not isinstance(detected_to, dt.datetime)
+            else qs.filter(detected_at__lte=detected_to)
+        )
+    if q:
+        q = q.strip()
+        qs = qs.filter(Q(number__icontains=q) | Q(title__icontains=q) | Q(summary__icontains=q))
+    order = SORTS.get(sort, SORTS["detected"])
+    if open_first and sort in ("", "detected"):
+        qs = qs.annotate(
+            open_rank=Case(
+                When(status__in=OPEN_STATUSES, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        order = ("open_rank", *order)
+    return qs.order_by(*order)
+
+
+def incident_get(*, number: str) -> Incident:
+    try:
+        return (
+            Incident.objects.select_related("severity", "commander", "created_by")
+            .prefetch_related(
+                "services",
+                "responders",
+                Prefetch("checklist", queryset=ChecklistItem.objects.order_by("order", "id")),
+                Prefetch("timers", queryset=Timer.objects.order_by("due_at")),
+            )
+            .get(number=number.upper())
+        )
+    except Incident.DoesNotExist:
+        raise NotFoundError(f"No incident {number}.") from None
+
+
+def timeline(
+    *, incident: Incident, user: AbstractBaseUser | None, kinds: list[str] | None = None
+) -> QuerySet[TimelineEvent]:
+    qs = TimelineEvent.objects.filter(incident=incident).select_related("actor")
+    if not can_see_internal(user):
+        qs = qs.filter(visibility=TimelineEvent.Visibility.PUBLIC)
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    return qs.order_by("-created_at", "-id")
+
+
+def pending_timers(incident: Incident) -> list[Timer]:
+    return [t for t in incident.timers.all() if t.pending]
+
+
+def is_live(incident: Incident) -> bool:
+    return incident.status != Status.CLOSED
