@@ -83,3 +83,21 @@ def severity(code: str) -> Severity:
 
 def severities() -> dict[str, Severity]:
     return {code: severity(code) for code in SEVERITY_ROWS}
+
+
+def incident(
+    title: str = "API errors on checkout",
+    severity_code: str = "P1",
+    services: tuple[str, ...] = ("api-gateway",),
+    actor=None,
+    **kwargs,
+):
+    """An incident declared through the real service (checklist, timers, timeline and all)."""
+    from incidents.services import incident_declare
+
+    severities()
+    for slug in services:
+        ServiceFactory(slug=slug)
+    return incident_declare(
+        title=title, severity=severity_code, services=list(services), actor=actor, **kwargs
+    )

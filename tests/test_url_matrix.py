@@ -7,46 +7,29 @@ role gets back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import importlib
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from nexusops.common import roles
 from tests.factories import UserFactory
-
-ANON = "anonymous"
-STAKEHOLDER, RESPONDER, IC, MANAGER, ADMIN = (
-    roles.STAKEHOLDER,
-    roles.RESPONDER,
-    roles.INCIDENT_COMMANDER,
-    roles.MANAGER,
-    roles.ADMIN,
+from tests.support.urlmatrix import (
+    ADMIN,
+    ANON,
+    EVERYONE,
+    IC,
+    MANAGER,
+    RESPONDER,
+    SIGNED_IN,
+    STAKEHOLDER,
+    Row,
+    api,
+    page,
+    public,
 )
-SIGNED_IN = (STAKEHOLDER, RESPONDER, IC, MANAGER, ADMIN)
-EVERYONE = (ANON, *SIGNED_IN)
 
-
-@dataclass
-class Row:
-    expect: dict[str, int]
-    kwargs: Callable[[], dict] = field(default=lambda: {})
-    method: str = "get"
-
-
-def page(ok=SIGNED_IN, **kw) -> Row:
-    """A login-only page: anonymous users are sent to the login, other roles get 403."""
-    return Row({ANON: 302, **{r: (200 if r in ok else 403) for r in SIGNED_IN}}, **kw)
-
-
-def api(ok=SIGNED_IN, **kw) -> Row:
-    return Row({ANON: 401, **{r: (200 if r in ok else 403) for r in SIGNED_IN}}, **kw)
-
-
-def public(status=200, **kw) -> Row:
-    return Row({r: status for r in EVERYONE}, **kw)
-
+# Modules that add rows for their app's URLs, each as ``ROWS: dict[str, Row]``.
+ROW_MODULES = ["tests.incidents.url_rows_ui", "tests.incidents.url_rows_api"]
 
 MATRIX: dict[str, Row] = {
     "home": page(),
@@ -64,6 +47,13 @@ MATRIX: dict[str, Row] = {
     "api-services": api(),
     "api-severities": api(),
 }
+
+for _module in ROW_MODULES:
+    try:
+        MATRIX.update(importlib.import_module(_module).ROWS)
+    except ModuleNotFoundError as exc:
+        if exc.name != _module:
+            raise
 
 # The admin has its own permission system; its index stands for the whole site.
 SKIP_NAMESPACES = {"admin"}
@@ -104,7 +94,12 @@ def test_role_gets_expected_status(client, name, role):
             user.save()
         client.force_login(user)
     url = reverse(name, kwargs=row.kwargs())
-    response = getattr(client, row.method)(url)
+    data = row.data() if row.data else None
+    response = (
+        getattr(client, row.method)(url, data)
+        if data is not None
+        else getattr(client, row.method)(url)
+    )
     assert response.status_code == row.expect[role], (
         f"{row.method.upper()} {url} as {role}: {response.status_code}"
     )

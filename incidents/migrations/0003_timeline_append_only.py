@@ -32,7 +32,7 @@ SQLITE_DOWN = "DROP TRIGGER IF EXISTS incidents_timeline_no_update;"
 def forwards(apps, schema_editor):
     conn = schema_editor.connection
     if conn.vendor == "postgresql":
-        schema_editor.execute(PG_UP)
+        schema_editor.execute(PG_UP, params=None)
     elif conn.vendor == "sqlite":
         schema_editor.execute(SQLITE_UP)
 
@@ -40,7 +40,7 @@ def forwards(apps, schema_editor):
 def backwards(apps, schema_editor):
     conn = schema_editor.connection
     if conn.vendor == "postgresql":
-        schema_editor.execute(PG_DOWN)
+        schema_editor.execute(PG_DOWN, params=None)
     elif conn.vendor == "sqlite":
         schema_editor.execute(SQLITE_DOWN)
 
