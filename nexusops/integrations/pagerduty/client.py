@@ -1,0 +1,247 @@
+"""The PagerDuty adapter: the only module that imports ``pagerduty`` (pdpyras's successor).
+
+Two APIs, each optional:
+
+* Events API v2 (``PAGERDUTY_EVENTS_URL`` + ``PAGERDUTY_ROUTING_KEY``): trigger, acknowledge
+  and resolve an alert by dedup key - the incident's number is a good key.
+* REST API v2 (``PAGERDUTY_API_URL`` + ``PAGERDUTY_API_TOKEN`` + ``PAGERDUTY_FROM_EMAIL``):
+  find the PagerDuty incident for a dedup key and add a note to it.
+
+``PAGERDUTY_CA_BUNDLE`` names an extra CA file to trust besides the system's (the stand-in's
+test CA). The library retries 429/5xx only ``max_retries`` times, then we raise
+:class:`RateLimited` / :class:`VendorUnavailable` and let the Celery task back off.
+
+To add an operation, add a method that calls ``self._events()`` or ``self._rest()`` inside
+``with _converted_errors("<what>"):`` so every library error leaves as one of ours::
+
+    def snooze(self, incident_id: str, seconds: int) -> None:
+        with _converted_errors("snooze"):
+            self._rest().rpost(f"/incidents/{incident_id}/snooze", json={"duration": seconds})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+from collections.abc import Iterator
+from typing import Any
+
+import pagerduty
+from django.conf import settings
+
+from nexusops.integrations.errors import (
+    NotConfigured,
+    NotYetVisible,
+    RateLimited,
+    VendorRejected,
+    VendorUnavailable,
+)
+
+VENDOR = "pagerduty"
+SEVERITIES = ("critical", "error", "warning", "info")
+RETRIED_STATUSES = (429, 500, 502, 503, 504)
+
+
+class PagerDutyClient:
+    """Paging through PagerDuty. Either API may be unconfigured; its operations then raise
+    :class:`NotConfigured`."""
+
+    def __init__(
+        self,
+        *,
+        events_url: str = "",
+        routing_key: str = "",
+        api_url: str = "",
+        api_token: str = "",
+        from_email: str = "",
+        ca_bundle: str = "",
+        timeout: float = 10.0,
+        max_retries: int = 1,
+        retry_sleep: float = 0.5,
+    ) -> None:
+        for name, url in (("PAGERDUTY_EVENTS_URL", events_url), ("PAGERDUTY_API_URL", api_url)):
+            if url and not url.startswith("https://"):
+                raise NotConfigured(f"{name} must be an https:// URL", vendor=VENDOR)
+        self.events_url = events_url.rstrip("/")
+        self.routing_key = routing_key
+        self.api_url = api_url.rstrip("/")
+        self.api_token = api_token
+        self.from_email = from_email
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.retry_sleep = retry_sleep
+        self._verify: ssl.SSLContext | bool = True
+        if ca_bundle:
+            context = ssl.create_default_context()
+            context.load_verify_locations(cafile=ca_bundle)
+            self._verify = context
+        self._events_client: pagerduty.EventsApiV2Client | None = None
+        self._rest_client: pagerduty.RestApiV2Client | None = None
+
+    @classmethod
+    def default(cls, **options: Any) -> PagerDutyClient:
+        """The client configured by settings; :class:`NotConfigured` when neither API is."""
+        client = cls(
+            events_url=getattr(settings, "PAGERDUTY_EVENTS_URL", ""),
+            routing_key=getattr(settings, "PAGERDUTY_ROUTING_KEY", ""),
+            api_url=getattr(settings, "PAGERDUTY_API_URL", ""),
+            api_token=getattr(settings, "PAGERDUTY_API_TOKEN", ""),
+            from_email=getattr(settings, "PAGERDUTY_FROM_EMAIL", ""),
+            ca_bundle=getattr(settings, "PAGERDUTY_CA_BUNDLE", ""),
+            **options,
+        )
+        if not (client.events_configured or client.rest_configured):
+            raise NotConfigured(
+                "set PAGERDUTY_EVENTS_URL + PAGERDUTY_ROUTING_KEY and/or "
+                "PAGERDUTY_API_URL + PAGERDUTY_API_TOKEN + PAGERDUTY_FROM_EMAIL",
+                vendor=VENDOR,
+            )
+        return client
+
+    @classmethod
+    def default_or_none(cls, **options: Any) -> PagerDutyClient | None:
+        try:
+            return cls.default(**options)
+        except NotConfigured:
+            return None
+
+    @property
+    def events_configured(self) -> bool:
+        return bool(self.events_url and self.routing_key)
+
+    @property
+    def rest_configured(self) -> bool:
+        return bool(self.api_url and self.api_token and self.from_email)
+
+    # --- Events API v2 --------------------------------------------------------------------
+    def trigger(
+        self,
+        dedup_key: str,
+        summary: str,
+        severity: str,
+        source: str,
+        custom_details: dict[str, Any] | None = None,
+    ) -> str:
+        """Open (or re-trigger) the alert ``dedup_key``; returns the dedup key PagerDuty kept."""
+        if severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, not {severity!r}")
+        with _converted_errors("trigger"):
+            return self._events().trigger(
+                summary=summary[:1024],
+                source=source,
+                dedup_key=dedup_key,
+                severity=severity,
+                custom_details=custom_details or None,
+            )
+
+    def acknowledge(self, dedup_key: str) -> str:
+        with _converted_errors("acknowledge"):
+            return self._events().acknowledge(dedup_key)
+
+    def resolve(self, dedup_key: str) -> str:
+        with _converted_errors("resolve"):
+            return self._events().resolve(dedup_key)
+
+    # --- REST API v2 ----------------------------------------------------------------------
+    def incident_find(self, dedup_key: str) -> dict[str, Any] | None:
+        """The newest PagerDuty incident whose incident key is ``dedup_key``, or None."""
+        with _converted_errors("incident lookup"):
+            incidents = self._rest().rget(
+                "/incidents",
+                params={"incident_key": dedup_key, "date_range": "all", "limit": 25},
+            )
+        matching = [i for i in incidents if i.get("incident_key") == dedup_key]
+        return matching[-1] if matching else None
+
+    def note_add(self, dedup_key: str, content: str) -> dict[str, Any]:
+        """Add a note to the incident for ``dedup_key`` (``From`` is PAGERDUTY_FROM_EMAIL).
+
+        Raises :class:`NotYetVisible` (retryable) when PagerDuty has no incident for the key
+        yet: the Events API creates incidents asynchronously.
+        """
+        incident = self.incident_find(dedup_key)
+        if incident is None:
+            raise NotYetVisible(
+                f"no PagerDuty incident with incident_key {dedup_key!r} yet",
+                vendor=VENDOR,
+                code="incident_not_found",
+            )
+        with _converted_errors("note"):
+            return self._rest().rpost(
+                f"/incidents/{incident['id']}/notes", json={"note": {"content": content}}
+            )
+
+    # --- the edge -------------------------------------------------------------------------
+    def _events(self) -> pagerduty.EventsApiV2Client:
+        if not self.events_configured:
+            raise NotConfigured(
+                "PAGERDUTY_EVENTS_URL and PAGERDUTY_ROUTING_KEY must be set", vendor=VENDOR
+            )
+        if self._events_client is None:
+            client = pagerduty.EventsApiV2Client(
+                self.routing_key, base_url=self.events_url, verify=self._verify
+            )
+            self._events_client = self._tune(client)
+        return self._events_client
+
+    def _rest(self) -> pagerduty.RestApiV2Client:
+        if not self.rest_configured:
+            raise NotConfigured(
+                "PAGERDUTY_API_URL, PAGERDUTY_API_TOKEN and PAGERDUTY_FROM_EMAIL must be set",
+                vendor=VENDOR,
+            )
+        if self._rest_client is None:
+            client = pagerduty.RestApiV2Client(
+                self.api_token,
+                default_from=self.from_email,
+                base_url=self.api_url,
+                verify=self._verify,
+            )
+            self._rest_client = self._tune(client)
+        return self._rest_client
+
+    def _tune(self, client: Any) -> Any:
+        # The library retries 429 forever by default; a task must not block a worker that long.
+        client.timeout = self.timeout
+        client.sleep_timer = self.retry_sleep
+        client.max_network_attempts = self.max_retries
+        for status in RETRIED_STATUSES:
+            client.retry[status] = self.max_retries
+        return client
+
+
+@contextlib.contextmanager
+def _converted_errors(operation: str) -> Iterator[None]:
+    try:
+        yield
+    except pagerduty.UrlError as exc:
+        raise NotConfigured(f"{operation}: {exc}", vendor=VENDOR) from exc
+    except pagerduty.Error as exc:
+        response = exc.response
+        if response is None:  # no answer at all: network error or timeout, retries exhausted
+            raise VendorUnavailable(f"{operation}: {exc}", vendor=VENDOR) from exc
+        status = response.status_code
+        if status == 429:
+            raise RateLimited(
+                f"{operation}: rate limited",
+                retry_after=_retry_after(response.headers.get("Retry-After")),
+                vendor=VENDOR,
+                status=status,
+            ) from exc
+        if status >= 500:
+            raise VendorUnavailable(
+                f"{operation}: HTTP {status}", vendor=VENDOR, code=f"http_{status}", status=status
+            ) from exc
+        raise VendorRejected(
+            f"{operation}: HTTP {status}: {response.text[:200]}",
+            vendor=VENDOR,
+            code=f"http_{status}",
+            status=status,
+        ) from exc
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

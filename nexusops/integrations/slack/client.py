@@ -1,0 +1,257 @@
+"""The Slack adapter: the only module that imports ``slack_sdk``.
+
+It speaks to ``SLACK_API_URL`` (``https://slack.com/api/`` in production, the stand-in in
+development and tests) with ``SLACK_BOT_TOKEN``, and turns every ``slack_sdk`` failure into
+:mod:`nexusops.integrations.errors`: HTTP 429 -> :class:`RateLimited` (with Slack's
+``Retry-After``), 5xx/timeouts -> :class:`VendorUnavailable`, ``ok: false`` ->
+:class:`VendorRejected` (``code`` is Slack's error string). A single 429 is retried in
+place by slack_sdk's ``RateLimitErrorRetryHandler``; after that the Celery task backs off.
+
+To add an operation, add a method that calls ``self._call("<api.method>", **arguments)`` and
+returns plain values (ids, ts), never a ``SlackResponse``. If some Slack error means "already
+done" for that operation, pass it in ``ok_errors`` so a retried task stays idempotent::
+
+    def unarchive(self, channel: str) -> None:
+        self._call("conversations.unarchive", ok_errors={"not_archived"}, channel=channel)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from nexusops.integrations.errors import (
+    IntegrationError,
+    NotConfigured,
+    RateLimited,
+    VendorRejected,
+    VendorUnavailable,
+)
+
+from .messages import channel_name_with_suffix
+
+logger = logging.getLogger(__name__)
+VENDOR = "slack"
+# Slack answers these with HTTP 200 and ok: false, yet trying again later may succeed.
+RETRYABLE_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+MAX_NAME_SUFFIX = 9
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: str
+    name: str
+    created: bool  # False when an existing channel of that name was reused
+
+
+class SlackClient:
+    """Chat operations on one Slack workspace, as one bot."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        rate_limit_retries: int = 1,
+    ) -> None:
+        if not base_url or not token:
+            raise NotConfigured("SLACK_API_URL and SLACK_BOT_TOKEN must be set", vendor=VENDOR)
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self._web = WebClient(
+            base_url=self.base_url,
+            token=token,
+            timeout=timeout,  # type: ignore[arg-type]  # urllib accepts a float
+            retry_handlers=[
+                RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+                ConnectionErrorRetryHandler(max_retry_count=1),
+            ],
+        )
+
+    @classmethod
+    def default(cls, **options: Any) -> SlackClient:
+        """The client configured by settings; raises :class:`NotConfigured` when unset."""
+        return cls(
+            getattr(settings, "SLACK_API_URL", ""),
+            getattr(settings, "SLACK_BOT_TOKEN", ""),
+            **options,
+        )
+
+    @classmethod
+    def default_or_none(cls, **options: Any) -> SlackClient | None:
+        """The client configured by settings, or None when Slack is off."""
+        try:
+            return cls.default(**options)
+        except NotConfigured:
+            return None
+
+    # --- operations -----------------------------------------------------------------------
+    def auth_test(self) -> dict[str, Any]:
+        """Who the token belongs to (a cheap health check)."""
+        return self._call("auth.test")
+
+    def channel_create(self, name: str, *, is_private: bool = False) -> Channel:
+        """Create channel ``name``; if the name is taken, reuse or suffix it.
+
+        A retried task finds its own channel from the first attempt: an unarchived channel of
+        that name is reused (``created=False``). An archived one, or one the bot cannot see,
+        keeps its name, so the new channel becomes ``name-2``, ``name-3``...
+        """
+        candidates = [name] + [
+            channel_name_with_suffix(name, n) for n in range(2, MAX_NAME_SUFFIX + 1)
+        ]
+        for candidate in candidates:
+            try:
+                data = self._call("conversations.create", name=candidate, is_private=is_private)
+            except VendorRejected as exc:
+                if exc.code != "name_taken":
+                    raise
+                existing = self.channel_find(candidate)
+                if existing is not None:
+                    return Channel(id=existing["id"], name=existing["name"], created=False)
+                continue
+            return Channel(id=data["channel"]["id"], name=data["channel"]["name"], created=True)
+        raise VendorRejected(
+            f"channel names {name!r} to {candidates[-1]!r} are all taken",
+            vendor=VENDOR,
+            code="name_taken",
+        )
+
+    def channel_find(self, name: str) -> dict[str, Any] | None:
+        """The unarchived channel called ``name`` the bot can see, or None."""
+        cursor = ""
+        while True:
+            data = self._call(
+                "conversations.list",
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=200,
+                cursor=cursor or None,
+            )
+            for channel in data.get("channels", []):
+                if channel.get("name") == name and not channel.get("is_archived"):
+                    return channel
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or ""
+            if not cursor:
+                return None
+
+    def set_topic(self, channel: str, topic: str) -> None:
+        self._call("conversations.setTopic", channel=channel, topic=topic[:250])
+
+    def set_purpose(self, channel: str, purpose: str) -> None:
+        self._call("conversations.setPurpose", channel=channel, purpose=purpose[:250])
+
+    def invite(self, channel: str, user_ids: Iterable[str]) -> None:
+        """Invite users; those already in the channel are fine."""
+        users = sorted({u for u in user_ids if u})
+        if users:
+            self._call(
+                "conversations.invite",
+                ok_errors={"already_in_channel"},
+                channel=channel,
+                users=",".join(users),
+            )
+
+    def post_message(
+        self, channel: str, text: str, blocks: Sequence[dict[str, Any]] | None = None
+    ) -> str:
+        """Post a message; returns its ``ts``. ``text`` is the notification/fallback text.
+
+        Both are sent as they are: build them with :mod:`.messages`, which escapes user input.
+        """
+        data = self._call(
+            "chat.postMessage", channel=channel, text=text, blocks=list(blocks) if blocks else None
+        )
+        return str(data["ts"])
+
+    def update_message(
+        self, channel: str, ts: str, text: str, blocks: Sequence[dict[str, Any]] | None = None
+    ) -> None:
+        self._call(
+            "chat.update",
+            channel=channel,
+            ts=ts,
+            text=text,
+            blocks=list(blocks) if blocks is not None else None,
+        )
+
+    def pin(self, channel: str, ts: str) -> None:
+        self._call("pins.add", ok_errors={"already_pinned"}, channel=channel, timestamp=ts)
+
+    def archive(self, channel: str) -> None:
+        self._call("conversations.archive", ok_errors={"already_archived"}, channel=channel)
+
+    # --- the edge -------------------------------------------------------------------------
+    def _call(
+        self, api_method: str, *, ok_errors: Iterable[str] = (), **arguments: Any
+    ) -> dict[str, Any]:
+        """Call one Web API method; return its JSON as a dict or raise one of our errors."""
+        arguments = {k: v for k, v in arguments.items() if v is not None}
+        try:
+            # Every Web API method accepts POST; JSON only when an argument is structured.
+            if any(isinstance(v, list | dict) for v in arguments.values()):
+                response = self._web.api_call(api_method, json=arguments)
+            else:
+                response = self._web.api_call(api_method, params=arguments)
+            return dict(response.data)  # type: ignore[arg-type]
+        except SlackApiError as exc:
+            error = _convert_api_error(api_method, exc)
+            if isinstance(error, VendorRejected) and error.code in set(ok_errors):
+                logger.info("slack %s: %s, treated as done", api_method, error.code)
+                return {"ok": True, "already": error.code}
+            raise error from exc
+        except (OSError, SlackClientError) as exc:  # timeouts, refused connections, bad URL
+            raise VendorUnavailable(
+                f"{api_method} failed: {type(exc).__name__}: {exc}", vendor=VENDOR
+            ) from exc
+
+
+def _convert_api_error(api_method: str, exc: SlackApiError) -> IntegrationError:
+    response = exc.response
+    status = response.status_code
+    data = response.data if isinstance(response.data, dict) else {}
+    code = str(data.get("error") or "")
+    if status == 429 or code == "ratelimited":
+        retry_after = _retry_after(response.headers)
+        return RateLimited(
+            f"{api_method} rate limited; retry after {retry_after}s",
+            retry_after=retry_after,
+            vendor=VENDOR,
+            code=code or "ratelimited",
+            status=status,
+        )
+    if status >= 500 or code in RETRYABLE_ERRORS:
+        code = code if status < 500 else f"http_{status}"  # a 5xx body is rarely Slack JSON
+        return VendorUnavailable(
+            f"{api_method} failed: {code}",
+            vendor=VENDOR,
+            code=code,
+            status=status,
+        )
+    return VendorRejected(
+        f"{api_method} refused: {code or f'HTTP {status}'}", vendor=VENDOR, code=code, status=status
+    )
+
+
+def _retry_after(headers: dict[str, Any]) -> float | None:
+    for key, value in headers.items():
+        if key.lower() == "retry-after":
+            if isinstance(value, list):
+                value = value[0] if value else None
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return None
+    return None

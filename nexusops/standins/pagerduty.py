@@ -1,0 +1,242 @@
+"""A PagerDuty stand-in: Events API v2 and the slice of REST API v2 our adapter uses, over HTTPS.
+
+The ``pagerduty`` client library only accepts ``https://`` base URLs, so this stand-in serves
+TLS with a throw-away CA made by ``trustme``; :func:`make_server` writes that CA's certificate
+to ``ca_path`` for clients to trust (``PAGERDUTY_CA_BUNDLE``). Both APIs share one server:
+point ``PAGERDUTY_EVENTS_URL`` and ``PAGERDUTY_API_URL`` at ``base_url``.
+
+Incidents are kept by dedup key, so trigger/acknowledge/resolve change their status the way
+PagerDuty does: a trigger on an open incident is deduplicated, one after a resolve opens a new
+incident. See :mod:`nexusops.standins.common` for control endpoints and adding routes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .common import (
+    Request,
+    Response,
+    StandinApp,
+    StandinServer,
+    route,
+    serve_until_interrupted,
+)
+
+SEVERITIES = ("critical", "error", "warning", "info")
+ACTIONS = ("trigger", "acknowledge", "resolve")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _invalid(*errors: str) -> Response:
+    return Response(
+        400,
+        {"status": "invalid event", "message": "Event object is invalid", "errors": list(errors)},
+    )
+
+
+class PagerDutyStandin(StandinApp):
+    vendor = "pagerduty"
+
+    def __init__(self, base_url: str = "") -> None:
+        self.base_url = base_url
+        super().__init__()
+
+    def reset_state(self) -> None:
+        self.incidents: dict[str, dict[str, Any]] = {}  # id -> incident
+        self.notes: dict[str, list[dict[str, Any]]] = {}  # incident id -> notes
+        self._numbers = itertools.count(1)
+
+    def state(self) -> Any:
+        return {"incidents": list(self.incidents.values()), "notes": self.notes}
+
+    def authorize(self, request: Request) -> Response | None:
+        if request.path.startswith("/v2/"):
+            return None  # the Events API authenticates by routing_key in the body
+        if not request.header("Authorization").startswith("Token token="):
+            return Response(401, {"error": {"message": "Unauthorized", "code": 2006}})
+        return None
+
+    def fault_response(self, status: int, retry_after: float | None) -> Response:
+        headers = {} if retry_after is None else {"Retry-After": str(int(retry_after))}
+        if status == 429:
+            return Response(429, {"status": "throttle event", "message": "Rate limited"}, headers)
+        return Response(status, {"error": {"message": "Internal Server Error"}}, headers)
+
+    def _open_incident(self, dedup_key: str) -> dict[str, Any] | None:
+        for incident in self.incidents.values():
+            if incident["incident_key"] == dedup_key and incident["status"] != "resolved":
+                return incident
+        return None
+
+    # --- Events API v2 --------------------------------------------------------------------
+    @route("POST", r"/v2/enqueue")
+    def enqueue(self, request: Request) -> Response:
+        event = request.body if isinstance(request.body, dict) else None
+        if event is None:
+            return _invalid("Request body must be a JSON object")
+        if not event.get("routing_key"):
+            return _invalid("'routing_key' is missing or blank")
+        action = event.get("event_action")
+        if action not in ACTIONS:
+            return _invalid("'event_action' is invalid")
+        dedup_key = event.get("dedup_key")
+        if action != "trigger" and not dedup_key:
+            return _invalid("'dedup_key' is required for acknowledge and resolve")
+        dedup_key = dedup_key or uuid.uuid4().hex
+        if action == "trigger":
+            payload = event.get("payload") or {}
+            missing = [f for f in ("summary", "source", "severity") if not payload.get(f)]
+            if missing:
+                return _invalid(*(f"'payload.{f}' is missing or blank" for f in missing))
+            if payload["severity"] not in SEVERITIES:
+                return _invalid("'payload.severity' is invalid")
+            incident = self._open_incident(dedup_key)
+            if incident is None:
+                number = next(self._numbers)
+                incident_id = f"Q{number:06d}"
+                incident = {
+                    "id": incident_id,
+                    "type": "incident",
+                    "incident_number": number,
+                    "incident_key": dedup_key,
+                    "title": payload["summary"],
+                    "status": "triggered",
+                    "urgency": "high" if payload["severity"] in ("critical", "error") else "low",
+                    "created_at": _now(),
+                    "self": f"{self.base_url}/incidents/{incident_id}",
+                    "html_url": f"https://nexusops-standin.pagerduty.com/incidents/{incident_id}",
+                    "alert_counts": {"all": 0},
+                    "custom_details": payload.get("custom_details") or {},
+                }
+                self.incidents[incident_id] = incident
+            incident["alert_counts"]["all"] += 1
+        else:
+            incident = self._open_incident(dedup_key)
+            if incident is not None:  # PagerDuty accepts and ignores events for unknown keys
+                incident["status"] = "acknowledged" if action == "acknowledge" else "resolved"
+        return Response(
+            202, {"status": "success", "message": "Event processed", "dedup_key": dedup_key}
+        )
+
+    # --- REST API v2 ----------------------------------------------------------------------
+    @route("GET", r"/incidents")
+    def incidents_list(self, request: Request) -> Response:
+        key = request.query.get("incident_key")
+        statuses = [v for k, v in request.query_all if k in ("statuses[]", "statuses")]
+        found = [
+            i
+            for i in self.incidents.values()
+            if (key is None or i["incident_key"] == key)
+            and (not statuses or i["status"] in statuses)
+        ]
+        limit = int(request.query.get("limit") or 25)
+        offset = int(request.query.get("offset") or 0)
+        page = found[offset : offset + limit]
+        return Response(
+            200,
+            {
+                "incidents": page,
+                "limit": limit,
+                "offset": offset,
+                "more": offset + limit < len(found),
+                "total": len(found) if request.query.get("total") == "true" else None,
+            },
+        )
+
+    @route("GET", r"/incidents/(?P<incident_id>[A-Z0-9]+)")
+    def incident_get(self, request: Request, incident_id: str) -> Response:
+        incident = self.incidents.get(incident_id)
+        if incident is None:
+            return Response(404, {"error": {"message": "Not Found", "code": 2100}})
+        return Response(200, {"incident": incident})
+
+    @route("GET", r"/incidents/(?P<incident_id>[A-Z0-9]+)/notes")
+    def notes_list(self, request: Request, incident_id: str) -> Response:
+        if incident_id not in self.incidents:
+            return Response(404, {"error": {"message": "Not Found", "code": 2100}})
+        return Response(200, {"notes": self.notes.get(incident_id, [])})
+
+    @route("POST", r"/incidents/(?P<incident_id>[A-Z0-9]+)/notes")
+    def notes_create(self, request: Request, incident_id: str) -> Response:
+        if incident_id not in self.incidents:
+            return Response(404, {"error": {"message": "Not Found", "code": 2100}})
+        sender = request.header("From")
+        if "@" not in sender:
+            return Response(
+                400,
+                {
+                    "error": {
+                        "message": "You must specify a user's email address in the From header",
+                        "code": 2001,
+                    }
+                },
+            )
+        body = request.body if isinstance(request.body, dict) else {}
+        content = (body.get("note") or {}).get("content")
+        if not content:
+            return Response(
+                400,
+                {
+                    "error": {
+                        "message": "Invalid Input Provided",
+                        "code": 2001,
+                        "errors": ["Note content is required"],
+                    }
+                },
+            )
+        note = {
+            "id": f"N{uuid.uuid4().hex[:12].upper()}",
+            "content": content,
+            "created_at": _now(),
+            "user": {"type": "user_reference", "summary": sender},
+        }
+        self.notes.setdefault(incident_id, []).append(note)
+        return Response(201, {"note": note})
+
+
+def make_server(
+    host: str = "127.0.0.1", port: int = 0, *, ca_path: str | Path | None = None
+) -> tuple[StandinServer, str]:
+    """A PagerDuty stand-in over HTTPS, not yet serving.
+
+    Its certificate is signed by a fresh ``trustme`` CA, written as PEM to ``ca_path`` when
+    given (and always available as ``server.ca_pem``).
+    """
+    import ssl
+
+    import trustme  # a test/demo dependency: imported only when a stand-in is made
+
+    ca = trustme.CA()
+    cert = ca.issue_cert(*dict.fromkeys([host, "127.0.0.1", "localhost"]))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    app = PagerDutyStandin()
+    server = StandinServer((host, port), app, ssl_context=context)
+    app.base_url = server.base_url
+    server.ca_pem = ca.cert_pem.bytes()  # type: ignore[attr-defined]
+    if ca_path is not None:
+        ca.cert_pem.write_to_path(str(ca_path))
+    return server, server.base_url
+
+
+def serve_forever(host: str = "127.0.0.1", port: int = 0, *, ca_path: str | None = None) -> None:
+    server, _ = make_server(host, port, ca_path=ca_path)
+    serve_until_interrupted(server, "PagerDuty")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="PagerDuty Events v2 + REST v2 stand-in")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--ca-path", default="var/standin-pagerduty-ca.pem")
+    options = parser.parse_args()
+    serve_forever(options.host, options.port, ca_path=options.ca_path)

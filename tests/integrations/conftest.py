@@ -1,0 +1,89 @@
+"""Each vendor stand-in runs once per test session in a thread on a free port; every test
+starts from a reset stand-in and points the adapters at it through Django settings."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+
+import pytest
+
+from nexusops.standins import pagerduty as pagerduty_standin
+from nexusops.standins import slack as slack_standin
+from nexusops.standins import statuspage as statuspage_standin
+from nexusops.standins.common import StandinControl, StandinServer, run_in_thread
+
+SLACK_TOKEN = "xoxb-test-token"
+PAGERDUTY_ROUTING_KEY = "R0UT1NGKEY0123456789abcdef012345"
+PAGERDUTY_API_TOKEN = "y_NbAkKc66ryYTWUXYEu"
+PAGERDUTY_FROM = "ic@nexusops.example"
+STATUSPAGE_KEY = "sp-key-0001"
+STATUSPAGE_PAGE = "nexuspage01"
+
+
+def _serve(server: StandinServer) -> Iterator[StandinServer]:
+    run_in_thread(server)
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def _slack_server() -> Iterator[StandinServer]:
+    server, _ = slack_standin.make_server()
+    yield from _serve(server)
+
+
+@pytest.fixture(scope="session")
+def _pagerduty_server(tmp_path_factory) -> Iterator[tuple[StandinServer, str]]:
+    ca_path = tmp_path_factory.mktemp("pagerduty") / "standin-ca.pem"
+    server, _ = pagerduty_standin.make_server(ca_path=ca_path)
+    for served in _serve(server):
+        yield served, str(ca_path)
+
+
+@pytest.fixture(scope="session")
+def _statuspage_server() -> Iterator[StandinServer]:
+    server, _ = statuspage_standin.make_server()
+    yield from _serve(server)
+
+
+@pytest.fixture
+def slack(settings, _slack_server) -> StandinControl:
+    """The Slack stand-in, reset, with SLACK_API_URL / SLACK_BOT_TOKEN pointing at it."""
+    control = StandinControl(_slack_server.base_url)
+    control.reset()
+    settings.SLACK_API_URL = f"{_slack_server.base_url}/api/"
+    settings.SLACK_BOT_TOKEN = SLACK_TOKEN
+    return control
+
+
+@pytest.fixture
+def pagerduty(settings, _pagerduty_server) -> StandinControl:
+    """The PagerDuty stand-in (HTTPS, trustme CA), reset, with every PAGERDUTY_* set."""
+    server, ca_path = _pagerduty_server
+    control = StandinControl(
+        server.base_url, ssl_context=ssl.create_default_context(cafile=ca_path)
+    )
+    control.reset()
+    settings.PAGERDUTY_EVENTS_URL = server.base_url
+    settings.PAGERDUTY_API_URL = server.base_url
+    settings.PAGERDUTY_ROUTING_KEY = PAGERDUTY_ROUTING_KEY
+    settings.PAGERDUTY_API_TOKEN = PAGERDUTY_API_TOKEN
+    settings.PAGERDUTY_FROM_EMAIL = PAGERDUTY_FROM
+    settings.PAGERDUTY_CA_BUNDLE = ca_path
+    return control
+
+
+@pytest.fixture
+def statuspage(settings, _statuspage_server) -> StandinControl:
+    """The Statuspage stand-in, reset, with STATUSPAGE_* set and a 20 ms pacing interval."""
+    control = StandinControl(_statuspage_server.base_url)
+    control.reset()
+    settings.STATUSPAGE_API_URL = f"{_statuspage_server.base_url}/v1"
+    settings.STATUSPAGE_API_KEY = STATUSPAGE_KEY
+    settings.STATUSPAGE_PAGE_ID = STATUSPAGE_PAGE
+    settings.STATUSPAGE_MIN_INTERVAL = 0.02
+    return control

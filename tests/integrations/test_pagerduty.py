@@ -1,0 +1,191 @@
+"""The PagerDuty adapter, with the real ``pagerduty`` library over HTTPS against the stand-in
+(whose certificate is signed by a trustme CA the adapter trusts via PAGERDUTY_CA_BUNDLE)."""
+
+from __future__ import annotations
+
+import pytest
+
+from nexusops.common.tasks import RetryableError
+from nexusops.integrations.errors import (
+    NotConfigured,
+    NotYetVisible,
+    RateLimited,
+    VendorRejected,
+    VendorUnavailable,
+)
+from nexusops.integrations.pagerduty.client import PagerDutyClient
+
+from .conftest import PAGERDUTY_API_TOKEN, PAGERDUTY_FROM, PAGERDUTY_ROUTING_KEY
+
+FAST = {"retry_sleep": 0.001}
+
+
+def _events(pagerduty) -> list[dict]:
+    return [r["body"] for r in pagerduty.received("/v2/enqueue")]
+
+
+def _incident(pagerduty, dedup_key: str) -> dict:
+    (incident,) = [i for i in pagerduty.state()["incidents"] if i["incident_key"] == dedup_key]
+    return incident
+
+
+def test_trigger_acknowledge_resolve_reach_the_events_api_by_dedup_key(pagerduty):
+    client = PagerDutyClient.default()
+
+    key = client.trigger(
+        "INC-20261126-001",
+        "P1: Payments API 5xx",
+        "critical",
+        "nexusops",
+        {"services": ["payments-api"], "commander": "dana"},
+    )
+    assert _incident(pagerduty, key)["status"] == "triggered"
+    client.acknowledge("INC-20261126-001")
+    assert _incident(pagerduty, key)["status"] == "acknowledged"
+    client.resolve("INC-20261126-001")
+    assert _incident(pagerduty, key)["status"] == "resolved"
+
+    assert key == "INC-20261126-001"
+    trigger, ack, resolve = _events(pagerduty)
+    assert trigger == {
+        "event_action": "trigger",
+        "dedup_key": "INC-20261126-001",
+        "routing_key": PAGERDUTY_ROUTING_KEY,
+        "payload": {
+            "summary": "P1: Payments API 5xx",
+            "source": "nexusops",
+            "severity": "critical",
+            "custom_details": {"services": ["payments-api"], "commander": "dana"},
+        },
+    }
+    assert ack == {
+        "event_action": "acknowledge",
+        "dedup_key": "INC-20261126-001",
+        "routing_key": PAGERDUTY_ROUTING_KEY,
+    }
+    assert resolve["event_action"] == "resolve" and resolve["dedup_key"] == "INC-20261126-001"
+
+
+def test_a_retriggered_open_incident_is_deduplicated(pagerduty):
+    client = PagerDutyClient.default()
+    client.trigger("INC-20261126-002", "P2", "error", "nexusops")
+    client.trigger("INC-20261126-002", "P2 again", "error", "nexusops")
+
+    incident = _incident(pagerduty, "INC-20261126-002")
+    assert incident["alert_counts"]["all"] == 2
+
+
+def test_a_note_lands_on_the_incident_of_that_dedup_key(pagerduty):
+    client = PagerDutyClient.default()
+    client.trigger("INC-20261126-010", "first", "warning", "nexusops")
+    client.trigger("INC-20261126-011", "second", "critical", "nexusops")
+    target = _incident(pagerduty, "INC-20261126-011")
+
+    note = client.note_add("INC-20261126-011", "Rolled back payments-api to v41")
+
+    assert note["content"] == "Rolled back payments-api to v41"
+    (lookup,) = pagerduty.received("/incidents")
+    assert lookup["method"] == "GET"
+    assert lookup["query"]["incident_key"] == "INC-20261126-011"
+    (posted,) = pagerduty.received(f"/incidents/{target['id']}/notes")
+    assert posted["body"] == {"note": {"content": "Rolled back payments-api to v41"}}
+    assert posted["headers"]["From"] == PAGERDUTY_FROM
+    assert posted["headers"]["Authorization"] == f"Token token={PAGERDUTY_API_TOKEN}"
+    notes = pagerduty.state()["notes"]
+    assert list(notes) == [target["id"]]
+
+
+def test_a_note_before_the_incident_exists_is_retryable(pagerduty):
+    with pytest.raises(NotYetVisible) as caught:
+        PagerDutyClient.default().note_add("INC-20261126-404", "too early")
+
+    assert isinstance(caught.value, RetryableError)
+    assert not pagerduty.received("/incidents/Q000001/notes")
+
+
+def test_429_after_the_librarys_retry_becomes_rate_limited(pagerduty):
+    pagerduty.inject(429, times=2, retry_after=12)
+
+    with pytest.raises(RateLimited) as caught:
+        PagerDutyClient.default(**FAST).acknowledge("INC-20261126-003")
+
+    assert caught.value.retry_after == 12.0
+    assert len(pagerduty.received("/v2/enqueue")) == 2
+
+
+def test_a_single_429_is_retried_by_the_library(pagerduty):
+    pagerduty.inject(429, times=1)
+
+    assert PagerDutyClient.default(**FAST).acknowledge("INC-20261126-003") == "INC-20261126-003"
+    assert len(pagerduty.received("/v2/enqueue")) == 2
+
+
+def test_500_becomes_vendor_unavailable(pagerduty):
+    pagerduty.inject(500, times=2)
+
+    with pytest.raises(VendorUnavailable) as caught:
+        PagerDutyClient.default(**FAST).trigger("INC-20261126-004", "x", "info", "nexusops")
+
+    assert caught.value.status == 500
+    assert pagerduty.state()["incidents"] == []
+
+
+def test_4xx_is_rejected_not_retried(pagerduty):
+    pagerduty.inject(400, times=1)
+
+    with pytest.raises(VendorRejected) as caught:
+        PagerDutyClient.default(**FAST).resolve("INC-20261126-005")
+
+    assert not isinstance(caught.value, RetryableError)
+    assert len(pagerduty.received("/v2/enqueue")) == 1
+
+
+def test_the_stand_in_is_not_trusted_without_its_ca(pagerduty, settings):
+    settings.PAGERDUTY_CA_BUNDLE = ""
+
+    with pytest.raises(VendorUnavailable):
+        PagerDutyClient.default(**FAST).acknowledge("INC-20261126-006")
+
+    assert pagerduty.received() == []
+
+
+def test_plain_http_urls_are_refused(settings):
+    settings.PAGERDUTY_EVENTS_URL = "http://127.0.0.1:9"
+    settings.PAGERDUTY_ROUTING_KEY = PAGERDUTY_ROUTING_KEY
+
+    with pytest.raises(NotConfigured):
+        PagerDutyClient.default()
+
+
+def test_severity_is_checked_before_sending(pagerduty):
+    with pytest.raises(ValueError):
+        PagerDutyClient.default().trigger("INC-20261126-007", "x", "P1", "nexusops")
+    assert pagerduty.received() == []
+
+
+def test_not_configured_when_settings_are_unset(settings):
+    for name in (
+        "PAGERDUTY_EVENTS_URL",
+        "PAGERDUTY_API_URL",
+        "PAGERDUTY_ROUTING_KEY",
+        "PAGERDUTY_API_TOKEN",
+        "PAGERDUTY_FROM_EMAIL",
+        "PAGERDUTY_CA_BUNDLE",
+    ):
+        if hasattr(settings, name):
+            delattr(settings, name)
+
+    with pytest.raises(NotConfigured):
+        PagerDutyClient.default()
+    assert PagerDutyClient.default_or_none() is None
+
+
+def test_events_only_configuration_refuses_rest_operations(pagerduty, settings):
+    settings.PAGERDUTY_API_TOKEN = ""
+    client = PagerDutyClient.default()
+
+    client.trigger("INC-20261126-008", "x", "info", "nexusops")
+    with pytest.raises(NotConfigured):
+        client.note_add("INC-20261126-008", "note")
+
+    assert [r["path"] for r in pagerduty.received()] == ["/v2/enqueue"]

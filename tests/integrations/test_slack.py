@@ -1,0 +1,223 @@
+"""The Slack adapter, with the real slack_sdk over HTTP against the Slack stand-in."""
+
+from __future__ import annotations
+
+import pytest
+
+from nexusops.common.tasks import RetryableError
+from nexusops.integrations.errors import (
+    NotConfigured,
+    RateLimited,
+    VendorRejected,
+    VendorUnavailable,
+)
+from nexusops.integrations.slack import messages
+from nexusops.integrations.slack.client import SlackClient
+from nexusops.integrations.slack.messages import escape_mrkdwn, incident_channel_name
+
+from .conftest import SLACK_TOKEN
+
+
+def _calls(slack, method: str) -> list[dict]:
+    return [r["body"] for r in slack.received(f"/api/{method}")]
+
+
+def test_incident_channel_is_created_set_up_and_the_summary_pinned(slack):
+    client = SlackClient.default()
+    name = incident_channel_name("INC-20261126-001")
+
+    channel = client.channel_create(name)
+    client.set_topic(channel.id, "P1 | Payments API 5xx | IC: Dana")
+    client.set_purpose(channel.id, "Incident INC-20261126-001")
+    client.invite(channel.id, ["U02BBB", "U01AAA"])
+    blocks = [messages.header("INC-20261126-001"), messages.section("*Status:* investigating")]
+    ts = client.post_message(channel.id, "INC-20261126-001 declared", blocks)
+    client.pin(channel.id, ts)
+
+    assert channel.name == "incident-20261126-001" and channel.created
+    assert _calls(slack, "conversations.create") == [
+        {"name": "incident-20261126-001", "is_private": "0"}
+    ]
+    assert _calls(slack, "conversations.setTopic") == [
+        {"channel": channel.id, "topic": "P1 | Payments API 5xx | IC: Dana"}
+    ]
+    assert _calls(slack, "conversations.setPurpose")[0]["purpose"] == "Incident INC-20261126-001"
+    assert _calls(slack, "conversations.invite") == [
+        {"channel": channel.id, "users": "U01AAA,U02BBB"}
+    ]
+    (posted,) = _calls(slack, "chat.postMessage")
+    assert posted["channel"] == channel.id and posted["blocks"] == blocks
+    assert _calls(slack, "pins.add") == [{"channel": channel.id, "timestamp": ts}]
+    every = slack.received()
+    assert all(r["headers"]["Authorization"] == f"Bearer {SLACK_TOKEN}" for r in every)
+
+
+def test_name_taken_reuses_the_live_channel_of_that_name(slack):
+    client = SlackClient.default()
+    first = client.channel_create("incident-20261126-002")
+
+    again = client.channel_create("incident-20261126-002")
+
+    assert again == first.__class__(id=first.id, name=first.name, created=False)
+    assert [r["path"] for r in slack.received()][-2:] == [
+        "/api/conversations.create",
+        "/api/conversations.list",
+    ]
+    assert len(slack.state()["channels"]) == 1
+
+
+def test_name_taken_by_an_archived_channel_gets_a_suffix(slack):
+    client = SlackClient.default()
+    old = client.channel_create("incident-20261126-003")
+    client.archive(old.id)
+
+    new = client.channel_create("incident-20261126-003")
+
+    assert new.created and new.name == "incident-20261126-003-2" and new.id != old.id
+    assert [b["name"] for b in _calls(slack, "conversations.create")] == [
+        "incident-20261126-003",
+        "incident-20261126-003",
+        "incident-20261126-003-2",
+    ]
+
+
+def test_update_message_and_idempotent_repeats(slack):
+    client = SlackClient.default()
+    channel = client.channel_create("incident-20261126-004")
+    ts = client.post_message(channel.id, "declared")
+
+    client.update_message(channel.id, ts, "resolved", [messages.section("*resolved*")])
+    client.pin(channel.id, ts)
+    client.pin(channel.id, ts)  # already_pinned: a retried task must not fail
+    client.invite(channel.id, ["U01AAA"])
+    client.invite(channel.id, ["U01AAA"])  # already_in_channel
+    client.archive(channel.id)
+    client.archive(channel.id)  # already_archived
+
+    (update,) = _calls(slack, "chat.update")
+    assert update["ts"] == ts and update["text"] == "resolved"
+    assert slack.state()["messages"][channel.id][ts]["text"] == "resolved"
+    assert slack.state()["pins"][channel.id] == [ts]
+    assert slack.state()["channels"][channel.id]["is_archived"] is True
+
+
+def test_a_title_cannot_ping_or_inject_links_once_escaped(slack):
+    client = SlackClient.default()
+    channel = client.channel_create("incident-20261126-005")
+    title = "DB down <!channel> @here <http://evil.example|click> & <@U999>"
+
+    client.post_message(channel.id, escape_mrkdwn(title))
+
+    text = _calls(slack, "chat.postMessage")[0]["text"]
+    assert "<" not in text and ">" not in text
+    assert "&lt;!channel&gt;" in text
+    assert "&lt;http://evil.example|click&gt;" in text
+    assert "&amp;" in text
+    assert "@here" not in text and "@\u200bhere" in text
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("<!channel>", "&lt;!channel&gt;"),
+        ("<!here> now", "&lt;!here&gt; now"),
+        ("@here and @Channel", "@\u200bhere and @\u200bChannel"),
+        ("<http://x|y>", "&lt;http://x|y&gt;"),
+        ("a & b", "a &amp; b"),
+        ("&lt;", "&amp;lt;"),
+        ("email@here.com", "email@here.com"),
+    ],
+)
+def test_escape_mrkdwn(raw, expected):
+    assert escape_mrkdwn(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [
+        ("INC-20261126-001", "incident-20261126-001"),
+        ("inc-20261126-042", "incident-20261126-042"),
+        ("INC 2026/11.26 #7", "incident-2026-11-26-7"),
+    ],
+)
+def test_incident_channel_name(number, expected):
+    assert incident_channel_name(number) == expected
+
+
+def test_incident_channel_name_stays_within_slack_rules():
+    name = incident_channel_name("INC-" + "Ä9" * 100)
+    assert len(name) <= 80
+    assert set(name) <= set("abcdefghijklmnopqrstuvwxyz0123456789-_")
+    with pytest.raises(ValueError):
+        incident_channel_name("INC-")
+
+
+def test_a_single_429_is_retried_transparently(slack):
+    slack.inject(429, times=1, retry_after=0)
+
+    assert SlackClient.default().auth_test()["ok"] is True
+
+    assert len(slack.received("/api/auth.test")) == 2
+
+
+def test_429_after_retries_becomes_rate_limited_with_retry_after(slack):
+    slack.inject(429, times=2, retry_after=0)
+
+    with pytest.raises(RateLimited) as caught:
+        SlackClient.default().auth_test()
+
+    assert caught.value.retry_after == 0
+    assert len(slack.received("/api/auth.test")) == 2  # first try + one retry
+
+
+def test_rate_limited_carries_slacks_retry_after_for_the_task(slack):
+    slack.inject(429, times=1, retry_after=30)
+
+    with pytest.raises(RateLimited) as caught:
+        SlackClient.default(rate_limit_retries=0).post_message("C1", "hi")
+
+    assert caught.value.retry_after == 30.0
+    assert isinstance(caught.value, RetryableError)
+
+
+def test_500_becomes_vendor_unavailable(slack):
+    slack.inject(500, times=1)
+
+    with pytest.raises(VendorUnavailable) as caught:
+        SlackClient.default().auth_test()
+
+    assert caught.value.status == 500 and isinstance(caught.value, RetryableError)
+
+
+def test_a_timeout_becomes_vendor_unavailable(slack):
+    slack.inject(times=1, latency_ms=600)
+
+    with pytest.raises(VendorUnavailable):
+        SlackClient.default(timeout=0.2).auth_test()
+
+
+def test_slack_errors_are_rejections_not_retries(slack, settings):
+    client = SlackClient.default()
+    with pytest.raises(VendorRejected) as caught:
+        client.set_topic("C404", "topic")
+    assert caught.value.code == "channel_not_found"
+    assert not isinstance(caught.value, RetryableError)
+
+    settings.SLACK_BOT_TOKEN = "not-a-slack-token"
+    with pytest.raises(VendorRejected) as caught:
+        SlackClient.default().auth_test()
+    assert caught.value.code == "invalid_auth"
+
+
+def test_not_configured_when_settings_are_unset(settings):
+    for name in ("SLACK_API_URL", "SLACK_BOT_TOKEN"):
+        if hasattr(settings, name):
+            delattr(settings, name)
+
+    with pytest.raises(NotConfigured):
+        SlackClient.default()
+    assert SlackClient.default_or_none() is None
+
+    settings.SLACK_API_URL = "http://127.0.0.1:9/api/"
+    settings.SLACK_BOT_TOKEN = ""
+    assert SlackClient.default_or_none() is None
