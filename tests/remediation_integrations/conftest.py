@@ -1,0 +1,135 @@
+"""Stand-ins for the remediation adapters, each a real HTTP server on 127.0.0.1.
+
+Kubernetes and ArgoCD are the project's own stand-ins (``nexusops.standins``); S3 and RDS are
+moto's real server. Servers start once per session and are reset before each test, so every
+test starts from the seeded state and sees only its own requests.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+import requests
+from moto.server import ThreadedMotoServer
+
+from nexusops.integrations.argocd import ArgoCDClient
+from nexusops.integrations.aws import AwsClient
+from nexusops.integrations.kubernetes import KubernetesClient
+from nexusops.standins import argocd as argocd_standin_server
+from nexusops.standins import kubernetes as k8s_standin_server
+
+K8S_TOKEN = "k8s-test-token"
+ARGOCD_TOKEN = "argocd-test-token"
+
+
+def _serve(server) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return thread
+
+
+class Standin:
+    """A running stand-in: its URL, and its test hooks over HTTP."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def state(self) -> dict:
+        return requests.get(f"{self.url}/_standin/state", timeout=5).json()
+
+    def reset(self) -> None:
+        requests.post(f"{self.url}/_standin/reset", timeout=5).raise_for_status()
+
+    def requests(self, method: str | None = None, path_contains: str = "") -> list[dict]:
+        return [
+            r
+            for r in self.state()["requests"]
+            if (method is None or r["method"] == method) and path_contains in r["path"]
+        ]
+
+
+@pytest.fixture(scope="session")
+def k8s_standin() -> Iterator[Standin]:
+    server, url = k8s_standin_server.make_server(token=K8S_TOKEN)
+    thread = _serve(server)
+    yield Standin(url)
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def k8s(k8s_standin: Standin, settings) -> KubernetesClient:
+    k8s_standin.reset()
+    settings.KUBERNETES_API_URL = k8s_standin.url
+    settings.KUBERNETES_TOKEN = K8S_TOKEN
+    settings.KUBERNETES_VERIFY_SSL = True
+    settings.KUBERNETES_NAMESPACE = "nexus-production"
+    return KubernetesClient.from_settings()
+
+
+@pytest.fixture(scope="session")
+def argocd_standin() -> Iterator[Standin]:
+    server, url = argocd_standin_server.make_server(token=ARGOCD_TOKEN, operation_seconds=0.3)
+    thread = _serve(server)
+    yield Standin(url)
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def argocd(argocd_standin: Standin) -> ArgoCDClient:
+    argocd_standin.reset()
+    return ArgoCDClient(
+        url=argocd_standin.url, token=ARGOCD_TOKEN, busy_backoff=0.05, busy_timeout=5.0
+    )
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    with pytest.MonkeyPatch.context() as env:
+        # Credentials for moto only, and no shared AWS config from the machine.
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        }.items():
+            env.setenv(name, value)
+        env.delenv("AWS_PROFILE", raising=False)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+        server.stop()
+
+
+@pytest.fixture
+def aws(moto_url: str, settings) -> AwsClient:
+    requests.post(f"{moto_url}/moto-api/reset", timeout=5).raise_for_status()
+    settings.AWS_ENDPOINT_URL = moto_url
+    settings.AWS_REGION = "us-east-1"
+    return AwsClient.from_settings()
+
+
+@pytest.fixture
+def boto(moto_url: str, aws: AwsClient):
+    """boto3 for arranging a test's world in moto (buckets, instances): not the code under test."""
+    import boto3
+
+    def client(service: str, region: str = "us-east-1"):
+        return boto3.client(service, endpoint_url=moto_url, region_name=region)
+
+    return client
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A local port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
