@@ -4,4 +4,22 @@ from . import views
 
 urlpatterns = [
     path("services/", views.service_list, name="service-list"),
+    path("incidents/", views.incident_list, name="incident-list"),
+    path("incidents/declare/", views.incident_declare, name="incident-declare"),
+    path("incidents/<str:number>/", views.incident_detail, name="incident-detail"),
+    path("incidents/<str:number>/live/", views.incident_live, name="incident-live"),
+    path("incidents/<str:number>/timeline/", views.incident_timeline, name="incident-timeline"),
+    path(
+        "incidents/<str:number>/transition/",
+        views.incident_transition,
+        name="incident-transition",
+    ),
+    path("incidents/<str:number>/note/", views.incident_note, name="incident-note"),
+    path("incidents/<str:number>/assign/", views.incident_assign, name="incident-assign"),
+    path("incidents/<str:number>/edit/", views.incident_edit, name="incident-edit"),
+    path(
+        "incidents/<str:number>/checklist/<slug:key>/",
+        views.incident_checklist,
+        name="incident-checklist",
+    ),
 ]

@@ -1,5 +1,6 @@
-from django.shortcuts import render
+from django.shortcuts import redirect
 
 
 def home(request):
-    return render(request, "home.html")
+    # The console opens on the incident list: that is what someone signing in came for.
+    return redirect("incident-list")

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from nexusops.common import navigation, roles
+from tests.factories import incident
 
 pytestmark = pytest.mark.browser
 
@@ -20,9 +21,11 @@ def test_each_role_signs_in_and_sees_the_navigation_and_its_badge(
     page, live_server, make_user, login, role
 ):
     make_user("pat", role, first_name="Pat", time_zone="America/Los_Angeles")
+    incident(title="Checkout failing")
     login(page, live_server, "pat")
 
-    assert page.url == f"{live_server.url}/"
+    # The console opens on the incident list.
+    assert page.url == f"{live_server.url}/incidents/"
     topbar = page.locator("header.topbar")
     expect(topbar.locator(".badge.role")).to_have_text(role)
     expect(topbar.locator(".user")).to_have_text("Pat")
@@ -39,9 +42,10 @@ def test_each_role_signs_in_and_sees_the_navigation_and_its_badge(
             expect(item).to_have_attribute("aria-disabled", "true")
     # Admin is for staff only, and this user is not staff.
     expect(nav.get_by_role("link", name="Admin")).to_have_count(0)
-    # The local time on the home page is in the user's zone, UTC on hover.
-    expect(page.locator("dd time")).to_have_text(re.compile(r" P[SD]T$"))
-    expect(page.locator("dd time")).to_have_attribute("title", re.compile(r" UTC$"))
+    # Times are shown in the user's zone, UTC on hover.
+    detected = page.locator("td:not(.sla) time").last
+    expect(detected).to_have_text(re.compile(r" P[SD]T$"))
+    expect(detected).to_have_attribute("title", re.compile(r" UTC$"))
     # htmx is served by django-htmx (no CDN) and the stylesheet is applied.
     assert page.evaluate("typeof htmx") == "object"
     assert topbar.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(17, 24, 39)"

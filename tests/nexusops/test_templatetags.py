@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from incidents.models import Profile
 from nexusops.common import clock, navigation, roles
+from tests.factories import incident
 
 LA = "America/Los_Angeles"
 WINTER = dt.datetime(2025, 1, 15, 17, 30, tzinfo=dt.UTC)  # 09:30 PST
@@ -123,12 +124,12 @@ def test_the_signed_in_users_zone_is_used_for_every_page(client, django_user_mod
     user.groups.add(Group.objects.get(name=roles.INCIDENT_COMMANDER))
     Profile.objects.create(user=user, time_zone=LA)
     client.force_login(user)
-    with clock.frozen(SUMMER):
-        html = client.get("/").content.decode()
+    for at in (SUMMER, WINTER):
+        with clock.frozen(at):
+            incident(title=f"detected {at:%B}")
+    html = client.get("/incidents/").content.decode()
     assert '<time datetime="2025-07-01T12:00:05Z" title="2025-07-01 12:00:05 UTC">' in html
     assert "2025-07-01 05:00 PDT</time>" in html
-    with clock.frozen(WINTER):
-        html = client.get("/").content.decode()
     assert "2025-01-15 09:30 PST</time>" in html
 
 
@@ -153,10 +154,11 @@ def _items(path: str, user) -> dict[str, navigation.NavItem]:  # noqa: ANN001
 def test_nav_links_what_exists_and_disables_what_is_planned(django_user_model):
     user = django_user_model.objects.create_user("ravi")
     items = _items("/services/", user)
-    assert items["incidents"].url == "/" and not items["incidents"].active
+    assert items["incidents"].url == "/incidents/" and not items["incidents"].active
     assert items["services"].url == "/services/" and items["services"].active
     assert items["api-docs"].url == "/api/docs/"
-    for key in ("deployments", "oncall", "runbooks", "postmortems", "reports", "status"):
+    assert items["status"].url == "/status/"
+    for key in ("deployments", "oncall", "runbooks", "postmortems", "reports"):
         assert not items[key].available, key
     assert "admin" not in items  # staff only
     labels = [i.label for i in navigation.nav_items(RequestFactory().get("/"))][:7]
@@ -172,9 +174,9 @@ def test_nav_links_what_exists_and_disables_what_is_planned(django_user_model):
 
 
 @pytest.mark.django_db
-def test_home_is_active_only_on_the_home_page(django_user_model):
+def test_a_section_is_active_on_its_own_pages_only(django_user_model):
     user = django_user_model.objects.create_user("maya", is_staff=True)
-    assert _items("/", user)["incidents"].active
+    assert _items("/incidents/", user)["incidents"].active
     items = _items("/admin/incidents/", user)
     assert items["admin"].active and not items["incidents"].active
 
@@ -196,10 +198,10 @@ def test_registering_replaces_and_an_unresolvable_url_is_disabled(registry, djan
 @pytest.mark.django_db
 def test_nav_menu_renders_disabled_entries_with_a_reason(django_user_model):
     user = django_user_model.objects.create_user("ada", is_staff=True)
-    request = RequestFactory().get("/")
+    request = RequestFactory().get("/incidents/")
     request.user = user
     html = render("{% nav_menu %}", request=request)
-    assert '<a href="/" class="active" aria-current="page">Incidents</a>' in html
+    assert '<a href="/incidents/" class="active" aria-current="page">Incidents</a>' in html
     assert (
         '<span class="disabled" aria-disabled="true" title="not available yet">Deployments</span>'
         in html
