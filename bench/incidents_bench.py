@@ -1,0 +1,281 @@
+"""Server time and SQL queries of the incident pages and API, on PostgreSQL, at scale.
+
+Run by hand (not collected by pytest)::
+
+    .venv/bin/python bench/incidents_bench.py                 # builds fixtures once, measures
+    .venv/bin/python bench/incidents_bench.py --rebuild       # drop the fixtures and rebuild
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/other .venv/bin/python bench/incidents_bench.py
+
+It creates the database if it does not exist, migrates it, bulk-creates one incident with 50
+timeline events, one with 5,000 and 100,000 incidents for the list, then requests each URL
+~50 times with Django's test client, signed in as an incident commander. Times are the whole
+Django stack in process (middleware, auth, view, serializer, rendering), no network. The
+goal is p95 under 150 ms. Results go in bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nexusops_bench")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexusops.settings")
+os.environ.setdefault("NEXUSOPS_VAR_DIR", str(ROOT / "var" / "bench"))
+os.environ.setdefault("DEBUG", "false")  # production-like: no debug toolbar of queries kept
+
+BIG_LIST = 100_000
+SMALL_TIMELINE = 50
+BIG_TIMELINE = 5_000
+TITLE_SMALL = "Bench: command page with 50 events"
+TITLE_BIG = "Bench: command page with 5,000 events"
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    parts = urlparse(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"created database {name}")
+
+
+def build_fixtures(rebuild: bool) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import connection, transaction
+
+    from incidents import seed
+    from incidents.models import (
+        ChecklistItem,
+        Incident,
+        IncidentDaySequence,
+        Service,
+        Severity,
+        Status,
+        TimelineEvent,
+        Timer,
+    )
+    from incidents.services import incident_declare
+    from nexusops.common import roles
+
+    User = get_user_model()
+    if rebuild:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE incidents_timelineevent, incidents_checklistitem, incidents_timer, "
+                "incidents_incident_services, incidents_incident_responders, "
+                "incidents_incident, incidents_incidentdaysequence CASCADE"
+            )
+    seed.seed_catalog(lambda line: None)
+    roles.roles_sync()
+    ics = []
+    for i in range(5):
+        user, _ = User.objects.get_or_create(username=f"bench-ic{i}", first_name=f"IC {i}")
+        user.groups.set([Group.objects.get(name=roles.INCIDENT_COMMANDER)])
+        ics.append(user)
+    ic = ics[0]
+
+    if Incident.objects.filter(title=TITLE_BIG).exists():
+        print("fixtures already built (use --rebuild to start again)")
+    else:
+        started = time.perf_counter()
+        severities = list(Severity.objects.order_by("rank"))
+        services = list(Service.objects.all())
+        today = dt.datetime.now(dt.UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+        # 100,000 past incidents, 200 a day going back; 1 in 100 still open.
+        per_day = 200
+        batch = 5_000
+        with transaction.atomic():
+            for start in range(0, BIG_LIST, batch):
+                rows = []
+                for i in range(start, min(start + batch, BIG_LIST)):
+                    day = (today - dt.timedelta(days=1 + i // per_day)).date()
+                    seq = i % per_day + 1
+                    detected = dt.datetime.combine(day, dt.time(0, 0), dt.UTC) + dt.timedelta(
+                        minutes=seq * 7
+                    )
+                    is_open = i % 100 == 0
+                    rows.append(
+                        Incident(
+                            number=f"INC-{day:%Y%m%d}-{seq:03d}",
+                            day=day,
+                            seq=seq,
+                            title=f"{services[i % len(services)].name} errors #{i}",
+                            summary="Synthetic incident for the benchmark.",
+                            severity=severities[i % len(severities)],
+                            status=Status.INVESTIGATING if is_open else Status.CLOSED,
+                            detected_at=detected,
+                            acknowledged_at=detected + dt.timedelta(minutes=4),
+                            resolved_at=None if is_open else detected + dt.timedelta(hours=1),
+                            closed_at=None if is_open else detected + dt.timedelta(hours=2),
+                            commander=ics[i % len(ics)],
+                            source="web",
+                        )
+                    )
+                created = Incident.objects.bulk_create(rows)
+                Through = Incident.services.through
+                Through.objects.bulk_create(
+                    Through(incident_id=row.pk, service_id=services[(row.pk + k) % 10].pk)
+                    for row in created
+                    for k in range(row.pk % 2 + 1)
+                )
+            IncidentDaySequence.objects.bulk_create(
+                [
+                    IncidentDaySequence(day=(today - dt.timedelta(days=1 + d)).date(), last=per_day)
+                    for d in range(BIG_LIST // per_day)
+                ],
+                ignore_conflicts=True,
+            )
+        print(f"{BIG_LIST:,} incidents in {time.perf_counter() - started:.1f}s")
+
+        for title, events in ((TITLE_SMALL, SMALL_TIMELINE), (TITLE_BIG, BIG_TIMELINE)):
+            inc = incident_declare(
+                title=title,
+                severity="P1",
+                services=["api-gateway", "postgresql"],
+                actor=ic,
+                commander=ic,
+            )
+            inc.responders.set(ics[1:])
+            base = inc.detected_at
+            TimelineEvent.objects.bulk_create(
+                TimelineEvent(
+                    incident=inc,
+                    kind=("note", "update", "status_changed", "checklist")[n % 4],
+                    actor=ics[n % len(ics)],
+                    actor_name=ics[n % len(ics)].first_name,
+                    channel="web",
+                    message=f"Event {n}: checked the dashboards, p99 latency still high.",
+                    data={"n": n},
+                    visibility="internal" if n % 4 in (0, 3) else "public",
+                    created_at=base + dt.timedelta(seconds=n),
+                )
+                for n in range(events - 1)  # plus "declared"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    numbers = {
+        "small": Incident.objects.get(title=TITLE_SMALL).number,
+        "big": Incident.objects.get(title=TITLE_BIG).number,
+    }
+    print(
+        f"incidents: {Incident.objects.count():,}; timeline events: "
+        f"{TimelineEvent.objects.count():,}; checklist items: {ChecklistItem.objects.count():,}; "
+        f"timers: {Timer.objects.count():,}"
+    )
+    return {"ic": ic, **numbers}
+
+
+def page_url(name: str, **kwargs) -> str | None:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse(name, kwargs=kwargs or None)
+    except NoReverseMatch:
+        return None
+
+
+def measure(client, url: str, requests: int) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(3):  # warm caches, imports and the connection
+        response = client.get(url)
+    if response.status_code != 200:
+        return {"url": url, "error": f"HTTP {response.status_code}"}
+    times, queries = [], []
+    for _ in range(requests):
+        with CaptureQueriesContext(connection) as ctx:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        queries.append(len(ctx.captured_queries))
+        assert response.status_code == 200, (url, response.status_code)
+    times.sort()
+    return {
+        "url": url,
+        "p50": statistics.median(times),
+        "p95": times[max(0, int(round(0.95 * len(times))) - 1)],
+        "max": times[-1],
+        "queries": max(queries),
+        "kb": len(response.content) / 1024,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the fixtures")
+    args = parser.parse_args()
+
+    ensure_database(os.environ["DATABASE_URL"])
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    call_command("migrate", verbosity=0)
+    setup_test_environment()  # the test client's response hooks; the database stays as is
+    fx = build_fixtures(args.rebuild)
+    client = Client()
+    client.force_login(fx["ic"])
+
+    cases: list[tuple[str, str | None]] = []
+    for size in ("small", "big"):
+        number = fx[size]
+        events = SMALL_TIMELINE if size == "small" else BIG_TIMELINE
+        cases += [
+            (f"command page, {events:,} events", page_url("incident-detail", number=number)),
+            (f"API incident, {events:,} events", f"/api/incidents/{number}/"),
+            (f"API timeline p1, {events:,} events", f"/api/incidents/{number}/timeline/"),
+        ]
+    listing = page_url("incident-list")
+    cases += [
+        ("list page, 100k", listing),
+        ("list page open, 100k", listing and f"{listing}?status=open"),
+        ("API list, 100k", "/api/incidents/"),
+        ("API list open, 100k", "/api/incidents/?status=open"),
+        ("API list P1 by SLA, 100k", "/api/incidents/?severity=P1&ordering=sla"),
+        ("API list search, 100k", "/api/incidents/?q=billing"),
+        ("API list page 1000, 100k", "/api/incidents/?page=1000"),
+    ]
+
+    rows = []
+    for label, url in cases:
+        if url is None:
+            print(f"skipped {label}: its URL does not resolve in this build")
+            continue
+        result = measure(client, url, args.requests)
+        rows.append((label, result))
+
+    print()
+    print(f"{'case':32} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'SQL':>5} {'KiB':>7}  url")
+    for label, r in rows:
+        if "error" in r:
+            print(f"{label:32} {r['error']:>40}  {r['url']}")
+            continue
+        flag = "" if r["p95"] < 150 else "  <-- over 150 ms"
+        print(
+            f"{label:32} {r['p50']:8.1f} {r['p95']:8.1f} {r['max']:8.1f} {r['queries']:5d} "
+            f"{r['kb']:7.1f}  {r['url']}{flag}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

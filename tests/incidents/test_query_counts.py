@@ -1,0 +1,134 @@
+"""The list, the incident and its timeline cost the same number of queries for 5 rows or 300.
+
+Each pair of tests uses one bound; a serializer that touches a relation per row (an N+1)
+fails the larger case. Rows are bulk-created, with every relation the serializers read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from rest_framework.test import APIClient
+
+from incidents.models import Incident, Service, TimelineEvent
+from incidents.selectors import incident_list, timeline
+from nexusops.common import roles
+from tests.factories import ServiceFactory, UserFactory, incident, severities
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+# Auth (session or token, user, permissions) + count + page + services prefetch: constant.
+LIST_QUERIES = 8
+DETAIL_QUERIES = 10
+TIMELINE_QUERIES = 12
+
+
+@pytest.fixture
+def ic():
+    return UserFactory(username="iris", role=roles.INCIDENT_COMMANDER)
+
+
+@pytest.fixture
+def client(ic) -> APIClient:
+    client = APIClient()
+    client.force_login(ic)  # session auth, as the browser and the benchmark use it
+    return client
+
+
+def _incidents(count: int, commanders: list) -> None:
+    sev = severities()
+    services = [ServiceFactory(slug=f"svc-{i}") for i in range(3)]
+    rows = Incident.objects.bulk_create(
+        Incident(
+            number=f"INC-20260302-{i:03d}",
+            day=T0.date(),
+            seq=i,
+            title=f"Incident {i}",
+            severity=sev[f"P{i % 4}"],
+            status="triggered" if i % 2 else "resolved",
+            detected_at=T0 - dt.timedelta(minutes=i),
+            commander=commanders[i % len(commanders)],
+        )
+        for i in range(1, count + 1)
+    )
+    Through = Incident.services.through
+    Through.objects.bulk_create(
+        Through(incident_id=row.pk, service_id=services[j].pk)
+        for row in rows
+        for j in range(row.pk % 3 + 1)
+    )
+
+
+def _events(inc: Incident, count: int, actors: list) -> None:
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(
+            incident=inc,
+            kind="note" if i % 3 else "update",
+            message=f"note {i}",
+            actor=actors[i % len(actors)],
+            actor_name=actors[i % len(actors)].username,
+            visibility="internal" if i % 3 else "public",
+            created_at=T0 + dt.timedelta(seconds=i),
+        )
+        for i in range(count)
+    )
+
+
+@pytest.mark.parametrize("count", [5, 200])
+def test_incident_list_api_queries_do_not_grow(client, ic, count, django_assert_max_num_queries):
+    others = [UserFactory(username=f"ic{i}", role=roles.INCIDENT_COMMANDER) for i in range(3)]
+    _incidents(count, [ic, None, *others])
+    with django_assert_max_num_queries(LIST_QUERIES):
+        response = client.get("/api/incidents/", {"page_size": 500})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == count and len(body["results"]) == count
+    assert all(r["services"] for r in body["results"])
+    with django_assert_max_num_queries(LIST_QUERIES):
+        response = client.get("/api/incidents/", {"status": "open", "page_size": 500})
+    assert response.json()["count"] == (count + 1) // 2
+
+
+@pytest.mark.parametrize("count", [5, 200])
+def test_incident_list_selector_queries_do_not_grow(ic, count, django_assert_max_num_queries):
+    _incidents(count, [ic, None])
+    with django_assert_max_num_queries(2):
+        rows = [
+            (
+                i.number,
+                i.severity.code,
+                i.commander and i.commander.username,
+                list(i.services.all()),
+            )
+            for i in incident_list()
+        ]
+    assert len(rows) == count
+    assert all(isinstance(s, Service) for *_, services in rows for s in services)
+
+
+@pytest.mark.parametrize("count", [5, 300])
+def test_incident_and_timeline_api_queries_do_not_grow(
+    client, ic, count, django_assert_max_num_queries
+):
+    inc = incident(actor=ic)
+    for i in range(4):
+        UserFactory(username=f"r{i}", role=roles.RESPONDER)
+    inc.responders.set(UserFactory(username=f"r{i}") for i in range(4))
+    actors = [ic, *(UserFactory(username=f"a{i}", role=roles.RESPONDER) for i in range(5))]
+    _events(inc, count, actors)
+
+    with django_assert_max_num_queries(DETAIL_QUERIES):
+        response = client.get(f"/api/incidents/{inc.number}/")
+    assert response.status_code == 200 and len(response.json()["responders"]) == 4
+
+    with django_assert_max_num_queries(TIMELINE_QUERIES):
+        response = client.get(f"/api/incidents/{inc.number}/timeline/", {"page_size": 500})
+    assert response.status_code == 200
+    assert response.json()["count"] == count + 1  # and "declared"
+    assert {e["actor"] for e in response.json()["results"]} >= {"iris", "a1"}
+
+    with django_assert_max_num_queries(3):
+        events = [(e.kind, e.actor and e.actor.username) for e in timeline(incident=inc, user=ic)]
+    assert len(events) == count + 1
