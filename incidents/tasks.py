@@ -9,3 +9,19 @@ from .services import timers_sweep
 def timers_sweep_task(self) -> int:
     """Beat runs this every few seconds; it fires every due timer (safe to overlap)."""
     return timers_sweep()
+
+
+@shared_task(base=NexusTask, bind=True, ignore_result=True, queue="notifications")
+def outbox_deliver_task(self, message_id: int) -> str:
+    """One delivery attempt. Retries are rows with a due time, not Celery retries, so a
+    broker or worker restart delays them and never drops them."""
+    from .services.outbox import outbox_deliver
+
+    return outbox_deliver(message_id=message_id)
+
+
+@shared_task(base=NexusTask, bind=True, ignore_result=True)
+def outbox_relay_task(self) -> int:
+    from .services.outbox import outbox_relay
+
+    return outbox_relay()

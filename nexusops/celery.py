@@ -18,3 +18,5 @@ app = Celery("nexusops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("notifications"), Queue("remediation"))
 app.autodiscover_tasks()
+# Sub-packages of apps with tasks of their own (missing modules are skipped).
+app.autodiscover_tasks(["incidents.inbound", "incidents.status"])

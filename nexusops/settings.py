@@ -269,11 +269,40 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 30},
     },
 }
+CELERY_BEAT_SCHEDULE["outbox-relay"] = {
+    "task": "incidents.tasks.outbox_relay_task",
+    "schedule": env.float("OUTBOX_RELAY_SECONDS", default=10.0),
+    "options": {"expires": 60},
+}
+CELERY_TASK_ROUTES = {
+    "incidents.tasks.outbox_deliver_task": {"queue": "notifications"},
+}
+# How long one delivery attempt may take before another worker assumes it died mid-call.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=2.0)
+OUTBOX_RELAY_GRACE_SECONDS = env.int("OUTBOX_RELAY_GRACE_SECONDS", default=5)
 INCIDENT_MONITORING_MINUTES = env.int("INCIDENT_MONITORING_MINUTES", default=30)
 
 # --- integrations -------------------------------------------------------------------------
 # Each adapter is off when its URL or secret is unset; `make run` points them at stand-ins.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+SLACK_API_URL = env.str("SLACK_API_URL", default="")
+SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
+SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
+# Runbook 2.2 step 3, "notify stakeholders via Slack": where declarations are announced.
+SLACK_ANNOUNCE_CHANNEL = env.str("SLACK_ANNOUNCE_CHANNEL", default="")
+SLACK_ARCHIVE_AFTER_HOURS = env.float("SLACK_ARCHIVE_AFTER_HOURS", default=24.0)
+PAGERDUTY_EVENTS_URL = env.str("PAGERDUTY_EVENTS_URL", default="")
+PAGERDUTY_API_URL = env.str("PAGERDUTY_API_URL", default="")
+PAGERDUTY_ROUTING_KEY = env.str("PAGERDUTY_ROUTING_KEY", default="")
+PAGERDUTY_API_TOKEN = env.str("PAGERDUTY_API_TOKEN", default="")
+PAGERDUTY_FROM_EMAIL = env.str("PAGERDUTY_FROM_EMAIL", default="")
+PAGERDUTY_WEBHOOK_SECRET = env.str("PAGERDUTY_WEBHOOK_SECRET", default="")
+PAGERDUTY_CA_BUNDLE = env.str("PAGERDUTY_CA_BUNDLE", default="")
+STATUSPAGE_API_URL = env.str("STATUSPAGE_API_URL", default="")
+STATUSPAGE_API_KEY = env.str("STATUSPAGE_API_KEY", default="")
+STATUSPAGE_PAGE_ID = env.str("STATUSPAGE_PAGE_ID", default="")
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,7 @@ from nexusops.common.roles import roles_sync
 from tests.support.worker import WorkerProcess, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
+pytest_plugins = ["tests.support.standin_fixtures"]
 
 
 def _is_postgres() -> bool:

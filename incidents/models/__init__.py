@@ -1,4 +1,12 @@
 from .catalog import Service, Severity
+from .comms import (
+    Component,
+    ComponentStatus,
+    InboundDelivery,
+    OutboxMessage,
+    PublicUpdate,
+    Subscriber,
+)
 from .incident import (
     OPEN_STATUSES,
     TITLE_MAX,
@@ -15,6 +23,12 @@ from .incident import (
 from .people import Profile
 
 __all__ = [
+    "Component",
+    "ComponentStatus",
+    "InboundDelivery",
+    "OutboxMessage",
+    "PublicUpdate",
+    "Subscriber",
     "OPEN_STATUSES",
     "TITLE_MAX",
     "Channel",

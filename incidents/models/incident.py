@@ -102,6 +102,12 @@ class Incident(models.Model):
     sla_next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     sla_next_kind = models.CharField(max_length=32, blank=True)
     sla_breached = models.BooleanField(default=False)
+    # Where the incident lives in other systems (filled by the communications outbox).
+    slack_channel_id = models.CharField(max_length=32, blank=True)
+    slack_channel_name = models.CharField(max_length=80, blank=True)
+    slack_summary_ts = models.CharField(max_length=32, blank=True)
+    pagerduty_incident_id = models.CharField(max_length=32, blank=True)
+    statuspage_incident_id = models.CharField(max_length=40, blank=True)
     version = models.PositiveIntegerField(default=1)
     last_event_id = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractBaseUser
 
@@ -8,6 +9,10 @@ from nexusops.common import clock
 
 from ..models import Channel, Incident, TimelineEvent
 from .common import actor_name
+
+# Called as fn(incident, event) inside the transaction that appended the event. The
+# communications fan-out listens here, so every change reaches Slack/PagerDuty by one path.
+timeline_listeners: list[Callable[[Incident, TimelineEvent], None]] = []
 
 
 def timeline_append(
@@ -38,4 +43,6 @@ def timeline_append(
     # The live view's cheap "changed since?" check reads this one integer.
     Incident.objects.filter(pk=incident.pk).update(last_event_id=event.pk)
     incident.last_event_id = event.pk
+    for listener in timeline_listeners:
+        listener(incident, event)
     return event

@@ -182,8 +182,33 @@ class SlackStandin(StandinApp):
             return _error("no_text")
         ts = self._next_ts()
         message = {"type": "message", "ts": ts, "text": args.get("text", ""), "blocks": blocks}
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            try:
+                metadata = json.loads(metadata)
+            except ValueError:
+                metadata = None
+        if isinstance(metadata, dict):
+            message["metadata"] = metadata
         self.messages.setdefault(channel["id"], {})[ts] = message
         return _ok(channel=channel["id"], ts=ts, message=message)
+
+    @route("GET|POST", r"/api/conversations\.history")
+    def conversations_history(self, request: Request) -> Response:
+        args = request.params()
+        channel = self._channel(args)
+        if channel is None:
+            return _error("channel_not_found")
+        include_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        limit = int(args.get("limit") or 100)
+        newest_first = sorted(
+            self.messages.get(channel["id"], {}).values(), key=lambda m: m["ts"], reverse=True
+        )[:limit]
+        messages = [
+            m if include_metadata else {k: v for k, v in m.items() if k != "metadata"}
+            for m in newest_first
+        ]
+        return _ok(messages=messages, has_more=False)
 
     @route("POST", r"/api/chat\.update")
     def chat_update(self, request: Request) -> Response:

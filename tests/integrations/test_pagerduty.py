@@ -14,8 +14,11 @@ from nexusops.integrations.errors import (
     VendorUnavailable,
 )
 from nexusops.integrations.pagerduty.client import PagerDutyClient
-
-from .conftest import PAGERDUTY_API_TOKEN, PAGERDUTY_FROM, PAGERDUTY_ROUTING_KEY
+from tests.support.standin_fixtures import (
+    PAGERDUTY_API_TOKEN,
+    PAGERDUTY_FROM,
+    PAGERDUTY_ROUTING_KEY,
+)
 
 FAST = {"retry_sleep": 0.001}
 

@@ -14,8 +14,7 @@ from nexusops.integrations.errors import (
 from nexusops.integrations.slack import messages
 from nexusops.integrations.slack.client import SlackClient
 from nexusops.integrations.slack.messages import escape_mrkdwn, incident_channel_name
-
-from .conftest import SLACK_TOKEN
+from tests.support.standin_fixtures import SLACK_TOKEN
 
 
 def _calls(slack, method: str) -> list[dict]:

@@ -14,8 +14,7 @@ from nexusops.integrations.errors import (
     VendorUnavailable,
 )
 from nexusops.integrations.statuspage.client import RequestPacer, StatuspageClient
-
-from .conftest import STATUSPAGE_KEY, STATUSPAGE_PAGE
+from tests.support.standin_fixtures import STATUSPAGE_KEY, STATUSPAGE_PAGE
 
 PAGE = f"/v1/pages/{STATUSPAGE_PAGE}"
 

@@ -1,5 +1,9 @@
 """Each vendor stand-in runs once per test session in a thread on a free port; every test
-starts from a reset stand-in and points the adapters at it through Django settings."""
+starts from a reset stand-in and points the adapters at it through Django settings.
+
+Loaded for the whole suite by the root conftest (``pytest_plugins``). Each control object has
+an ``env`` dict: the same configuration as environment variables, for a worker process.
+"""
 
 from __future__ import annotations
 
@@ -57,6 +61,7 @@ def slack(settings, _slack_server) -> StandinControl:
     control.reset()
     settings.SLACK_API_URL = f"{_slack_server.base_url}/api/"
     settings.SLACK_BOT_TOKEN = SLACK_TOKEN
+    control.env = {"SLACK_API_URL": settings.SLACK_API_URL, "SLACK_BOT_TOKEN": SLACK_TOKEN}
     return control
 
 
@@ -74,6 +79,14 @@ def pagerduty(settings, _pagerduty_server) -> StandinControl:
     settings.PAGERDUTY_API_TOKEN = PAGERDUTY_API_TOKEN
     settings.PAGERDUTY_FROM_EMAIL = PAGERDUTY_FROM
     settings.PAGERDUTY_CA_BUNDLE = ca_path
+    control.env = {
+        "PAGERDUTY_EVENTS_URL": server.base_url,
+        "PAGERDUTY_API_URL": server.base_url,
+        "PAGERDUTY_ROUTING_KEY": PAGERDUTY_ROUTING_KEY,
+        "PAGERDUTY_API_TOKEN": PAGERDUTY_API_TOKEN,
+        "PAGERDUTY_FROM_EMAIL": PAGERDUTY_FROM,
+        "PAGERDUTY_CA_BUNDLE": ca_path,
+    }
     return control
 
 
@@ -86,4 +99,10 @@ def statuspage(settings, _statuspage_server) -> StandinControl:
     settings.STATUSPAGE_API_KEY = STATUSPAGE_KEY
     settings.STATUSPAGE_PAGE_ID = STATUSPAGE_PAGE
     settings.STATUSPAGE_MIN_INTERVAL = 0.02
+    control.env = {
+        "STATUSPAGE_API_URL": settings.STATUSPAGE_API_URL,
+        "STATUSPAGE_API_KEY": STATUSPAGE_KEY,
+        "STATUSPAGE_PAGE_ID": STATUSPAGE_PAGE,
+        "STATUSPAGE_MIN_INTERVAL": "0.02",
+    }
     return control

@@ -47,6 +47,7 @@ RETRYABLE_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
 MAX_NAME_SUFFIX = 9
+METADATA_EVENT = "nexusops_delivery"
 
 
 @dataclass(frozen=True)
@@ -165,16 +166,49 @@ class SlackClient:
             )
 
     def post_message(
-        self, channel: str, text: str, blocks: Sequence[dict[str, Any]] | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: Sequence[dict[str, Any]] | None = None,
+        *,
+        idempotency_key: str | None = None,
     ) -> str:
         """Post a message; returns its ``ts``. ``text`` is the notification/fallback text.
 
         Both are sent as they are: build them with :mod:`.messages`, which escapes user input.
+        ``idempotency_key`` rides along as message metadata, so :meth:`message_find` can tell
+        later whether an attempt that died mid-call did reach Slack.
         """
+        metadata = (
+            {"event_type": METADATA_EVENT, "event_payload": {"key": idempotency_key}}
+            if idempotency_key
+            else None
+        )
         data = self._call(
-            "chat.postMessage", channel=channel, text=text, blocks=list(blocks) if blocks else None
+            "chat.postMessage",
+            channel=channel,
+            text=text,
+            blocks=list(blocks) if blocks else None,
+            metadata=metadata,
         )
         return str(data["ts"])
+
+    def message_find(self, channel: str, idempotency_key: str, *, limit: int = 200) -> str | None:
+        """The ``ts`` of a recent message posted with ``idempotency_key``, or ``None``."""
+        data = self._call(
+            "conversations.history",
+            channel=channel,
+            limit=limit,
+            include_all_metadata=True,
+        )
+        for message in data.get("messages", []):
+            meta = message.get("metadata") or {}
+            if (
+                meta.get("event_type") == METADATA_EVENT
+                and (meta.get("event_payload") or {}).get("key") == idempotency_key
+            ):
+                return str(message["ts"])
+        return None
 
     def update_message(
         self, channel: str, ts: str, text: str, blocks: Sequence[dict[str, Any]] | None = None
