@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("slack/commands/", views.slack_commands, name="slack-commands"),
+    path("slack/interactivity/", views.slack_interactivity, name="slack-interactivity"),
+    path("slack/events/", views.slack_events, name="slack-events"),
+    path("webhooks/pagerduty/", views.pagerduty_webhook, name="pagerduty-webhook"),
+]
