@@ -6,7 +6,7 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self) -> None:
-        from nexusops.common import demo, roles
+        from nexusops.common import demo, navigation, roles
 
         from . import seed
 
@@ -37,5 +37,17 @@ class IncidentsConfig(AppConfig):
         roles.grant(roles.INCIDENT_COMMANDER, *respond, *drive)
         roles.grant(roles.MANAGER, *respond, *drive, *manage)
 
+        from .comms import fanout, senders
+        from .services.timeline import timeline_listeners
+        from .status import senders as status_senders
+
+        senders.register()
+        status_senders.register()
+        if fanout.on_timeline_event not in timeline_listeners:
+            timeline_listeners.append(fanout.on_timeline_event)
+
         demo.register("incidents:catalog", seed.seed_catalog, order=10)
+        demo.register("incidents:components", seed.seed_components, order=15)
         demo.register("incidents:users", seed.seed_users, order=20, demo_only=True)
+        navigation.register("incidents", "Incidents", "incident-list", order=10)
+        navigation.register("status", "Status page", "status-page", order=70)

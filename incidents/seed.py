@@ -146,3 +146,23 @@ def seed_users(say: Callable[[str], None]) -> None:
             user=user, defaults={"org_role": org_role, "time_zone": tz}
         )
     say("demo users: " + ", ".join(u[0] for u in DEMO_USERS) + f" (password {DEMO_PASSWORD!r})")
+
+
+def seed_components(say: Callable[[str], None]) -> None:
+    """One public status page component per NEXUS service (datastores stay internal)."""
+    from .models import Component
+
+    services = Service.objects.filter(kind=Service.Kind.SERVICE).order_by("slug")
+    order = {slug: n for n, (slug, *_rest) in enumerate(SERVICES)}
+    created = 0
+    for service in services:
+        _, made = Component.objects.get_or_create(
+            service=service,
+            defaults={
+                "name": service.name,
+                "description": service.description[:200],
+                "order": order.get(service.slug, len(order)) * 10,
+            },
+        )
+        created += made
+    say(f"status page components: {services.count()} ({created} new)")

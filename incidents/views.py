@@ -1,6 +1,37 @@
-from django.shortcuts import render
+"""The incident pages: list, declare, the command page and its small write endpoints.
 
-from .models import Service, Severity
+Views are thin: parse (``forms``), call one service or selector, render. Rules, permission
+checks included, are the services'; an ``ApplicationError`` becomes a message (a redirect
+back for a plain request, an inline error with its 4xx status for an htmx request). htmx
+writes answer with the refreshed sections of the command page as out-of-band swaps, the same
+bundle the live endpoint sends when someone else changed the incident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from nexusops.common import clock
+from nexusops.common.errors import ApplicationError, Conflict, NotFoundError, PermissionDeniedError
+
+from . import forms, selectors, services
+from .models import Incident, Service, Severity, Status, Step, TimelineEvent, Timer
+
+PAGE_SIZE = 50
+TIMELINE_LIMIT = 100
+LIVE_SECTIONS = ("header", "steps", "timers", "timeline", "live")
+WRITE_SECTIONS = (*LIVE_SECTIONS, "people", "edit", "note", "messages")
+SLA_WORDS = {Timer.Kind.ACK_DEADLINE: "ack", Timer.Kind.FIRST_UPDATE: "first update"}
 
 
 def service_list(request):
@@ -12,3 +43,462 @@ def service_list(request):
             "severities": Severity.objects.all(),
         },
     )
+
+
+# ---- list ------------------------------------------------------------------------------
+
+
+@require_GET
+def incident_list(request: HttpRequest) -> HttpResponse:
+    form = forms.IncidentFilterForm(request.GET)
+    page = Paginator(selectors.incident_list(**form.selector_kwargs()), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    for incident in page.object_list:
+        incident.sla_words = _sla_words(incident)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "severities": Severity.objects.all(),
+        "services": Service.objects.all(),
+        "commanders": _commanders(),
+        "can_declare": request.user.has_perm("incidents.declare_incident"),
+    }
+    template = "incidents/incident_list.html"
+    return render(request, f"{template}#results" if request.htmx else template, context)
+
+
+# ---- declare ---------------------------------------------------------------------------
+
+
+def incident_declare(request: HttpRequest) -> HttpResponse:
+    template = "incidents/incident_declare.html"
+    if not request.user.has_perm("incidents.declare_incident"):
+        # Showing a form the service would refuse helps nobody; the service still checks.
+        return _forbidden(request, "Your role cannot declare incidents.")
+    form = forms.DeclareForm(request.POST or None, initial={"severity": "P1"})
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                incident = services.incident_declare(actor=request.user, **form.cleaned_data)
+            except PermissionDeniedError as exc:
+                return _forbidden(request, exc.message)
+            except ApplicationError as exc:
+                errors, status = exc.fields or {"general": [exc.message]}, exc.status
+                errors.setdefault("general", [exc.message])
+            else:
+                url = reverse("incident-detail", args=[incident.number])
+                messages.success(request, f"Declared {incident.number}.")
+                if request.htmx:
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = url
+                    return response
+                return redirect(url)
+        else:
+            errors, status = forms.errors_of(form), 400
+            errors["general"] = ["Check the highlighted fields."]
+    context = {
+        "form": form,
+        "errors": errors,
+        "severities": Severity.objects.all(),
+        "services": Service.objects.all(),
+        "selected_services": form["services"].value() or [],
+    }
+    return render(
+        request, f"{template}#declare-form" if request.htmx else template, context, status=status
+    )
+
+
+# ---- the command page ------------------------------------------------------------------
+
+
+@require_GET
+def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
+    from .status import selectors as status_selectors
+
+    incident = _get(number)
+    context = _command_context(request, incident)
+    # The status page's panels, rendered inline (they refresh themselves afterwards).
+    if context["perms"]["drive_incident"]:
+        context["status_publish"] = status_selectors.publish_form_context(incident=incident)
+    if context["internal"]:
+        context["status_deliveries"] = status_selectors.deliveries_context(incident=incident)
+    return render(request, "incidents/incident_detail.html", context)
+
+
+@require_GET
+def incident_timeline(request: HttpRequest, number: str) -> HttpResponse:
+    """The timeline alone (kind filter, older events) for htmx; the whole page otherwise."""
+    incident = _get(number)
+    context = _command_context(request, incident)
+    template = "incidents/incident_detail.html"
+    return render(request, f"{template}#timeline" if request.htmx else template, context)
+
+
+@require_GET
+def incident_live(request: HttpRequest, number: str) -> HttpResponse:
+    """Polled every 2 s: 204 when nothing changed, the changed sections otherwise, 286 once closed.
+
+    The check is one indexed single-row read; the page is only rebuilt when the version or
+    the last timeline event moved.
+    """
+    row = (
+        Incident.objects.filter(number=number.upper())
+        .values_list("version", "last_event_id", "status")
+        .first()
+    )
+    if row is None:
+        raise Http404(f"No incident {number}.")
+    version, last_event, status = row
+    done = 286 if status == Status.CLOSED else None
+    if request.GET.get("v") == str(version) and request.GET.get("e") == str(last_event):
+        return HttpResponse(status=done or 204)
+    incident = _get(number)
+    context = _command_context(request, incident, sections=LIVE_SECTIONS)
+    return render(request, "incidents/incident_detail.html#oob", context, status=done or 200)
+
+
+# ---- writes ------------------------------------------------------------------------------
+
+
+@require_POST
+def incident_transition(request: HttpRequest, number: str) -> HttpResponse:
+    incident = _get(number)
+    form = forms.TransitionForm(request.POST)
+    if not form.is_valid():
+        return _after_write(request, incident, error=_parse_error(form))
+    data = form.cleaned_data
+    return _write(
+        request,
+        incident,
+        lambda: services.incident_transition(
+            incident=incident,
+            action=data["action"],
+            reason=data["reason"],
+            expected_version=data["version"],
+            actor=request.user,
+        ),
+        success=lambda i: f"{i.number} is now {i.get_status_display().lower()}.",
+    )
+
+
+@require_POST
+def incident_note(request: HttpRequest, number: str) -> HttpResponse:
+    incident = _get(number)
+    form = forms.NoteForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    return _write(
+        request,
+        incident,
+        lambda: services.incident_note_add(
+            incident=incident,
+            message=data.get("message", ""),
+            internal=data.get("internal", False),
+            actor=request.user,
+        ),
+        success=lambda i: (
+            "Internal note added." if data.get("internal") else "Stakeholder update posted."
+        ),
+        form_state={"note_data": request.POST},
+    )
+
+
+@require_POST
+def incident_assign(request: HttpRequest, number: str) -> HttpResponse:
+    incident = _get(number)
+    form = forms.AssignForm(request.POST)
+    if not form.is_valid():
+        return _after_write(request, incident, error=_parse_error(form))
+    data = form.cleaned_data
+    return _write(
+        request,
+        incident,
+        lambda: services.incident_assign(
+            incident=incident,
+            commander=data["commander"] or None,
+            responders=data["responders"],
+            expected_version=data["version"],
+            actor=request.user,
+        ),
+        success=lambda i: "Assignment saved.",
+    )
+
+
+@require_POST
+def incident_edit(request: HttpRequest, number: str) -> HttpResponse:
+    incident = _get(number)
+    form = forms.EditForm(request.POST)
+    if not form.is_valid():
+        return _after_write(
+            request,
+            incident,
+            error=_parse_error(form),
+            form_state={"edit_data": request.POST},
+        )
+    data = form.cleaned_data
+    return _write(
+        request,
+        incident,
+        lambda: services.incident_update(
+            incident=incident,
+            expected_version=data["version"],
+            actor=request.user,
+            **form.service_kwargs(),
+        ),
+        success=lambda i: "Changes saved.",
+        form_state={"edit_data": request.POST},
+    )
+
+
+@require_POST
+def incident_checklist(request: HttpRequest, number: str, key: str) -> HttpResponse:
+    incident = _get(number)
+    form = forms.ChecklistForm(request.POST)
+    form.is_valid()
+    done = form.cleaned_data.get("done", False)
+    return _write(
+        request,
+        incident,
+        lambda: services.checklist_item_set(
+            incident=incident, key=key, done=done, actor=request.user
+        ),
+        success=None,
+    )
+
+
+# ---- helpers -----------------------------------------------------------------------------
+
+
+def _get(number: str) -> Incident:
+    try:
+        return selectors.incident_get(number=number)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from None
+
+
+def _write(
+    request: HttpRequest,
+    incident: Incident,
+    call: Callable[[], object],
+    *,
+    success: Callable[[Incident], str] | None,
+    form_state: dict | None = None,
+) -> HttpResponse:
+    try:
+        call()
+    except ApplicationError as exc:
+        return _after_write(request, incident, error=exc, form_state=form_state)
+    fresh = _get(incident.number)
+    if success is not None:
+        messages.success(request, success(fresh))
+    return _after_write(request, fresh)
+
+
+def _after_write(
+    request: HttpRequest,
+    incident: Incident,
+    *,
+    error: ApplicationError | None = None,
+    form_state: dict | None = None,
+) -> HttpResponse:
+    if isinstance(error, PermissionDeniedError):
+        return _forbidden(request, error.message)
+    stale = isinstance(error, Conflict) and error.code == "stale_version"
+    if stale:
+        error.message = (
+            f"{incident.number} was changed by someone else, reloaded: check the current "
+            "values below and try again."
+        )
+        form_state = None  # show what is there now, not the stale input
+    if error is not None:
+        messages.error(request, error.message)
+    if not request.htmx:
+        return redirect("incident-detail", incident.number)
+    if error is not None:
+        incident = _get(incident.number)  # the row may have moved under us
+    context = _command_context(
+        request,
+        incident,
+        sections=WRITE_SECTIONS,
+        errors=(error.fields if error is not None and not stale else {}),
+        **(form_state or {}),
+    )
+    return render(
+        request,
+        "incidents/incident_detail.html#oob",
+        context,
+        status=error.status if error is not None else 200,
+    )
+
+
+def _parse_error(form) -> ApplicationError:  # noqa: ANN001 - any form
+    fields = forms.errors_of(form)
+    words = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in fields.items())
+    return ApplicationError(f"Could not read the form ({words}).", fields=fields)
+
+
+def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    template = "incidents/forbidden.html"
+    return render(
+        request,
+        f"{template}#notice" if request.htmx else template,
+        {"message": message},
+        status=403,
+    )
+
+
+def _sla_words(incident: Incident) -> str:
+    return SLA_WORDS.get(incident.sla_next_kind, incident.sla_next_kind.replace("_", " "))
+
+
+def _commanders():
+    """Users whose role may drive an incident: the IC choices."""
+    return (
+        get_user_model()
+        .objects.filter(
+            Q(is_superuser=True)
+            | Q(
+                groups__permissions__codename="drive_incident",
+                groups__permissions__content_type__app_label="incidents",
+            ),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _labelled(timers: list[Timer]) -> list[Timer]:
+    labels = dict(Timer.Kind.choices)
+    for timer in timers:
+        timer.label = labels.get(timer.kind, timer.kind.replace("_", " ").capitalize())
+    return timers
+
+
+def _steps(incident: Incident) -> list[dict]:
+    items = list(incident.checklist.all())
+    steps = []
+    for value, label in Step.choices:
+        mine = [i for i in items if i.step == value]
+        steps.append(
+            {
+                "key": value,
+                "label": label,
+                "items": mine,
+                "done": sum(1 for i in mine if i.done),
+                "total": len(mine),
+            }
+        )
+    return steps
+
+
+def _command_context(
+    request: HttpRequest,
+    incident: Incident,
+    *,
+    sections: Iterable[str] = (),
+    errors: dict[str, list[str]] | None = None,
+    edit_data=None,  # noqa: ANN001 - a QueryDict
+    note_data=None,  # noqa: ANN001 - a QueryDict
+) -> dict:
+    user = request.user
+    internal = selectors.can_see_internal(user)
+    kinds = [k for k in request.GET.getlist("kind") if k]
+    before = _int(request.GET.get("before"))
+    events_qs = selectors.timeline(incident=incident, user=user, kinds=kinds or None)
+    if before:
+        events_qs = events_qs.filter(id__lt=before)
+    events = list(events_qs[: TIMELINE_LIMIT + 1])
+    older = events[TIMELINE_LIMIT - 1].pk if len(events) > TIMELINE_LIMIT else None
+    events = events[:TIMELINE_LIMIT]
+    kind_qs = TimelineEvent.objects.filter(incident=incident)
+    if not internal:
+        kind_qs = kind_qs.filter(visibility=TimelineEvent.Visibility.PUBLIC)
+    older_query = urlencode([*(("kind", k) for k in kinds), ("before", older)]) if older else ""
+    now = clock.now()
+    end = incident.resolved_at or incident.closed_at or now
+    incident.sla_words = _sla_words(incident)
+    perms = {
+        name: user.has_perm(f"incidents.{name}")
+        for name in ("drive_incident", "acknowledge_incident", "add_note", "declare_incident")
+    }
+    context = {
+        "incident": incident,
+        "internal": internal,
+        "perms": perms,
+        "live": selectors.is_live(incident),
+        "now": now,
+        "elapsed": end - incident.detected_at,
+        "elapsed_running": incident.resolved_at is None and incident.closed_at is None,
+        "events": events,
+        "older_query": older_query,
+        "newer": bool(before),
+        "kinds": kinds,
+        "all_kinds": sorted(set(kind_qs.values_list("kind", flat=True).distinct())),
+        "sections": set(sections),
+        "errors": errors or {},
+    }
+    if internal:
+        context.update(
+            {
+                "transitions": [
+                    t
+                    for t in services.transitions_available(incident)
+                    if user.has_perm(f"incidents.{t.permission}")
+                ],
+                "steps": _steps(incident),
+                "timers": _labelled(selectors.pending_timers(incident)),
+                "services_selected": [s.slug for s in incident.services.all()],
+                "responder_ids": {u.pk for u in incident.responders.all()},
+            }
+        )
+        if perms["drive_incident"]:
+            context.update(_drive_context(incident, edit_data))
+        context["note_data"] = note_data or {}
+    return context
+
+
+def _drive_context(incident: Incident, edit_data) -> dict:  # noqa: ANN001 - a QueryDict
+    """What the assign and edit forms need; ``edit_data`` keeps a rejected input."""
+    if edit_data is not None:
+        edit = {
+            "title": edit_data.get("title", ""),
+            "severity": edit_data.get("severity", ""),
+            "services": edit_data.getlist("services"),
+            "impact_users": edit_data.get("impact_users", ""),
+            "impact_percent": edit_data.get("impact_percent", ""),
+            "impact_description": edit_data.get("impact_description", ""),
+            "data_breach": bool(edit_data.get("data_breach")),
+            "major_customer_impact": bool(edit_data.get("major_customer_impact")),
+        }
+    else:
+        edit = {
+            "title": incident.title,
+            "severity": incident.severity.code,
+            "services": [s.slug for s in incident.services.all()],
+            "impact_users": "" if incident.impact_users is None else incident.impact_users,
+            "impact_percent": "" if incident.impact_percent is None else incident.impact_percent,
+            "impact_description": incident.impact_description,
+            "data_breach": incident.data_breach,
+            "major_customer_impact": incident.major_customer_impact,
+        }
+    return {
+        "edit": edit,
+        "commanders": list(_commanders()),
+        "people": list(get_user_model().objects.filter(is_active=True).order_by("username")),
+        "severities": list(Severity.objects.all()),
+        "all_services": list(Service.objects.all()),
+    }

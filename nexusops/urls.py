@@ -25,5 +25,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/", include("nexusops.api_urls")),
+    path("status/", include("incidents.status.urls")),
+    path("", include("incidents.inbound.urls")),
     path("", include("incidents.urls")),
 ]

@@ -29,10 +29,15 @@ from tests.support.urlmatrix import (
 )
 
 # Modules that add rows for their app's URLs, each as ``ROWS: dict[str, Row]``.
-ROW_MODULES = ["tests.incidents.url_rows_ui", "tests.incidents.url_rows_api"]
+ROW_MODULES = [
+    "tests.incidents.url_rows_ui",
+    "tests.incidents.url_rows_api",
+    "tests.incidents.url_rows_inbound",
+    "tests.incidents.url_rows_status",
+]
 
 MATRIX: dict[str, Row] = {
-    "home": page(),
+    "home": Row({r: 302 for r in EVERYONE}),  # / opens the incident list
     "login": Row({ANON: 200, **{r: 302 for r in SIGNED_IN}}),
     "logout": Row({r: 302 for r in EVERYONE}, method="post"),
     "healthz": public(),

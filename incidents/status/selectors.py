@@ -1,0 +1,296 @@
+"""Reads for the public status page, its feed and the command page's status panels.
+
+The status page is public and polled by many visitors: its query count is fixed (components,
+one aggregate for the 90-day history, severities, active incidents, their public updates),
+whatever the number of incidents. Only public rows are read: components, public updates and
+the incident's title, number and severity; never the timeline.
+
+Higher apps add to the "Scheduled maintenance" section by appending a provider::
+
+    from incidents.status.selectors import MaintenanceNotice, scheduled_maintenance_providers
+
+    def _windows(now):
+        return [MaintenanceNotice(title=w.title, starts_at=w.starts_at, ends_at=w.ends_at,
+                                  body=w.public_note, components=[...]) for w in upcoming(now)]
+
+    scheduled_maintenance_providers.append(_windows)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, QuerySet
+from django.db.models.functions import TruncDate
+
+from nexusops.common import clock
+from nexusops.common.errors import ApplicationError, NotFoundError
+
+from ..models import (
+    Component,
+    ComponentStatus,
+    Incident,
+    OutboxMessage,
+    PublicUpdate,
+    Severity,
+    Status,
+)
+from ..services.outbox import sender
+from .services import STATUS_RANK, incident_components, next_stage, stage_templates
+
+HISTORY_DAYS = 90
+FEED_LIMIT = 50
+DELIVERY_ROWS = 50
+
+BANNER = {
+    ComponentStatus.OPERATIONAL: "All systems operational",
+    ComponentStatus.UNDER_MAINTENANCE: "Scheduled maintenance in progress",
+    ComponentStatus.DEGRADED: "Some systems have degraded performance",
+    ComponentStatus.PARTIAL_OUTAGE: "Partial outage",
+    ComponentStatus.MAJOR_OUTAGE: "Major outage",
+}
+
+
+@dataclass(frozen=True)
+class MaintenanceNotice:
+    """One scheduled maintenance as the public page shows it (runbook section 7)."""
+
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    body: str = ""
+    components: list[str] = field(default_factory=list)
+
+
+# Each provider is called as fn(now) and returns MaintenanceNotice items; none are registered
+# yet (the deployments app will register its maintenance windows).
+scheduled_maintenance_providers: list[Callable[[dt.datetime], Iterable[MaintenanceNotice]]] = []
+
+
+@dataclass(frozen=True)
+class HistoryDay:
+    day: dt.date
+    severity: str  # "" when nothing happened, else the worst severity code that day
+
+    @property
+    def label(self) -> str:
+        if not self.severity:
+            return f"{self.day:%d %b %Y}: no incidents"
+        return f"{self.day:%d %b %Y}: {self.severity} incident"
+
+
+@dataclass
+class ComponentRow:
+    component: Component
+    history: list[HistoryDay]
+
+    @property
+    def status_label(self) -> str:
+        return self.component.get_status_display()
+
+    @property
+    def incident_days(self) -> int:
+        return sum(1 for d in self.history if d.severity)
+
+
+def _worst(statuses: Iterable[str]) -> str:
+    return max(statuses, key=lambda s: STATUS_RANK.get(s, 0), default=ComponentStatus.OPERATIONAL)
+
+
+def history_by_service(
+    *, service_ids: Iterable[int], today: dt.date, days: int = HISTORY_DAYS
+) -> dict[int, dict[dt.date, str]]:
+    """``{service id: {UTC day: worst severity code}}`` for incidents detected on that day.
+
+    One aggregate query over the incident/service pairs, grouped by service and UTC day.
+    """
+    ids = list(service_ids)
+    if not ids:
+        return {}
+    start = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(), tzinfo=dt.UTC)
+    rows = (
+        Incident.services.through.objects.filter(
+            service_id__in=ids, incident__detected_at__gte=start
+        )
+        .annotate(day=TruncDate("incident__detected_at", tzinfo=dt.UTC))
+        .values("service_id", "day")
+        .annotate(worst=Min("incident__severity__rank"))
+        .order_by()
+    )
+    rows = list(rows)
+    codes = dict(Severity.objects.values_list("rank", "code")) if rows else {}
+    out: dict[int, dict[dt.date, str]] = {}
+    for row in rows:
+        out.setdefault(row["service_id"], {})[row["day"]] = codes.get(row["worst"], "")
+    return out
+
+
+def _public_incidents() -> QuerySet[Incident]:
+    published = PublicUpdate.objects.filter(incident=OuterRef("pk"))
+    return (
+        Incident.objects.filter(Exists(published))
+        .select_related("severity")
+        .prefetch_related(
+            Prefetch(
+                "public_updates",
+                queryset=PublicUpdate.objects.order_by("-published_at", "-id"),
+                to_attr="updates",
+            )
+        )
+    )
+
+
+def status_page(*, now: dt.datetime | None = None) -> dict:
+    """Everything /status/ shows."""
+    now = now or clock.now()
+    today = now.astimezone(dt.UTC).date()
+    components = list(Component.objects.select_related("service"))
+    history = history_by_service(
+        service_ids={c.service_id for c in components if c.service_id}, today=today
+    )
+    days = [today - dt.timedelta(days=n) for n in range(HISTORY_DAYS - 1, -1, -1)]
+    rows = [
+        ComponentRow(
+            c,
+            [HistoryDay(d, history.get(c.service_id, {}).get(d, "")) for d in days],
+        )
+        for c in components
+    ]
+    worst = _worst(c.status for c in components)
+    active = list(_public_incidents().exclude(status=Status.CLOSED).order_by("-detected_at"))
+    names = {str(c.pk): c.name for c in components}
+    for incident in active:
+        _label_updates(incident, names)
+    maintenance = [n for provider in scheduled_maintenance_providers for n in provider(now)]
+    return {
+        "overall": worst,
+        "banner": BANNER.get(worst, "All systems operational"),
+        "components": rows,
+        "history_start": days[0],
+        "history_end": days[-1],
+        "active_incidents": active,
+        "maintenance": maintenance,
+        "now": now,
+    }
+
+
+def _label_updates(incident: Incident, names: dict[str, str]) -> None:
+    labels = dict(ComponentStatus.choices)
+    for update in incident.updates:
+        update.component_rows = [
+            (names.get(str(pk), "?"), status, labels.get(status, status))
+            for pk, status in (update.component_statuses or {}).items()
+            if str(pk) in names
+        ]
+    latest = incident.updates[0] if incident.updates else None
+    incident.public_stage = latest.stage if latest else ""
+    incident.public_stage_label = latest.get_stage_display() if latest else ""
+
+
+def public_incident(*, number: str) -> Incident:
+    """One incident as the public sees it; one never published is not there at all."""
+    incident = _public_incidents().filter(number=number.upper()).first()
+    if incident is None:
+        raise NotFoundError(f"No public incident {number}.")
+    names = dict(Component.objects.values_list("pk", "name"))
+    _label_updates(incident, {str(k): v for k, v in names.items()})
+    return incident
+
+
+def feed_updates(*, limit: int = FEED_LIMIT) -> list[PublicUpdate]:
+    return list(
+        PublicUpdate.objects.select_related("incident").order_by("-published_at", "-id")[:limit]
+    )
+
+
+# ---- the command page's panels ---------------------------------------------------------
+
+
+def publish_form_context(*, incident: Incident, data=None, errors=None) -> dict:  # noqa: ANN001
+    """What ``status/_publish_form.html`` renders inline (the lead may pass it as
+    ``status_publish`` in the command page's context; otherwise the partial loads it)."""
+    components = incident_components(incident)
+    stage = (data or {}).get("stage") or next_stage(incident)
+    templates = stage_templates(incident, components)
+    selected = {}
+    for c in components:
+        value = (data or {}).get(f"component-{c.pk}") if data else None
+        selected[c.pk] = value or c.status
+    return {
+        "incident": incident,
+        "stages": [(v, label, templates[v]) for v, label in PublicUpdate.Stage.choices],
+        "stage": stage,
+        "templates": templates,
+        "message": data.get("message", "") if data else templates.get(stage, ""),
+        "filled": templates.get(stage, ""),
+        "components": [(c, selected[c.pk]) for c in components],
+        "component_choices": ComponentStatus.choices,
+        "errors": errors or {},
+        "latest": incident.public_updates.order_by("-published_at", "-id").first(),
+    }
+
+
+@dataclass
+class DeliveryRow:
+    message: OutboxMessage
+    label: str
+
+
+def deliveries_context(*, incident: Incident) -> dict:
+    """The incident's outbox: a count per target and state, and the rows worth a look.
+
+    Emails to subscribers can be thousands of rows; those that went out are only counted.
+    """
+    qs = OutboxMessage.objects.filter(incident=incident)
+    counts = list(qs.values("target", "state").annotate(n=Count("id")).order_by("target", "state"))
+    summary: dict[str, dict[str, int]] = {}
+    for row in counts:
+        summary.setdefault(row["target"], {})[row["state"]] = row["n"]
+    shown = qs.exclude(target__startswith="email.", state=OutboxMessage.State.SENT).order_by(
+        "-created_at", "-id"
+    )[:DELIVERY_ROWS]
+    return {
+        "incident": incident,
+        "summary": [
+            {"target": t, "label": _label(t), "states": sorted(s.items())}
+            for t, s in summary.items()
+        ],
+        "rows": [DeliveryRow(m, _label(m.target)) for m in shown],
+        "dead": sum(s.get(OutboxMessage.State.DEAD, 0) for s in summary.values()),
+    }
+
+
+def _label(target: str) -> str:
+    try:
+        return sender(target).label
+    except ApplicationError:  # not registered: show its raw name
+        return target
+
+
+def incident_for_panel(*, number: str) -> Incident:
+    incident = Incident.objects.select_related("severity").filter(number=number.upper()).first()
+    if incident is None:
+        raise NotFoundError(f"No incident {number}.")
+    return incident
+
+
+def component_statuses_from_form(data, components: list[Component]) -> dict[int, str]:  # noqa: ANN001
+    return {
+        c.pk: data.get(f"component-{c.pk}") for c in components if data.get(f"component-{c.pk}")
+    }
+
+
+__all__ = [
+    "MaintenanceNotice",
+    "component_statuses_from_form",
+    "deliveries_context",
+    "feed_updates",
+    "history_by_service",
+    "incident_components",
+    "public_incident",
+    "publish_form_context",
+    "scheduled_maintenance_providers",
+    "status_page",
+]

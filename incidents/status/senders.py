@@ -1,0 +1,135 @@
+"""Senders for the status page's outbox rows (DESIGN.md rule 3).
+
+``register()`` is called once from ``IncidentsConfig.ready()``. Email is always on (the
+console backend in embedded mode); Atlassian Statuspage only when ``STATUSPAGE_API_URL``,
+``STATUSPAGE_API_KEY`` and ``STATUSPAGE_PAGE_ID`` are set. Each sender loads its rows by id,
+builds the message with :mod:`incidents.status.messages` and sends it; a second run after a
+failure part-way is harmless (an email may at worst go twice; Statuspage is created once,
+then updated, in publishing order).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+
+from nexusops.common.tasks import RetryableError
+from nexusops.integrations.statuspage.client import StatuspageClient
+
+from ..models import Incident, OutboxMessage, PublicUpdate, Subscriber
+from ..services.outbox import register_sender
+from . import messages
+
+UPDATE_EMAIL = "email.public_update"
+SUBSCRIPTION_CONFIRM = "email.subscription_confirm"
+STATUSPAGE_SYNC = "statuspage.incident_sync"
+
+
+def email_enabled() -> bool:
+    return True
+
+
+def statuspage_enabled() -> bool:
+    return bool(
+        getattr(settings, "STATUSPAGE_API_URL", "")
+        and getattr(settings, "STATUSPAGE_API_KEY", "")
+        and getattr(settings, "STATUSPAGE_PAGE_ID", "")
+    )
+
+
+def _update(message: OutboxMessage) -> PublicUpdate:
+    return PublicUpdate.objects.select_related("incident").get(pk=message.payload["update"])
+
+
+def send_public_update_email(message: OutboxMessage) -> dict:
+    subscriber = Subscriber.objects.filter(pk=message.payload["subscriber"]).first()
+    if subscriber is None or not subscriber.active:
+        return {"skipped": "no longer subscribed"}
+    update = _update(message)
+    email = messages.public_update_email(update, subscriber, messages.update_components(update))
+    send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [subscriber.email])
+    return {"to": subscriber.email}
+
+
+def send_subscription_confirm(message: OutboxMessage) -> dict:
+    subscriber = Subscriber.objects.filter(pk=message.payload["subscriber"]).first()
+    if subscriber is None or subscriber.active or subscriber.unsubscribed_at is not None:
+        return {"skipped": "nothing to confirm"}
+    email = messages.confirmation_email(subscriber)
+    send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [subscriber.email])
+    return {"to": subscriber.email}
+
+
+class EarlierUpdatePending(RetryableError):
+    """An earlier update of this incident is not on Statuspage yet; keep the order."""
+
+
+def _earlier_pending(message: OutboxMessage) -> bool:
+    open_states = (
+        OutboxMessage.State.PENDING,
+        OutboxMessage.State.SENDING,
+        OutboxMessage.State.RETRYING,
+    )
+    return OutboxMessage.objects.filter(
+        incident_id=message.incident_id,
+        target=STATUSPAGE_SYNC,
+        pk__lt=message.pk,
+        state__in=open_states,
+    ).exists()
+
+
+def send_statuspage_sync(message: OutboxMessage) -> dict:
+    """Create the Statuspage incident with the first update, then update it with each next."""
+    if _earlier_pending(message):
+        raise EarlierUpdatePending(
+            f"an earlier update of {message.incident_id} is still on its way", retry_after=2
+        )
+    update = _update(message)
+    incident = Incident.objects.only("statuspage_incident_id").get(pk=update.incident_id)
+    body = messages.statuspage_incident(update, messages.update_components(update))
+    client = StatuspageClient.default()
+    if not incident.statuspage_incident_id:
+        created = client.incident_create(
+            body["name"],
+            body["status"],
+            body["body"],
+            component_statuses=body["component_statuses"],
+        )
+        return {"statuspage_incident_id": created["id"], "created": True}
+    client.incident_update(
+        incident.statuspage_incident_id,
+        status=body["status"],
+        body=body["body"],
+        component_statuses=body["component_statuses"],
+    )
+    return {"statuspage_incident_id": incident.statuspage_incident_id, "created": False}
+
+
+def _remember_statuspage_id(message: OutboxMessage, result: dict) -> None:
+    # A plain UPDATE: where the incident lives on Statuspage is not an edit (no version bump).
+    if result.get("created"):
+        Incident.objects.filter(pk=message.incident_id, statuspage_incident_id="").update(
+            statuspage_incident_id=result["statuspage_incident_id"]
+        )
+
+
+def register() -> None:
+    register_sender(
+        UPDATE_EMAIL,
+        send=send_public_update_email,
+        enabled=email_enabled,
+        label="Status update email",
+    )
+    register_sender(
+        SUBSCRIPTION_CONFIRM,
+        send=send_subscription_confirm,
+        enabled=email_enabled,
+        label="Subscription confirmation email",
+    )
+    register_sender(
+        STATUSPAGE_SYNC,
+        send=send_statuspage_sync,
+        enabled=statuspage_enabled,
+        on_sent=_remember_statuspage_id,
+        label="Statuspage incident",
+    )
