@@ -75,8 +75,12 @@ INSTALLED_APPS = [
     "template_partials",
     "django_celery_beat",
     "nexusops.common",
+    # Apps are layered: each may import the ones above it in this list, never below.
     "incidents",
+    "remediation",
+    "postmortems",
     "deployments",
+    "alerts",
 ]
 
 MIDDLEWARE = [

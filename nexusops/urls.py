@@ -28,4 +28,7 @@ urlpatterns = [
     path("status/", include("incidents.status.urls")),
     path("", include("incidents.inbound.urls")),
     path("", include("incidents.urls")),
+    path("", include("remediation.urls")),
+    path("", include("postmortems.urls")),
+    path("", include("alerts.urls")),
 ]

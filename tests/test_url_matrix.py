@@ -34,6 +34,10 @@ ROW_MODULES = [
     "tests.incidents.url_rows_api",
     "tests.incidents.url_rows_inbound",
     "tests.incidents.url_rows_status",
+    "tests.incidents.url_rows_oncall",
+    "tests.remediation.url_rows",
+    "tests.postmortems.url_rows",
+    "tests.alerts.url_rows",
 ]
 
 MATRIX: dict[str, Row] = {
