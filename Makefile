@@ -16,9 +16,9 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	NEXUSOPS_STANDINS=1 $(BIN)/python manage.py seed_demo
 	$(BIN)/python scripts/banner.py
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+	NEXUSOPS_STANDINS=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
 test: $(STAMP)
 	$(BIN)/python scripts/run_tests.py $(ARGS)

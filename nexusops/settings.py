@@ -13,6 +13,7 @@ to run against PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -291,22 +292,48 @@ INCIDENT_MONITORING_MINUTES = env.int("INCIDENT_MONITORING_MINUTES", default=30)
 # --- integrations -------------------------------------------------------------------------
 # Each adapter is off when its URL or secret is unset; `make run` points them at stand-ins.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
-SLACK_API_URL = env.str("SLACK_API_URL", default="")
-SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
-SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
+# `make run` sets NEXUSOPS_STANDINS=1: every vendor defaults to the local stand-ins then.
+STANDINS = EMBEDDED and env.bool("NEXUSOPS_STANDINS", default=False)
+if STANDINS:
+    from nexusops.standins.demo import settings_defaults
+
+    _vendor_defaults = settings_defaults(VAR_DIR)
+    for _name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ.setdefault(_name, "testing")  # moto accepts any credentials
+else:
+    _vendor_defaults = {}
+
+
+def _vendor(name: str) -> str:
+    return env.str(name, default=_vendor_defaults.get(name, ""))
+
+
+SLACK_API_URL = _vendor("SLACK_API_URL")
+SLACK_BOT_TOKEN = _vendor("SLACK_BOT_TOKEN")
+SLACK_SIGNING_SECRET = _vendor("SLACK_SIGNING_SECRET")
 # Runbook 2.2 step 3, "notify stakeholders via Slack": where declarations are announced.
-SLACK_ANNOUNCE_CHANNEL = env.str("SLACK_ANNOUNCE_CHANNEL", default="")
+SLACK_ANNOUNCE_CHANNEL = _vendor("SLACK_ANNOUNCE_CHANNEL")
 SLACK_ARCHIVE_AFTER_HOURS = env.float("SLACK_ARCHIVE_AFTER_HOURS", default=24.0)
-PAGERDUTY_EVENTS_URL = env.str("PAGERDUTY_EVENTS_URL", default="")
-PAGERDUTY_API_URL = env.str("PAGERDUTY_API_URL", default="")
-PAGERDUTY_ROUTING_KEY = env.str("PAGERDUTY_ROUTING_KEY", default="")
-PAGERDUTY_API_TOKEN = env.str("PAGERDUTY_API_TOKEN", default="")
-PAGERDUTY_FROM_EMAIL = env.str("PAGERDUTY_FROM_EMAIL", default="")
-PAGERDUTY_WEBHOOK_SECRET = env.str("PAGERDUTY_WEBHOOK_SECRET", default="")
-PAGERDUTY_CA_BUNDLE = env.str("PAGERDUTY_CA_BUNDLE", default="")
-STATUSPAGE_API_URL = env.str("STATUSPAGE_API_URL", default="")
-STATUSPAGE_API_KEY = env.str("STATUSPAGE_API_KEY", default="")
-STATUSPAGE_PAGE_ID = env.str("STATUSPAGE_PAGE_ID", default="")
+PAGERDUTY_EVENTS_URL = _vendor("PAGERDUTY_EVENTS_URL")
+PAGERDUTY_API_URL = _vendor("PAGERDUTY_API_URL")
+PAGERDUTY_ROUTING_KEY = _vendor("PAGERDUTY_ROUTING_KEY")
+PAGERDUTY_API_TOKEN = _vendor("PAGERDUTY_API_TOKEN")
+PAGERDUTY_FROM_EMAIL = _vendor("PAGERDUTY_FROM_EMAIL")
+PAGERDUTY_WEBHOOK_SECRET = _vendor("PAGERDUTY_WEBHOOK_SECRET")
+PAGERDUTY_CA_BUNDLE = _vendor("PAGERDUTY_CA_BUNDLE")
+STATUSPAGE_API_URL = _vendor("STATUSPAGE_API_URL")
+STATUSPAGE_API_KEY = _vendor("STATUSPAGE_API_KEY")
+STATUSPAGE_PAGE_ID = _vendor("STATUSPAGE_PAGE_ID")
+KUBERNETES_API_URL = _vendor("KUBERNETES_API_URL")
+KUBERNETES_TOKEN = _vendor("KUBERNETES_TOKEN")
+KUBERNETES_VERIFY_SSL = env.bool("KUBERNETES_VERIFY_SSL", default=True)
+KUBECONFIG = env.str("KUBECONFIG", default="")
+KUBERNETES_NAMESPACE = env.str("KUBERNETES_NAMESPACE", default="nexus-production")
+ARGOCD_URL = _vendor("ARGOCD_URL")
+ARGOCD_TOKEN = _vendor("ARGOCD_TOKEN")
+ARGOCD_VERIFY_SSL = env.bool("ARGOCD_VERIFY_SSL", default=True)
+AWS_ENDPOINT_URL = _vendor("AWS_ENDPOINT_URL")
+AWS_REGION = env.str("AWS_REGION", default="us-east-1")
 
 LOGGING = {
     "version": 1,

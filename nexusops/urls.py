@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -32,3 +33,10 @@ urlpatterns = [
     path("", include("postmortems.urls")),
     path("", include("alerts.urls")),
 ]
+
+if settings.STANDINS:
+    from nexusops.common import navigation
+    from nexusops.standins.page import standins_page
+
+    navigation.register("standins", "Stand-ins", "standins", 920, section=navigation.TOOLS)
+    urlpatterns.append(path("standins/", standins_page, name="standins"))

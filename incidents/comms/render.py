@@ -88,7 +88,29 @@ def slack_summary(incident: Incident) -> tuple[str, list[dict[str, Any]]]:
             + (f" · :warning: {' · '.join(flags)}" if flags else "")
         )
     )
+    blocks.append(summary_buttons(incident))
     return text, blocks
+
+
+def summary_buttons(incident: Incident) -> dict[str, Any]:
+    """Acknowledge / Resolve / Open in console, handled at /slack/interactivity/."""
+
+    def button(text: str, action_id: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "type": "button",
+            "text": {"type": "plain_text", "text": text},
+            "action_id": action_id,
+            "value": incident.number,
+            **extra,
+        }
+
+    elements = []
+    if incident.status == "triggered":
+        elements.append(button("Acknowledge", "incident_ack", style="primary"))
+    if incident.status in ("investigating", "mitigated"):
+        elements.append(button("Resolve", "incident_resolve"))
+    elements.append(button("Open in console", "incident_open", url=incident_url(incident)))
+    return {"type": "actions", "block_id": f"incident-{incident.number}", "elements": elements}
 
 
 def slack_event_line(incident: Incident, kind: str, actor: str, message: str) -> str:

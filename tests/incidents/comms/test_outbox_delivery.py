@@ -5,6 +5,7 @@ worker and broker tests are in test_outbox_resilience.py.
 """
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -64,6 +65,11 @@ def test_declare_creates_the_channel_pins_a_summary_and_pages(slack, pagerduty, 
     [invite] = calls(slack, "conversations.invite")
     assert invite["body"]["users"] == "U0IRIS"
     [post] = calls(slack, "chat.postMessage")
+    blocks = post["body"]["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions["elements"]] == ["incident_ack", "incident_open"]
+    assert actions["elements"][1]["url"].endswith(f"/incidents/{inc.number}/")
     [pin] = calls(slack, "pins.add")
     state = slack.state()
     channel_id = next(iter(state["channels"]))

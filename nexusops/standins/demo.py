@@ -1,0 +1,67 @@
+"""The stand-ins the demo runs, on fixed ports, and the settings that point NexusOps at them.
+
+``python -m nexusops.standins`` starts them all (``make run`` does). With
+``NEXUSOPS_STANDINS=1`` in embedded mode, settings default every vendor URL and secret to
+these, so a newcomer sees the whole fan-out without any account anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_PORT = int(os.environ.get("NEXUSOPS_STANDIN_PORT_BASE", "8100"))
+HOST = "127.0.0.1"
+
+PORTS = {
+    "slack": BASE_PORT + 1,
+    "pagerduty": BASE_PORT + 2,
+    "statuspage": BASE_PORT + 3,
+    "kubernetes": BASE_PORT + 4,
+    "argocd": BASE_PORT + 5,
+    "aws": BASE_PORT + 6,
+}
+TOKENS = {
+    "slack_bot": "xoxb-nexusops-demo",
+    "slack_signing": "nexusops-demo-signing-secret",
+    "pagerduty_routing": "R0UT1NGKEY0123456789abcdef012345",
+    "pagerduty_api": "y_NbAkKc66ryYTWUXYEu",
+    "pagerduty_webhook": "nexusops-demo-webhook-secret",
+    "statuspage": "sp-demo-key",
+    "kubernetes": "k8s-demo-token",
+    "argocd": "argocd-demo-token",
+}
+STATUSPAGE_PAGE_ID = "nexusdemo"
+
+
+def url(name: str, scheme: str = "http") -> str:
+    return f"{scheme}://{HOST}:{PORTS[name]}"
+
+
+def ca_path(var_dir: Path) -> Path:
+    return var_dir / "standins" / "pagerduty-ca.pem"
+
+
+def settings_defaults(var_dir: Path) -> dict[str, str]:
+    """Default values for the vendor settings when the demo stand-ins are on."""
+    return {
+        "SLACK_API_URL": f"{url('slack')}/api/",
+        "SLACK_BOT_TOKEN": TOKENS["slack_bot"],
+        "SLACK_SIGNING_SECRET": TOKENS["slack_signing"],
+        "SLACK_ANNOUNCE_CHANNEL": "",
+        "PAGERDUTY_EVENTS_URL": url("pagerduty", "https"),
+        "PAGERDUTY_API_URL": url("pagerduty", "https"),
+        "PAGERDUTY_ROUTING_KEY": TOKENS["pagerduty_routing"],
+        "PAGERDUTY_API_TOKEN": TOKENS["pagerduty_api"],
+        "PAGERDUTY_FROM_EMAIL": "ic@nexusops.example",
+        "PAGERDUTY_WEBHOOK_SECRET": TOKENS["pagerduty_webhook"],
+        "PAGERDUTY_CA_BUNDLE": str(ca_path(var_dir)),
+        "STATUSPAGE_API_URL": f"{url('statuspage')}/v1",
+        "STATUSPAGE_API_KEY": TOKENS["statuspage"],
+        "STATUSPAGE_PAGE_ID": STATUSPAGE_PAGE_ID,
+        "KUBERNETES_API_URL": url("kubernetes"),
+        "KUBERNETES_TOKEN": TOKENS["kubernetes"],
+        "ARGOCD_URL": url("argocd"),
+        "ARGOCD_TOKEN": TOKENS["argocd"],
+        "AWS_ENDPOINT_URL": url("aws"),
+    }
