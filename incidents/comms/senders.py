@@ -68,16 +68,17 @@ def slack_channel_setup(message: OutboxMessage) -> dict:
     incident = _incident(message)
     client = SlackClient.default()
     channel = client.channel_create(incident_channel_name(incident.number))
-    client.set_topic(channel.id, render.slack_topic(incident))
-    client.set_purpose(channel.id, render.slack_purpose(incident))
-    users = _slack_user_ids(incident)
-    if users:
-        client.invite(channel.id, users)
+    # The summary first: it is what responders joining the channel need to see.
     text, blocks = render.slack_summary(incident)
     ts = client.message_find(channel.id, message.key) if message.attempts > 1 else None
     if ts is None:
         ts = client.post_message(channel.id, text, blocks, idempotency_key=message.key)
     client.pin(channel.id, ts)
+    client.set_topic(channel.id, render.slack_topic(incident))
+    client.set_purpose(channel.id, render.slack_purpose(incident))
+    users = _slack_user_ids(incident)
+    if users:
+        client.invite(channel.id, users)
     return {
         "channel_id": channel.id,
         "channel_name": channel.name,
