@@ -11,7 +11,7 @@ def timers_sweep_task(self) -> int:
     return timers_sweep()
 
 
-@shared_task(base=NexusTask, bind=True, ignore_result=True, queue="notifications")
+@shared_task(base=NexusTask, bind=True, ignore_result=True)
 def outbox_deliver_task(self, message_id: int) -> str:
     """One delivery attempt. Retries are rows with a due time, not Celery retries, so a
     broker or worker restart delays them and never drops them."""

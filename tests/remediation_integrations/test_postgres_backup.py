@@ -24,7 +24,7 @@ def _bucket(boto) -> str:
 def test_pg_dump_streams_a_gzip_dump_to_s3(aws, boto):
     bucket = _bucket(boto)
 
-    result = pg_dump_to_s3(worker.test_database_url(), bucket, "manual", aws)
+    result = pg_dump_to_s3(worker.worker_database_url(), bucket, "manual", aws)
 
     assert re.fullmatch(r"manual/backup_\d{8}_\d{6}\.sql\.gz", result["key"])
     stored = io.BytesIO()

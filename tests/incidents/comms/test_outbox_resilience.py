@@ -15,7 +15,7 @@ from nexusops.integrations.slack.client import SlackClient
 from tests.conftest import _await_ready
 from tests.factories import incident, severities
 from tests.support.subproc import run_django
-from tests.support.worker import WorkerProcess, test_database_url, wait_for
+from tests.support.worker import WorkerProcess, worker_database_url, wait_for
 
 
 def _free_port() -> int:
@@ -79,7 +79,7 @@ def test_broker_stopped_while_200_incidents_change_then_restarted_delivers_each_
 
     # The broker is down (nothing listens on its port) while 200 incidents are updated.
     env = {
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": worker_database_url(),
         "CELERY_BROKER_URL": broker,
         "NEXUSOPS_VAR_DIR": str(settings.VAR_DIR),
         **slack.env,
