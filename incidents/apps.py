@@ -43,11 +43,45 @@ class IncidentsConfig(AppConfig):
 
         senders.register()
         status_senders.register()
+
+        from .oncall import setup as oncall_setup
+
+        oncall_setup.register()
+        roles.grant(
+            roles.MANAGER,
+            "incidents.manage_oncall",
+            "incidents.view_pay_report",
+            "incidents.view_escalationpolicy",
+            "incidents.change_escalationpolicy",
+            "incidents.add_escalationpolicy",
+            "incidents.view_escalationtier",
+            "incidents.change_escalationtier",
+            "incidents.add_escalationtier",
+            "incidents.delete_escalationtier",
+            "incidents.view_rotation",
+            "incidents.change_rotation",
+            "incidents.add_rotation",
+            "incidents.view_rotationmember",
+            "incidents.change_rotationmember",
+            "incidents.add_rotationmember",
+            "incidents.delete_rotationmember",
+            "incidents.view_rotationoverride",
+            "incidents.change_rotationoverride",
+            "incidents.add_rotationoverride",
+            "incidents.delete_rotationoverride",
+            "incidents.view_paypolicy",
+            "incidents.change_paypolicy",
+            "incidents.view_profile",
+            "incidents.change_profile",
+        )
         if fanout.on_timeline_event not in timeline_listeners:
             timeline_listeners.append(fanout.on_timeline_event)
 
         demo.register("incidents:catalog", seed.seed_catalog, order=10)
         demo.register("incidents:components", seed.seed_components, order=15)
+        demo.register("incidents:escalation", seed.seed_escalation, order=12)
+        demo.register("incidents:rotation", seed.seed_rotation, order=30, demo_only=True)
         demo.register("incidents:users", seed.seed_users, order=20, demo_only=True)
         navigation.register("incidents", "Incidents", "incident-list", order=10)
         navigation.register("status", "Status page", "status-page", order=70)
+        navigation.register("oncall", "On-call", "oncall-home", order=30)

@@ -143,7 +143,14 @@ def seed_users(say: Callable[[str], None]) -> None:
         if role is not None:
             user.groups.set([Group.objects.get(name=role)])
         Profile.objects.update_or_create(
-            user=user, defaults={"org_role": org_role, "time_zone": tz}
+            user=user,
+            defaults={
+                "org_role": org_role,
+                "time_zone": tz,
+                # Ids the stand-ins accept, so Slack invites and PagerDuty pages work in the demo.
+                "slack_user_id": f"U0{username.upper()}",
+                "pagerduty_user_id": f"P{username.upper()}",
+            },
         )
     say("demo users: " + ", ".join(u[0] for u in DEMO_USERS) + f" (password {DEMO_PASSWORD!r})")
 
@@ -166,3 +173,81 @@ def seed_components(say: Callable[[str], None]) -> None:
         )
         created += made
     say(f"status page components: {services.count()} ({created} new)")
+
+
+# Runbook 2.4; tier 3 also fires at once on a data breach, tier 4 on either flag.
+ESCALATION_TIERS = [
+    # order, name, target, org_role, delay, severities, on data_breach, on major impact
+    (1, "On-call engineer", "on_call", "", dt.timedelta(0), (), False, False),
+    (
+        2,
+        "Engineering manager",
+        "org_role",
+        "engineering_manager",
+        dt.timedelta(hours=1),
+        ("P0", "P1"),
+        False,
+        False,
+    ),
+    (3, "CTO", "org_role", "cto", dt.timedelta(hours=2), ("P0",), True, False),
+    (4, "CEO", "org_role", "ceo", None, (), True, True),
+]
+
+
+def seed_escalation(say: Callable[[str], None]) -> None:
+    """The runbook 2.4 policy and the 8.3 pay figures; a manager's later edits are kept."""
+    from .models import EscalationPolicy, EscalationTier, PayPolicy
+
+    policy, created = EscalationPolicy.objects.get_or_create(
+        name="Runbook 2.4",
+        defaults={"description": "Escalation path from the NEXUS operations runbook, 2.4."},
+    )
+    if created or not policy.tiers.exists():
+        for order, name, target, org_role, delay, sevs, breach, impact in ESCALATION_TIERS:
+            tier = EscalationTier.objects.create(
+                policy=policy,
+                order=order,
+                name=name,
+                target=target,
+                org_role=org_role,
+                delay=delay,
+                on_data_breach=breach,
+                on_major_customer_impact=impact,
+            )
+            tier.severities.set(Severity.objects.filter(code__in=sevs))
+    PayPolicy.objects.get_or_create(name="default")
+    say("escalation policy (runbook 2.4) and on-call pay policy (runbook 8.3)")
+
+
+def seed_rotation(say: Callable[[str], None]) -> None:
+    """A weekly demo rotation ic → responder → manager, handoff Friday 09:00 Pacific."""
+    from .models import Rotation, RotationMember
+    from .oncall.handoff import rotation_timers_arm
+
+    User = get_user_model()
+    rotation, _ = Rotation.objects.get_or_create(
+        name="Primary",
+        defaults={
+            "time_zone": "America/Los_Angeles",
+            "handoff_weekday": 4,
+            "handoff_time": dt.time(9, 0),
+            "start_date": dt.date(2026, 1, 2),
+        },
+    )
+    if not rotation.members.exists():
+        for position, username in enumerate(("ic", "responder", "manager")):
+            RotationMember.objects.create(
+                rotation=rotation, user=User.objects.get(username=username), position=position
+            )
+    contacts = {
+        "ic": ("PIRIS01", "U0DEMOIC"),
+        "responder": ("PRAVI01", "U0DEMORS"),
+        "manager": ("PMAYA01", "U0DEMOMG"),
+        "admin": ("PADA001", "U0DEMOAD"),
+    }
+    for username, (pd_id, slack_id) in contacts.items():
+        Profile.objects.filter(user__username=username, pagerduty_user_id="").update(
+            pagerduty_user_id=pd_id, slack_user_id=slack_id, hourly_rate=80
+        )
+    rotation_timers_arm(rotation)
+    say("on-call rotation Primary: ic, responder, manager (Friday 09:00 America/Los_Angeles)")

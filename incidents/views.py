@@ -28,7 +28,7 @@ from . import forms, selectors, services
 from .models import Incident, Service, Severity, Status, Step, TimelineEvent, Timer
 
 PAGE_SIZE = 50
-TIMELINE_LIMIT = 100
+TIMELINE_LIMIT = 50  # newest first; older pages by ?before=<id> (keeps the page fast at 5,000)
 LIVE_SECTIONS = ("header", "steps", "timers", "timeline", "live")
 WRITE_SECTIONS = (*LIVE_SECTIONS, "people", "edit", "note", "messages")
 SLA_WORDS = {Timer.Kind.ACK_DEADLINE: "ack", Timer.Kind.FIRST_UPDATE: "first update"}
@@ -119,6 +119,7 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
+    from .oncall import escalation
     from .status import selectors as status_selectors
 
     incident = _get(number)
@@ -128,6 +129,9 @@ def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
         context["status_publish"] = status_selectors.publish_form_context(incident=incident)
     if context["internal"]:
         context["status_deliveries"] = status_selectors.deliveries_context(incident=incident)
+        context["escalations"] = escalation.escalations_context(
+            incident=incident, user=request.user
+        )
     return render(request, "incidents/incident_detail.html", context)
 
 

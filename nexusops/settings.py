@@ -270,7 +270,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict = {
     "incidents-timers-sweep": {
         "task": "incidents.tasks.timers_sweep_task",
-        "schedule": env.float("TIMERS_SWEEP_SECONDS", default=5.0),
+        "schedule": env.float("TIMERS_SWEEP_SECONDS", default=2.0),
         "options": {"expires": 30},
     },
 }
@@ -321,6 +321,8 @@ PAGERDUTY_API_TOKEN = _vendor("PAGERDUTY_API_TOKEN")
 PAGERDUTY_FROM_EMAIL = _vendor("PAGERDUTY_FROM_EMAIL")
 PAGERDUTY_WEBHOOK_SECRET = _vendor("PAGERDUTY_WEBHOOK_SECRET")
 PAGERDUTY_CA_BUNDLE = _vendor("PAGERDUTY_CA_BUNDLE")
+# The PagerDuty service an escalation's person-to-person page is opened on (REST API).
+PAGERDUTY_SERVICE_ID = _vendor("PAGERDUTY_SERVICE_ID")
 STATUSPAGE_API_URL = _vendor("STATUSPAGE_API_URL")
 STATUSPAGE_API_KEY = _vendor("STATUSPAGE_API_KEY")
 STATUSPAGE_PAGE_ID = _vendor("STATUSPAGE_PAGE_ID")
@@ -334,6 +336,11 @@ ARGOCD_TOKEN = _vendor("ARGOCD_TOKEN")
 ARGOCD_VERIFY_SSL = env.bool("ARGOCD_VERIFY_SSL", default=True)
 AWS_ENDPOINT_URL = _vendor("AWS_ENDPOINT_URL")
 AWS_REGION = env.str("AWS_REGION", default="us-east-1")
+# Remediation's read-only checks and backups (runbook 2.3, 4, 5; Appendix A).
+REMEDIATION_POSTGRES_URL = env.str("REMEDIATION_POSTGRES_URL", default="")
+REMEDIATION_REDIS_URL = env.str("REMEDIATION_REDIS_URL", default="")
+BACKUP_BUCKET = env.str("BACKUP_BUCKET", default="nexus-backups")
+APPROVAL_TTL_MINUTES = env.int("APPROVAL_TTL_MINUTES", default=30)
 
 LOGGING = {
     "version": 1,

@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/", include("nexusops.api_urls")),
     path("status/", include("incidents.status.urls")),
     path("", include("incidents.inbound.urls")),
+    path("", include("incidents.oncall.urls")),
     path("", include("incidents.urls")),
     path("", include("remediation.urls")),
     path("", include("postmortems.urls")),

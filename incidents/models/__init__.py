@@ -7,6 +7,7 @@ from .comms import (
     PublicUpdate,
     Subscriber,
 )
+from .escalation import EscalationPolicy, EscalationTier
 from .incident import (
     OPEN_STATUSES,
     TITLE_MAX,
@@ -20,10 +21,18 @@ from .incident import (
     TimelineEvent,
     Timer,
 )
+from .oncall import PayPolicy, Rotation, RotationMember, RotationOverride, Weekday
 from .people import Profile
 
 __all__ = [
     "Component",
+    "EscalationPolicy",
+    "EscalationTier",
+    "PayPolicy",
+    "Rotation",
+    "RotationMember",
+    "RotationOverride",
+    "Weekday",
     "ComponentStatus",
     "InboundDelivery",
     "OutboxMessage",

@@ -137,6 +137,8 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["status", "-detected_at"], name="incident_status_detected"),
             models.Index(fields=["severity", "-detected_at"], name="incident_severity_detected"),
+            # Reports aggregate over a detection-date range across every status and severity.
+            models.Index(fields=["detected_at"], name="incident_detected_at"),
         ]
 
     def __str__(self) -> str:

@@ -34,7 +34,9 @@ def lock(incident: Incident | int, *, expected_version: int | None = None) -> In
     """Re-read and lock the row; refuse a stale version (optimistic concurrency)."""
     pk = incident.pk if isinstance(incident, Incident) else incident
     try:
-        locked = Incident.objects.select_for_update().select_related("severity").get(pk=pk)
+        locked = (
+            Incident.objects.select_for_update(of=("self",)).select_related("severity").get(pk=pk)
+        )
     except Incident.DoesNotExist:
         raise NotFoundError("No such incident.") from None
     if expected_version is not None and locked.version != expected_version:

@@ -122,7 +122,7 @@ def timers_sweep(*, limit: int = 500) -> int:
         with transaction.atomic():
             now = clock.now()
             timer = (
-                Timer.objects.select_for_update(skip_locked=True)
+                Timer.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(due_at__lte=now, fired_at__isnull=True, cancelled_at__isnull=True)
                 .order_by("due_at", "id")
                 .first()
@@ -132,7 +132,9 @@ def timers_sweep(*, limit: int = 500) -> int:
             incident = None
             if timer.incident_id:
                 incident = (
-                    Incident.objects.select_for_update()
+                    # of=self: the joined severity row is shared by every incident of
+                    # its level; locking it too would serialise all firings.
+                    Incident.objects.select_for_update(of=("self",))
                     .select_related("severity")
                     .get(pk=timer.incident_id)
                 )

@@ -56,6 +56,7 @@ def settings_defaults(var_dir: Path) -> dict[str, str]:
         "PAGERDUTY_FROM_EMAIL": "ic@nexusops.example",
         "PAGERDUTY_WEBHOOK_SECRET": TOKENS["pagerduty_webhook"],
         "PAGERDUTY_CA_BUNDLE": str(ca_path(var_dir)),
+        "PAGERDUTY_SERVICE_ID": "PNEXUS1",
         "STATUSPAGE_API_URL": f"{url('statuspage')}/v1",
         "STATUSPAGE_API_KEY": TOKENS["statuspage"],
         "STATUSPAGE_PAGE_ID": STATUSPAGE_PAGE_ID,

@@ -43,6 +43,12 @@ def _invalid(*errors: str) -> Response:
     )
 
 
+def _rest_invalid(*errors: str) -> Response:
+    return Response(
+        400, {"error": {"message": "Invalid Input Provided", "code": 2001, "errors": list(errors)}}
+    )
+
+
 class PagerDutyStandin(StandinApp):
     vendor = "pagerduty"
 
@@ -151,6 +157,55 @@ class PagerDutyStandin(StandinApp):
                 "total": len(found) if request.query.get("total") == "true" else None,
             },
         )
+
+    @route("POST", r"/incidents")
+    def incident_create(self, request: Request) -> Response:
+        """REST v2 create: needs ``From``, a service reference and an unused open key."""
+        if "@" not in request.header("From"):
+            return _rest_invalid("You must specify a user's email address in the From header")
+        body = request.body if isinstance(request.body, dict) else {}
+        data = body.get("incident") if isinstance(body.get("incident"), dict) else None
+        if data is None:
+            return _rest_invalid("Incident object is required")
+        service = data.get("service") or {}
+        errors = []
+        if not data.get("title"):
+            errors.append("Title can't be blank")
+        if not service.get("id") or service.get("type") != "service_reference":
+            errors.append("Service must be a service_reference")
+        if data.get("urgency", "high") not in ("high", "low"):
+            errors.append("Urgency is invalid")
+        assignees = [a.get("assignee") or {} for a in data.get("assignments") or []]
+        if any(a.get("type") != "user_reference" or not a.get("id") for a in assignees):
+            errors.append("Assignments must be user_reference")
+        if errors:
+            return _rest_invalid(*errors)
+        key = data.get("incident_key") or uuid.uuid4().hex
+        if self._open_incident(key) is not None:
+            return _rest_invalid(f"Open incident with key {key!r} already exists")
+        number = next(self._numbers)
+        incident_id = f"Q{number:06d}"
+        incident = {
+            "id": incident_id,
+            "type": "incident",
+            "incident_number": number,
+            "incident_key": key,
+            "title": data["title"],
+            "status": "triggered",
+            "urgency": data.get("urgency", "high"),
+            "created_at": _now(),
+            "service": {"id": service["id"], "type": "service_reference"},
+            "assignments": [
+                {"assignee": {"id": a["id"], "type": "user_reference"}} for a in assignees
+            ],
+            "body": data.get("body") or {},
+            "created_by": request.header("From"),
+            "self": f"{self.base_url}/incidents/{incident_id}",
+            "html_url": f"https://nexusops-standin.pagerduty.com/incidents/{incident_id}",
+            "alert_counts": {"all": 0},
+        }
+        self.incidents[incident_id] = incident
+        return Response(201, {"incident": incident})
 
     @route("GET", r"/incidents/(?P<incident_id>[A-Z0-9]+)")
     def incident_get(self, request: Request, incident_id: str) -> Response:

@@ -192,3 +192,37 @@ def test_events_only_configuration_refuses_rest_operations(pagerduty, settings):
         client.note_add("INC-20261126-008", "note")
 
     assert [r["path"] for r in pagerduty.received()] == ["/v2/enqueue"]
+
+
+def test_an_incident_assigned_to_a_person_is_created_with_from(pagerduty):
+    client = PagerDutyClient.default()
+    created = client.incident_create(
+        title="INC-20261126-020 [P0] Platform down",
+        service_id="PSVC001",
+        assignee_ids=["PMAYA01"],
+        incident_key="INC-20261126-020:esc:7:3",
+        details="Escalation tier 2",
+    )
+    assert created["assignments"] == [{"assignee": {"id": "PMAYA01", "type": "user_reference"}}]
+    posted = [r for r in pagerduty.received("/incidents") if r["method"] == "POST"]
+    assert posted[0]["headers"]["From"] == PAGERDUTY_FROM
+    assert posted[0]["body"]["incident"]["service"] == {
+        "id": "PSVC001",
+        "type": "service_reference",
+    }
+    assert client.incident_find("INC-20261126-020:esc:7:3")["id"] == created["id"]
+
+
+def test_a_second_open_incident_with_the_same_key_is_rejected(pagerduty):
+    client = PagerDutyClient.default()
+    kwargs = {
+        "title": "page",
+        "service_id": "PSVC001",
+        "assignee_ids": ["PMAYA01"],
+        "incident_key": "INC-20261126-021:esc:1:1",
+    }
+    client.incident_create(**kwargs)
+    with pytest.raises(VendorRejected, match="already exists"):
+        client.incident_create(**kwargs)
+    with pytest.raises(VendorRejected, match="Service must be"):
+        client.incident_create(**{**kwargs, "service_id": "", "incident_key": "other"})

@@ -5,7 +5,8 @@ Two APIs, each optional:
 * Events API v2 (``PAGERDUTY_EVENTS_URL`` + ``PAGERDUTY_ROUTING_KEY``): trigger, acknowledge
   and resolve an alert by dedup key - the incident's number is a good key.
 * REST API v2 (``PAGERDUTY_API_URL`` + ``PAGERDUTY_API_TOKEN`` + ``PAGERDUTY_FROM_EMAIL``):
-  find the PagerDuty incident for a dedup key and add a note to it.
+  find the PagerDuty incident for a dedup key and add a note to it; open an incident assigned
+  to named users (escalation pages a person).
 
 ``PAGERDUTY_CA_BUNDLE`` names an extra CA file to trust besides the system's (the stand-in's
 test CA). The library retries 429/5xx only ``max_retries`` times, then we raise
@@ -170,6 +171,35 @@ class PagerDutyClient:
             return self._rest().rpost(
                 f"/incidents/{incident['id']}/notes", json={"note": {"content": content}}
             )
+
+    def incident_create(
+        self,
+        *,
+        title: str,
+        service_id: str,
+        assignee_ids: list[str],
+        incident_key: str,
+        urgency: str = "high",
+        details: str = "",
+    ) -> dict[str, Any]:
+        """Open a PagerDuty incident assigned to these users (pages them, not the service's
+        on-call); ``incident_key`` makes a retry find the first one (``incident_find``)."""
+        if urgency not in ("high", "low"):
+            raise ValueError(f"urgency must be 'high' or 'low', not {urgency!r}")
+        body: dict[str, Any] = {
+            "type": "incident",
+            "title": title[:255],
+            "service": {"id": service_id, "type": "service_reference"},
+            "urgency": urgency,
+            "incident_key": incident_key,
+            "assignments": [
+                {"assignee": {"id": uid, "type": "user_reference"}} for uid in assignee_ids
+            ],
+        }
+        if details:
+            body["body"] = {"type": "incident_body", "details": details}
+        with _converted_errors("incident create"):
+            return self._rest().rpost("/incidents", json={"incident": body})
 
     # --- the edge -------------------------------------------------------------------------
     def _events(self) -> pagerduty.EventsApiV2Client:

@@ -1,0 +1,433 @@
+"""Escalation on time (runbook 2.4): each due tier is a Timer row, fired by the beat sweep.
+
+``escalation_refresh`` makes an incident's pending escalation timers match its state; it runs
+in the transaction of every change (a timeline listener), so resolving cancels them, reopening
+re-arms them, and raising the severity or setting a flag moves them at once. The sweep locks
+each timer and records ``fired_at`` in the firing's transaction, so nothing pages twice, and a
+stopped beat or worker delays a firing without losing it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from nexusops.common import clock
+from nexusops.common.errors import ApplicationError, Conflict
+
+from ..models import (
+    OPEN_STATUSES,
+    Channel,
+    EscalationPolicy,
+    EscalationTier,
+    Incident,
+    Status,
+    TimelineEvent,
+    Timer,
+)
+from ..services.common import lock, require
+from ..services.outbox import outbox_enqueue
+from ..services.timeline import timeline_append
+from ..services.timers import fmt
+from . import schedule
+
+logger = logging.getLogger(__name__)
+
+KIND = "escalation"
+REASON_TIME = "time"
+REASON_FLAG = "flag"
+REASON_ACK = "ack_breach"
+# Timeline kinds after which the wanted escalations may have changed.
+REFRESH_KINDS = {"declared", "updated", "status_changed"}
+
+
+def active_policy() -> EscalationPolicy | None:
+    return (
+        EscalationPolicy.objects.filter(active=True)
+        .select_related("rotation")
+        .prefetch_related("tiers__severities", "tiers__user__profile")
+        .first()
+    )
+
+
+def _duration(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes and minutes % 60 == 0:
+        return f"{minutes // 60} hour" + ("s" if minutes != 60 else "")
+    return f"{minutes} minutes"
+
+
+def _wanted(
+    incident: Incident, policy: EscalationPolicy, now: dt.datetime
+) -> dict[int, tuple[dt.datetime, str, str]]:
+    """tier order → (due, reason code, words) for every tier this incident's state calls for."""
+    if incident.status not in OPEN_STATUSES:
+        return {}
+    wanted: dict[int, tuple[dt.datetime, str, str]] = {}
+    for tier in policy.tiers.all():
+        options = []
+        if incident.data_breach and tier.on_data_breach:
+            options.append((now, REASON_FLAG, "data breach"))
+        if incident.major_customer_impact and tier.on_major_customer_impact:
+            options.append((now, REASON_FLAG, "major customer impact"))
+        codes = {s.pk for s in tier.severities.all()}
+        if tier.delay is not None and (not codes or incident.severity_id in codes):
+            words = (
+                "paged on detection"
+                if not tier.delay
+                else f"not resolved {_duration(tier.delay)} after detection"
+            )
+            options.append((incident.detected_at + tier.delay, REASON_TIME, words))
+        if options:
+            wanted[tier.order] = min(options, key=lambda o: o[0])
+    return wanted
+
+
+def escalation_refresh(incident: Incident, *, now: dt.datetime | None = None) -> None:
+    """Create, move or cancel this incident's pending escalation timers (in the caller's
+    transaction; the incident row is locked by the caller)."""
+    now = now or clock.now()
+    policy = active_policy()
+    timers = list(Timer.objects.filter(incident=incident, kind=KIND))
+    fired = {t.data.get("tier") for t in timers if t.fired_at and not t.data.get("skipped")}
+    pending = {t.data.get("tier"): t for t in timers if t.pending}
+    wanted = _wanted(incident, policy, now) if policy else {}
+    for order, timer in pending.items():
+        if timer.data.get("reason") == REASON_ACK:
+            if incident.status != Status.TRIGGERED:
+                timer.cancelled_at = now
+                timer.save(update_fields=["cancelled_at"])
+            continue
+        want = wanted.get(order)
+        if want is None or timer.data.get("policy") != policy.pk:
+            timer.cancelled_at = now
+            timer.save(update_fields=["cancelled_at"])
+        elif timer.due_at != want[0] and not (want[1] == REASON_FLAG and timer.due_at <= now):
+            timer.due_at = want[0]
+            timer.data = {**timer.data, "reason": want[1], "words": want[2]}
+            timer.save(update_fields=["due_at", "data"])
+    for order, (due, reason, words) in wanted.items():
+        if order in fired or (order in pending and pending[order].pending):
+            continue
+        Timer.objects.create(
+            incident=incident,
+            kind=KIND,
+            due_at=due,
+            data={"tier": order, "policy": policy.pk, "reason": reason, "words": words},
+        )
+
+
+def on_timeline_event(incident: Incident, event: TimelineEvent) -> None:
+    if event.kind not in REFRESH_KINDS:
+        return
+    data = event.data or {}
+    if event.kind == "updated" and not {"severity", "data_breach", "major_customer_impact"} & set(
+        data
+    ):
+        return
+    if event.kind == "status_changed" and data.get("action") in ("investigate", "mitigate"):
+        return  # still open, nothing the policy reads changed
+    escalation_refresh(incident, now=event.created_at)
+
+
+# --- firing ---------------------------------------------------------------------------------
+def _targets(tier: EscalationTier, policy: EscalationPolicy, now: dt.datetime) -> list:
+    if tier.target == EscalationTier.Target.USER:
+        return [tier.user] if tier.user and tier.user.is_active else []
+    if tier.target == EscalationTier.Target.ORG_ROLE:
+        User = get_user_model()
+        return list(
+            User.objects.filter(is_active=True, profile__org_role=tier.org_role)
+            .select_related("profile")
+            .order_by("pk")
+        )
+    rotation = policy.rotation or schedule.default_rotation()
+    person = schedule.on_call_at(rotation, now) if rotation else None
+    return [person] if person else []
+
+
+def _contact(user: AbstractBaseUser) -> tuple[str, str]:
+    profile = getattr(user, "profile", None)
+    if profile is None:
+        return "", ""
+    return profile.pagerduty_user_id, profile.slack_user_id
+
+
+def _name(user: AbstractBaseUser) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def fire_tier(
+    *,
+    incident: Incident,
+    policy: EscalationPolicy,
+    tier: EscalationTier,
+    timer: Timer,
+    now: dt.datetime,
+    words: str,
+    actor: AbstractBaseUser | None = None,
+) -> list[int]:
+    """Page the tier's people, invite them to the Slack channel, write the timeline; a tier
+    nobody can be reached at is a failed page and falls through to the next tier."""
+    people = _targets(tier, policy, now)
+    reached, failed = [], []
+    for person in people:
+        pd_id, slack_id = _contact(person)
+        if not (pd_id or slack_id):
+            failed.append(person)
+            continue
+        reached.append(person)
+        if pd_id:
+            outbox_enqueue(
+                target="pagerduty.page_user",
+                key=f"{incident.number}:esc:{timer.pk}:{person.pk}:pd",
+                incident=incident,
+                payload={
+                    "user_id": pd_id,
+                    "title": f"{incident.number} [{incident.severity.code}] {incident.title}",
+                    "incident_key": f"{incident.number}:esc:{timer.pk}:{person.pk}",
+                    "details": f"Escalation tier {tier.order} ({tier.name}): {words}.",
+                },
+            )
+        if slack_id:
+            outbox_enqueue(
+                target="slack.invite",
+                key=f"{incident.number}:esc:{timer.pk}:{person.pk}:slack",
+                incident=incident,
+                payload={"users": [slack_id]},
+            )
+    if reached:
+        incident.responders.add(*reached)
+    late = int((now - timer.due_at).total_seconds())
+    base = {"tier": tier.order, "policy": policy.pk, "timer": timer.pk, "reason": words}
+    if failed or not people:
+        who = ", ".join(_name(p) for p in failed) or f"nobody ({tier.target_label()})"
+        timeline_append(
+            incident=incident,
+            kind="page_failed",
+            channel=Channel.SYSTEM,
+            internal=True,
+            at=now,
+            message=f"Could not page tier {tier.order} ({tier.name}): {who} has no PagerDuty "
+            "or Slack id." + ("" if reached else " Falling through to the next tier."),
+            data={**base, "users": [p.pk for p in failed]},
+        )
+    if reached:
+        names = ", ".join(_name(p) for p in reached)
+        timeline_append(
+            incident=incident,
+            kind="escalated",
+            actor=actor,
+            channel=Channel.WEB if actor else Channel.SYSTEM,
+            at=now,
+            message=f"Escalated to tier {tier.order} ({tier.name}): paged {names} — {words}"
+            + (f" (fired {late}s late)." if late > 60 else "."),
+            data={**base, "paged": [p.pk for p in reached], "late_seconds": max(late, 0)},
+        )
+        return [p.pk for p in reached]
+    following = policy.tiers.filter(order__gt=tier.order).order_by("order").first()
+    if following is None:
+        return []
+    nxt = _take_tier(incident, policy, following, now, reason="fall_through")
+    return fire_tier(
+        incident=incident,
+        policy=policy,
+        tier=following,
+        timer=nxt,
+        now=now,
+        words=f"tier {tier.order} could not be reached",
+        actor=actor,
+    )
+
+
+def _take_tier(
+    incident: Incident, policy: EscalationPolicy, tier: EscalationTier, now: dt.datetime, **data
+) -> Timer:
+    """Fire ``tier`` now: its pending timer is cancelled and a fired one records the firing."""
+    Timer.objects.filter(
+        incident=incident,
+        kind=KIND,
+        data__tier=tier.order,
+        fired_at__isnull=True,
+        cancelled_at__isnull=True,
+    ).update(cancelled_at=now)
+    return Timer.objects.create(
+        incident=incident,
+        kind=KIND,
+        due_at=now,
+        fired_at=now,
+        data={"tier": tier.order, "policy": policy.pk, **data},
+    )
+
+
+def fire_timer(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
+    """The sweep's handler for kind ``escalation`` (the timer is locked and marked fired)."""
+    if incident is None or incident.status not in OPEN_STATUSES:
+        return
+    tier = (
+        EscalationTier.objects.select_related("policy", "user__profile")
+        .filter(policy_id=timer.data.get("policy"), order=timer.data.get("tier"))
+        .first()
+    )
+    if tier is None:
+        logger.warning("escalation timer %s names a tier that is gone", timer.pk)
+        return
+    if timer.data.get("reason") == REASON_ACK and incident.status != Status.TRIGGERED:
+        timer.data = {**timer.data, "skipped": "acknowledged"}
+        timer.save(update_fields=["data"])
+        escalation_refresh(incident, now=now)
+        return
+    fire_tier(
+        incident=incident,
+        policy=tier.policy,
+        tier=tier,
+        timer=timer,
+        now=now,
+        words=timer.data.get("words") or "due",
+    )
+
+
+def on_breach(incident: Incident, timer: Timer, now: dt.datetime) -> None:
+    """Not acknowledged in time: page tier 1 again now, then the next tier after the grace."""
+    if timer.kind != Timer.Kind.ACK_DEADLINE or incident.status != Status.TRIGGERED:
+        return
+    policy = active_policy()
+    if policy is None or not policy.repage_on_ack_breach:
+        return
+    tiers = list(policy.tiers.all())
+    if not tiers:
+        return
+    first = tiers[0]
+    words = f"not acknowledged within {incident.severity.code}'s response time"
+    repage = _take_tier(incident, policy, first, now, reason=REASON_ACK, repage=True)
+    fire_tier(
+        incident=incident,
+        policy=policy,
+        tier=first,
+        timer=repage,
+        now=now,
+        words=f"re-page: {words}",
+    )
+    if len(tiers) < 2:
+        return
+    nxt = tiers[1]
+    due = now + policy.ack_breach_grace
+    pending = Timer.objects.filter(
+        incident=incident,
+        kind=KIND,
+        data__tier=nxt.order,
+        fired_at__isnull=True,
+        cancelled_at__isnull=True,
+    ).first()
+    if pending is not None and pending.due_at <= due:
+        return
+    if pending is not None:
+        pending.cancelled_at = now
+        pending.save(update_fields=["cancelled_at"])
+    Timer.objects.create(
+        incident=incident,
+        kind=KIND,
+        due_at=due,
+        data={
+            "tier": nxt.order,
+            "policy": policy.pk,
+            "reason": REASON_ACK,
+            "words": f"{words} (still unacknowledged {_duration(policy.ack_breach_grace)} "
+            "after the re-page)",
+        },
+    )
+
+
+@transaction.atomic
+def incident_escalate(
+    *,
+    incident: Incident | int,
+    actor: AbstractBaseUser | None,
+    reason: str,
+    channel: str = Channel.WEB,
+) -> Incident:
+    """ "Escalate now": pull in the next tier that has not been paged yet, with a reason."""
+    require(actor, "drive_incident")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ApplicationError(
+            "Say why you escalate now.", fields={"reason": ["A reason is required."]}
+        )
+    if len(reason) > 500:
+        raise ApplicationError(
+            "The reason is too long (500 characters at most).",
+            fields={"reason": ["At most 500 characters."]},
+        )
+    incident = lock(incident)
+    if incident.status not in OPEN_STATUSES:
+        raise Conflict(f"{incident.number} is {incident.status}; only an open incident escalates.")
+    policy = active_policy()
+    if policy is None or not policy.tiers.exists():
+        raise Conflict("No active escalation policy with tiers; a manager sets one in the admin.")
+    fired = set(
+        Timer.objects.filter(incident=incident, kind=KIND, fired_at__isnull=False)
+        .exclude(data__has_key="skipped")
+        .exclude(data__has_key="repage")
+        .values_list("data__tier", flat=True)
+    )
+    tier = next((t for t in policy.tiers.all() if t.order not in fired), None)
+    if tier is None:
+        raise Conflict(
+            f"Every tier of “{policy.name}” has already been paged for {incident.number}."
+        )
+    now = clock.now()
+    timer = _take_tier(incident, policy, tier, now, reason="manual", words=reason)
+    fire_tier(
+        incident=incident,
+        policy=policy,
+        tier=tier,
+        timer=timer,
+        now=now,
+        words=f"escalated by hand: {reason}",
+        actor=actor,
+    )
+    return incident
+
+
+def upcoming(incident: Incident) -> list[dict]:
+    """Pending escalations of an incident, soonest first, for the command page."""
+    policy = active_policy()
+    tiers = {t.order: t for t in policy.tiers.all()} if policy else {}
+    rows = []
+    for timer in Timer.objects.filter(
+        incident=incident, kind=KIND, fired_at__isnull=True, cancelled_at__isnull=True
+    ).order_by("due_at"):
+        tier = tiers.get(timer.data.get("tier"))
+        rows.append(
+            {
+                "timer": timer,
+                "tier": tier,
+                "due_at": timer.due_at,
+                "due_words": fmt(timer.due_at),
+                "words": timer.data.get("words", ""),
+                "label": f"Tier {timer.data.get('tier')}"
+                + (f": {tier.name} ({tier.target_label()})" if tier else ""),
+            }
+        )
+    return rows
+
+
+def escalations_context(*, incident: Incident, user: AbstractBaseUser) -> dict:
+    from django.urls import NoReverseMatch, reverse
+
+    try:  # the form shows once on-call's URLs are included
+        url = reverse("incident-escalate", args=[incident.number])
+    except NoReverseMatch:
+        url = ""
+    return {
+        "incident": incident,
+        "upcoming": upcoming(incident),
+        "escalate_url": url,
+        "can_escalate": bool(url)
+        and incident.status in OPEN_STATUSES
+        and user.has_perm("incidents.drive_incident"),
+    }
