@@ -1,0 +1,211 @@
+"""What a worker does with a run: the dry run, the run itself, and the timers that watch them.
+
+Both arrive through the outbox (targets ``remediation.preview`` and ``remediation.run`` on the
+``remediation`` queue), so a request is never lost between the web process and a worker, and a
+claim is taken before the call: a dangerous action is run at most once. Vendor failures are the
+run's result (failed, timed out), never a delivery retry: a rollback is not repeated by itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
+
+from incidents.models import Incident, OutboxMessage, Timer
+from incidents.services import outbox
+from incidents.services.timers import timer_handler
+from nexusops.common import clock
+from nexusops.integrations.errors import IntegrationError, NotConfigured
+
+from .. import actions
+from ..models import ActionRun
+from .events import describe, run_event, truncated
+from .runs import (
+    APPROVAL_TIMER,
+    DEADLINE_TIMER,
+    PREVIEW_TARGET,
+    RUN_TARGET,
+    _cancel_timers,
+    _expire,
+    _locked,
+    awaiting_approval,
+)
+
+logger = logging.getLogger(__name__)
+State = ActionRun.State
+
+
+def _failure(exc: BaseException) -> tuple[str, str]:
+    """(state, error) for an exception raised by an action."""
+    if isinstance(exc, SoftTimeLimitExceeded) or getattr(exc, "code", "") in ("operation_timeout",):
+        return State.TIMED_OUT, f"timed out: {exc}".rstrip(": ")
+    if isinstance(exc, NotConfigured):
+        return State.FAILED, f"not configured: {exc}"
+    if isinstance(exc, IntegrationError | actions.ActionFailed):
+        return State.FAILED, str(exc)
+    logger.exception("remediation action failed unexpectedly")
+    return State.FAILED, f"{type(exc).__name__}: {exc}"
+
+
+def action_preview(*, run_id: int) -> dict:
+    """Run the action's dry run and wait for approval, or reject the request with the reason."""
+    run = ActionRun.objects.filter(pk=run_id).first()
+    if run is None or run.state != State.PREVIEWING:
+        return {"state": run.state if run else "missing"}
+    spec = actions.get(run.action)
+    try:
+        text = spec.preview(run.params) if spec.preview else spec.description
+        error = ""
+    except Exception as exc:  # noqa: BLE001 - every failure becomes the run's state
+        text, (_, error) = "", _failure(exc)
+    with transaction.atomic():
+        run = _locked(run_id)
+        if run.state != State.PREVIEWING:
+            return {"state": run.state}
+        if error:
+            run.state, run.error, run.finished_at = State.REJECTED, error, clock.now()
+            run.save(update_fields=["state", "error", "finished_at"])
+            run_event(
+                run, "remediation_rejected", f"{describe(run)} refused by its dry run: {error}"
+            )
+        else:
+            awaiting_approval(run, text)
+    return {"state": run.state}
+
+
+def _progress(run_id: int):  # noqa: ANN202 - a Progress callback
+    def report(percent: int, note: str) -> None:
+        ActionRun.objects.filter(pk=run_id, state=State.RUNNING).update(
+            progress=max(0, min(99, int(percent))), progress_note=note[:200]
+        )
+
+    return report
+
+
+def action_execute(*, run_id: int) -> dict:
+    """Run a queued action once; record its output and result on the run and the timeline."""
+    with transaction.atomic():
+        run = _locked(run_id)
+        if run.state != State.QUEUED:
+            return {"state": run.state}
+        spec = actions.get(run.action)
+        now = clock.now()
+        run.state, run.started_at, run.progress = State.RUNNING, now, 5
+        run.deadline_at = now + dt.timedelta(seconds=spec.timeout_seconds)
+        run.progress_note = "started"
+        run.save(update_fields=["state", "started_at", "progress", "progress_note", "deadline_at"])
+        Timer.objects.create(
+            incident=run.incident, kind=DEADLINE_TIMER, due_at=run.deadline_at, data={"run": run.pk}
+        )
+        run_event(run, "remediation_started", f"started {describe(run)}.")
+    output, summary, data = "", "", {}
+    try:
+        outcome = spec.run(run.params, _progress(run_id))
+        state, error = State.SUCCEEDED, ""
+        output, summary, data = outcome.output, outcome.summary, outcome.data
+    except BaseException as exc:  # noqa: BLE001 - every failure becomes the run's state
+        if not isinstance(exc, Exception | SoftTimeLimitExceeded):
+            raise
+        state, error = _failure(exc)
+        output = getattr(exc, "output", "") or ""
+    return _finish(run_id, state, summary, output, data, error)
+
+
+def _finish(run_id: int, state: str, summary: str, output: str, data: dict, error: str) -> dict:
+    with transaction.atomic():
+        run = _locked(run_id)
+        late = run.state != State.RUNNING
+        run.output, run.result, run.error = output, _jsonable(data), error
+        run.summary = (summary or error)[:500]
+        run.finished_at = run.finished_at or clock.now()
+        fields = ["output", "result", "error", "summary", "finished_at"]
+        if not late:
+            run.state, run.progress, run.progress_note = state, 100, ""
+            fields += ["state", "progress", "progress_note"]
+        run.save(update_fields=fields)
+        _cancel_timers(run, DEADLINE_TIMER)
+        if output:
+            shown, cut = truncated(output)
+            run_event(run, "remediation_output", f"output of {describe(run)}:\n{shown}",
+                      data={"truncated": cut, "chars": len(output)})  # fmt: skip
+        if late:
+            run_event(run, "remediation_late_result",
+                      f"{describe(run)} finished after its deadline: {run.summary}")  # fmt: skip
+        else:
+            kind = "remediation_succeeded" if state == State.SUCCEEDED else "remediation_failed"
+            words = run.get_state_display().lower()
+            run_event(run, kind, f"{describe(run)} {words}: {run.summary}")
+    return {"state": run.state}
+
+
+def _jsonable(data: dict) -> dict:
+    import json
+
+    return json.loads(json.dumps(data or {}, default=str))
+
+
+# ---- the outbox senders -------------------------------------------------------------------
+
+
+def _send_preview(message: OutboxMessage) -> dict:
+    return action_preview(run_id=message.payload["run"])
+
+
+def _send_run(message: OutboxMessage) -> dict:
+    return action_execute(run_id=message.payload["run"])
+
+
+def _reconcile_run(message: OutboxMessage) -> dict | None:
+    """A worker died holding this run. Never start a dangerous change twice on a guess."""
+    run_id = message.payload["run"]
+    with transaction.atomic():
+        run = _locked(run_id)
+        if run.state == State.QUEUED:
+            return None  # it never started: run it
+        if run.state == State.RUNNING and run.deadline_at and clock.now() < run.deadline_at:
+            return {"state": run.state}  # still within its time; the deadline timer watches it
+        if run.state == State.RUNNING:
+            run.state, run.finished_at = State.FAILED, clock.now()
+            run.error = run.summary = (
+                "the worker running this action stopped; check the target's state before "
+                "running it again"
+            )
+            run.save(update_fields=["state", "finished_at", "error", "summary"])
+            _cancel_timers(run, DEADLINE_TIMER)
+            run_event(run, "remediation_failed", f"{describe(run)} failed: {run.error}")
+        return {"state": run.state}
+
+
+def register_senders() -> None:
+    outbox.register_sender(
+        PREVIEW_TARGET, send=_send_preview, enabled=lambda: True, queue="remediation",
+        label="Remediation dry run",
+    )  # fmt: skip
+    outbox.register_sender(
+        RUN_TARGET, send=_send_run, enabled=lambda: True, reconcile=_reconcile_run,
+        queue="remediation", label="Remediation action",
+    )  # fmt: skip
+
+
+# ---- timers (fired by the incidents' beat sweep) ----------------------------------------------
+
+
+@timer_handler(APPROVAL_TIMER)
+def _approval_expired(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
+    run = _locked(timer.data["run"])
+    if run.state == State.AWAITING_APPROVAL:
+        _expire(run)
+
+
+@timer_handler(DEADLINE_TIMER)
+def _deadline_passed(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
+    run = _locked(timer.data["run"])
+    if run.state != State.RUNNING:
+        return
+    run.state, run.finished_at = State.TIMED_OUT, now
+    run.error = run.summary = f"no result within {actions.get(run.action).timeout_seconds} s"
+    run.save(update_fields=["state", "finished_at", "error", "summary"])
+    run_event(run, "remediation_timed_out", f"{describe(run)} timed out: {run.error}")

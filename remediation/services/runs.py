@@ -1,0 +1,208 @@
+"""Requesting, approving and refusing action runs (DESIGN.md rule 9).
+
+A safe action is queued at once. A dangerous one first gets a dry run (a worker calls the
+action's ``preview``), then waits for a second person whose role may approve it; the approval
+window is a Timer row (``remediation_approval_expiry``) fired by the beat sweep. Every request,
+approval, refusal and expiry is an internal timeline event on the incident, in the same
+transaction as the change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from incidents.models import Incident, Timer
+from incidents.services.outbox import outbox_enqueue
+from nexusops.common import clock
+from nexusops.common.errors import ApplicationError, Conflict, NotFoundError, PermissionDeniedError
+
+from .. import actions
+from ..actions.config import approval_ttl_minutes
+from ..models import ActionRun, IncidentScenario, ScenarioStep
+from .events import describe, run_event
+
+State = ActionRun.State
+APPROVAL_TIMER = "remediation_approval_expiry"
+DEADLINE_TIMER = "remediation_deadline"
+PREVIEW_TARGET = "remediation.preview"
+RUN_TARGET = "remediation.run"
+
+
+def _can(actor: AbstractBaseUser, perm: str) -> bool:
+    return bool(actor and actor.is_active and actor.has_perm(perm))
+
+
+def action_request(
+    *,
+    action: str,
+    params: dict,
+    actor: AbstractBaseUser,
+    incident: Incident | None = None,
+    step: ScenarioStep | None = None,
+    reason: str = "",
+) -> ActionRun:
+    """Validate fully, then store the request and hand it to a worker after commit."""
+    spec = actions.get(action)
+    if not _can(actor, spec.permission):
+        raise PermissionDeniedError(f"Your role cannot request “{spec.label}”.")
+    if incident is None and not _can(actor, "remediation.run_standalone"):
+        raise PermissionDeniedError("Your role cannot run actions outside an incident.")
+    if incident is not None:
+        if not _can(actor, "incidents.view_internal"):
+            raise PermissionDeniedError("Your role cannot run actions on incidents.")
+        if incident.is_closed:
+            raise Conflict(f"{incident.number} is closed; reopen it to run actions on it.")
+    cleaned = actions.clean(spec, params or {})
+    unset = spec.configured()
+    if unset:
+        raise ApplicationError(
+            f"{spec.label} cannot run: {spec.vendor} is {unset}.", code="not_configured"
+        )
+    if step is not None and (
+        step.action != action
+        or incident is None
+        or not IncidentScenario.objects.filter(
+            incident=incident, scenario_id=step.scenario_id
+        ).exists()
+    ):
+        raise ApplicationError("That step is not part of a scenario attached to this incident.")
+    if len(reason) > 500:
+        raise ApplicationError(
+            "A reason is at most 500 characters.", fields={"reason": ["Too long."]}
+        )
+    dangerous = spec.is_dangerous(cleaned)
+    with transaction.atomic():
+        run = ActionRun.objects.create(
+            action=spec.key,
+            params=cleaned,
+            dangerous=dangerous,
+            incident=incident,
+            step=step,
+            state=State.PREVIEWING if dangerous else State.QUEUED,
+            requested_by=actor,
+            requested_at=clock.now(),
+            reason=reason.strip(),
+        )
+        tail = " (dangerous: dry run, then a second person approves)" if dangerous else ""
+        run_event(run, "remediation_requested", f"requested {describe(run)}{tail}.", actor=actor)
+        _enqueue(run, PREVIEW_TARGET if dangerous else RUN_TARGET)
+    return run
+
+
+def _enqueue(run: ActionRun, target: str) -> None:
+    outbox_enqueue(
+        target=target,
+        key=f"remediation-run:{run.pk}:{target}",
+        payload={"run": run.pk},
+        incident=run.incident,
+    )
+
+
+def _locked(run: ActionRun | int) -> ActionRun:
+    pk = run.pk if isinstance(run, ActionRun) else run
+    found = (
+        ActionRun.objects.select_for_update(of=("self",))
+        .select_related("incident", "requested_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise NotFoundError("No such action run.")
+    return found
+
+
+def _cancel_timers(run: ActionRun, kind: str) -> None:
+    Timer.objects.filter(
+        kind=kind, data__run=run.pk, fired_at__isnull=True, cancelled_at__isnull=True
+    ).update(cancelled_at=clock.now())
+
+
+def awaiting_approval(run: ActionRun, preview: str) -> None:
+    """The dry run is done: show it and start the approval window. Inside a transaction."""
+    now = clock.now()
+    run.state, run.preview = State.AWAITING_APPROVAL, preview
+    run.approval_expires_at = now + dt.timedelta(minutes=approval_ttl_minutes())
+    run.save(update_fields=["state", "preview", "approval_expires_at"])
+    Timer.objects.create(
+        incident=run.incident, kind=APPROVAL_TIMER, due_at=run.approval_expires_at,
+        data={"run": run.pk},
+    )  # fmt: skip
+    run_event(
+        run,
+        "remediation_preview",
+        f"dry run of {describe(run)}; awaiting approval until "
+        f"{run.approval_expires_at:%H:%M UTC}:\n{preview}",
+        data={"preview": True},
+    )
+
+
+def _expire(run: ActionRun) -> None:
+    run.state = State.EXPIRED
+    run.save(update_fields=["state"])
+    _cancel_timers(run, APPROVAL_TIMER)
+    run_event(run, "remediation_expired", f"approval of {describe(run)} expired; not run.")
+
+
+def action_approve(*, run: ActionRun | int, actor: AbstractBaseUser, note: str = "") -> ActionRun:
+    """A second person says yes: the run is queued for a worker."""
+    expired = False
+    with transaction.atomic():
+        run = _locked(run)
+        spec = actions.get(run.action)
+        _check_decider(run, actor, spec.permission, "approve")
+        if clock.now() >= run.approval_expires_at:
+            _expire(run)
+            expired = True
+        else:
+            run.state, run.decided_by, run.decided_at = State.QUEUED, actor, clock.now()
+            run.decision_note = note.strip()[:500]
+            run.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+            _cancel_timers(run, APPROVAL_TIMER)
+            words = f" ({run.decision_note})" if run.decision_note else ""
+            run_event(run, "remediation_approved", f"approved {describe(run)}{words}.", actor=actor)
+            _enqueue(run, RUN_TARGET)
+    if expired:
+        raise Conflict("The approval window of this request has passed; request it again.",
+                       code="approval_expired")  # fmt: skip
+    return run
+
+
+def action_refuse(*, run: ActionRun | int, actor: AbstractBaseUser, note: str = "") -> ActionRun:
+    """A second person says no; the requester may withdraw their own request."""
+    with transaction.atomic():
+        run = _locked(run)
+        withdraw = actor.pk == run.requested_by_id
+        if not withdraw:
+            _check_decider(run, actor, "remediation.approve_remediation", "refuse")
+        elif run.state != State.AWAITING_APPROVAL:
+            raise Conflict(f"Only a request awaiting approval can be withdrawn ({run.state}).")
+        run.state, run.decided_at = State.REFUSED, clock.now()
+        run.decided_by = None if withdraw else actor
+        run.decision_note = (note.strip() or ("withdrawn by the requester" if withdraw else ""))[
+            :500
+        ]
+        run.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+        _cancel_timers(run, APPROVAL_TIMER)
+        verb = "withdrew" if withdraw else "refused"
+        words = f": {run.decision_note}" if run.decision_note and not withdraw else ""
+        run_event(run, "remediation_refused", f"{verb} {describe(run)}{words}.", actor=actor)
+    return run
+
+
+def _check_decider(run: ActionRun, actor: AbstractBaseUser, perm: str, verb: str) -> None:
+    if actor.pk == run.requested_by_id:
+        raise PermissionDeniedError(
+            f"You cannot {verb} your own request: a second person must.", code="self_approval"
+        )
+    if not (_can(actor, "remediation.approve_remediation") and _can(actor, perm)):
+        raise PermissionDeniedError(f"Your role cannot {verb} dangerous actions.")
+    if run.incident_id and not _can(actor, "incidents.view_internal"):
+        raise PermissionDeniedError(f"Your role cannot {verb} actions on incidents.")
+    if run.state != State.AWAITING_APPROVAL:
+        raise Conflict(
+            f"This run is {run.get_state_display().lower()}, not awaiting approval.",
+            code="not_awaiting_approval",
+        )

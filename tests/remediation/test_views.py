@@ -1,0 +1,92 @@
+"""The command page's panel and the runbook pages over HTTP (htmx and plain requests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+
+from nexusops.common import clock, roles
+from remediation.models import ActionRun, IncidentScenario
+from remediation.seed import seed_scenarios
+from remediation.selectors import incident_panel_context
+from tests.factories import UserFactory, incident
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def ic():
+    return UserFactory(username="ic-v", role=roles.INCIDENT_COMMANDER)
+
+
+def test_panel_suggests_attaches_and_offers_one_click_runs(client, ic):
+    seed_scenarios(lambda _: None)
+    inc = incident(title="Too many connections on checkout", services=("user-service",))
+    client.force_login(ic)
+    url = f"/incidents/{inc.number}/remediation/"
+    page = client.get(url, **HTMX).content.decode()
+    assert 'data-suggested="db-connection-pool-exhausted"' in page
+
+    page = client.post(f"{url}attach/", {"scenario": "db-connection-pool-exhausted"}, **HTMX)
+    html = page.content.decode()
+    assert page.status_code == 200 and 'data-scenario="db-connection-pool-exhausted"' in html
+    assert 'data-action="pg.connections"' in html
+    assert IncidentScenario.objects.filter(incident=inc).count() == 1
+
+
+def test_request_errors_come_back_in_the_panel(client, ic, settings):
+    settings.KUBERNETES_API_URL = ""
+    settings.KUBECONFIG = ""
+    inc = incident()
+    client.force_login(ic)
+    response = client.post(
+        "/remediation/runs/", {"incident": inc.number, "action": "k8s.pods"}, **HTMX
+    )
+    assert response.status_code == 400
+    assert "not configured: set KUBERNETES_API_URL or KUBECONFIG" in response.content.decode()
+
+
+def test_another_user_approves_from_the_panel(client, ic):
+    inc = incident()
+    other = UserFactory(username="mgr-v", role=roles.MANAGER)
+    run = ActionRun.objects.create(
+        action="redis.flushdb", params={}, dangerous=True, incident=inc,
+        state=ActionRun.State.AWAITING_APPROVAL, requested_by=ic, requested_at=clock.now(),
+        approval_expires_at=clock.now() + dt.timedelta(minutes=30), preview="FLUSHDB on x",
+    )  # fmt: skip
+    client.force_login(ic)
+    mine = client.get(f"/incidents/{inc.number}/remediation/", **HTMX).content.decode()
+    assert f'data-approve="{run.pk}"' not in mine and "Withdraw" in mine
+    client.force_login(other)
+    theirs = client.get(f"/incidents/{inc.number}/remediation/", **HTMX).content.decode()
+    assert f'data-approve="{run.pk}"' in theirs and 'hx-trigger="every 2s"' in theirs
+    response = client.post(f"/remediation/runs/{run.pk}/approve/", **HTMX)
+    assert response.status_code == 200
+    run.refresh_from_db()
+    assert run.state == ActionRun.State.QUEUED and run.decided_by == other
+
+
+def test_panel_include_renders_from_the_context_dict(ic):
+    inc = incident()
+    request = RequestFactory().get("/")
+    request.user = ic
+    html = render_to_string(
+        "remediation/_incident_panel.html",
+        {"remediation": incident_panel_context(incident=inc, user=ic), "incident": inc},
+        request=request,
+    )
+    assert 'id="remediation-panel"' in html
+
+
+def test_runbook_pages(client):
+    seed_scenarios(lambda _: None)
+    manager = UserFactory(username="mgr-r", role=roles.MANAGER)
+    client.force_login(manager)
+    listing = client.get("/runbooks/").content.decode()
+    assert "Platform down" in listing and 'data-action="aws.pg_backup"' in listing
+    detail = client.get("/runbooks/platform-down/").content.decode()
+    assert "<code>kubectl get pods -n nexus-production</code>" in detail
