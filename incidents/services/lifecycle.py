@@ -8,6 +8,7 @@ monitoring incident back to investigating, with a reason. To add a move, add a r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -97,6 +98,10 @@ TRANSITIONS: dict[str, Transition] = {
 
 POSTMORTEM_REQUIRED = ("P0", "P1")
 
+# Called as fn(incident) before a close, after the checks below; each raises Conflict to
+# refuse. Higher apps register here (the post-mortems app: "a P0/P1 needs its meeting").
+close_guards: list[Callable[[Incident], None]] = []
+
 
 def transitions_available(incident: Incident) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if incident.status in t.sources]
@@ -123,6 +128,8 @@ def _guard(transition: Transition, incident: Incident) -> None:
                 "is closed: tick “Schedule the post-mortem within 48 hours”.",
                 code="postmortem_required",
             )
+        for close_guard in close_guards:
+            close_guard(incident)
 
 
 @transaction.atomic

@@ -122,6 +122,19 @@ def test_p0_and_p1_need_their_post_mortem_scheduled_before_close(ic, code):
             incident_transition(incident=inc, action="close", actor=ic)
         assert err.value.code == "postmortem_required"
         checklist_item_set(incident=inc, key="schedule_postmortem", done=True, actor=ic)
+        # A ticked box is not a meeting: the post-mortems app's close guard wants one booked
+        # (scheduling it ticks the box itself).
+        with pytest.raises(Conflict) as err:
+            incident_transition(incident=inc, action="close", actor=ic)
+        assert err.value.code == "postmortem_not_scheduled"
+        from postmortems.services import postmortem_schedule
+
+        postmortem_schedule(
+            postmortem=inc.postmortem,
+            actor=ic,
+            meeting_at=clock.now() + dt.timedelta(days=1),
+            attendees=[ic],
+        )
         assert incident_transition(incident=inc, action="close", actor=ic).status == Status.CLOSED
 
 
