@@ -7,7 +7,10 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY nexusops ./nexusops
 COPY incidents ./incidents
+COPY remediation ./remediation
+COPY postmortems ./postmortems
 COPY deployments ./deployments
+COPY alerts ./alerts
 RUN pip install --no-cache-dir .
 COPY . .
 # collectstatic needs settings to load; these throwaway values never reach a running container.
