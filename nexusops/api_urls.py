@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("incidents.api.urls")),
+    path("", include("deployments.api.urls")),
 ]

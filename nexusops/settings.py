@@ -221,6 +221,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Several models have a "status"; name each enum after its owner.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.incident.Status",
+        "DeploymentStatusEnum": "deployments.models.deployment.Status",
+        "MaintenanceStatusEnum": "deployments.models.maintenance.MaintenanceWindow.Status",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("incidents.oncall.urls")),
     path("", include("incidents.urls")),
     path("", include("remediation.urls")),
+    path("", include("deployments.urls")),
     path("", include("postmortems.urls")),
     path("", include("alerts.urls")),
 ]

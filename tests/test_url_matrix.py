@@ -36,6 +36,7 @@ ROW_MODULES = [
     "tests.incidents.url_rows_status",
     "tests.incidents.url_rows_oncall",
     "tests.remediation.url_rows",
+    "tests.deployments.url_rows",
     "tests.postmortems.url_rows",
     "tests.alerts.url_rows",
 ]
