@@ -12,7 +12,8 @@ from nexusops.common.roles import roles_sync
 from tests.support.worker import WorkerProcess, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
-pytest_plugins = ["tests.support.standin_fixtures"]
+# Fixtures shared across folders: vendor stand-ins, and Playwright driving Chromium.
+pytest_plugins = ["tests.support.standin_fixtures", "tests.support.browser_fixtures"]
 
 
 def _is_postgres() -> bool:

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from nexusops.common import roles
-from tests.browser.conftest import TIMEOUT_MS, VIEWPORT
 from tests.factories import ServiceFactory, severities
+from tests.support.browser_fixtures import TIMEOUT_MS, VIEWPORT
 
 pytestmark = pytest.mark.browser
 
@@ -71,10 +71,13 @@ def test_ic_drives_a_p1_while_a_stakeholder_watches_live(
         for button, status, event in steps:
             header.get_by_role("button", name=button, exact=True).click()
             expect(header.locator(".pill")).to_have_text(status)
-            expect(page.locator("#incident-timeline .ev").first).to_contain_text(event)
+            # The newest status change (other apps may add events after it, e.g. a post-mortem).
+            expect(page.locator("#incident-timeline .ev-status_changed").first).to_contain_text(
+                event
+            )
             # The stakeholder's page follows without a reload.
             expect(watched_header.locator(".pill")).to_have_text(status, timeout=LIVE_MS)
-            expect(watcher.locator("#incident-timeline .ev").first).to_contain_text(
+            expect(watcher.locator("#incident-timeline .ev-status_changed").first).to_contain_text(
                 event, timeout=LIVE_MS
             )
         expect(watcher.locator("[hx-post]")).to_have_count(0)

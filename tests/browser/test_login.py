@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from nexusops.common import navigation, roles
@@ -32,9 +33,13 @@ def test_each_role_signs_in_and_sees_the_navigation_and_its_badge(
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_role("link", name="Services")).to_have_attribute("href", "/services/")
     # Every runbook section is listed: a link once an app registers it, until then disabled.
-    registered = {entry.key for entry in navigation.entries()}
+    registered = {entry.key: entry for entry in navigation.entries()}
+    pat = get_user_model().objects.get(username="pat")
     for key, label, _ in navigation.PLANNED:
-        if key in registered:
+        entry = registered.get(key)
+        if entry is not None and entry.permission and not pat.has_perm(entry.permission):
+            expect(nav.get_by_role("link", name=label)).to_have_count(0)  # not for this role
+        elif entry is not None:
             expect(nav.get_by_role("link", name=label)).to_be_visible()
         else:
             item = nav.get_by_text(label, exact=True)

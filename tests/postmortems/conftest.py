@@ -1,15 +1,6 @@
 import pytest
 
 from nexusops.common import roles
-
-# The browser fixtures live in tests/browser/conftest.py, which pytest does not apply here.
-from tests.browser.conftest import (  # noqa: F401, E402 - fixtures for test_browser_review.py
-    browser,
-    login,
-    make_user,
-    page,
-    playwright_driver,
-)
 from tests.factories import ProfileFactory, UserFactory
 
 

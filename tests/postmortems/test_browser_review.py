@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 from nexusops.common import roles
 from postmortems.models import PostMortem
 from postmortems.services import postmortem_submit, postmortem_update
-from tests.browser.conftest import TIMEOUT_MS, VIEWPORT
 from tests.postmortems.helpers import resolved
+from tests.support.browser_fixtures import TIMEOUT_MS, VIEWPORT
 
 pytestmark = pytest.mark.browser
 

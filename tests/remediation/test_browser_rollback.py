@@ -12,13 +12,6 @@ import pytest
 from playwright.sync_api import expect
 
 from nexusops.common import roles
-from tests.browser.conftest import (  # noqa: F401 - fixtures
-    browser,
-    login,
-    make_user,
-    page,
-    playwright_driver,
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 

@@ -13,6 +13,8 @@ from rest_framework.test import APIClient
 
 from incidents.models import ChecklistItem, Incident, TimelineEvent, Timer
 from nexusops.common import clock, roles
+from postmortems.models import PostMortem
+from postmortems.services.document import postmortem_schedule
 from tests.factories import ServiceFactory, UserFactory, incident, severities
 
 pytestmark = pytest.mark.django_db
@@ -342,7 +344,11 @@ def test_full_lifecycle_of_a_p1_through_the_api(api, catalog, ic):
         body = response.json()
         assert body["status"] == "monitoring"
         assert body["transitions"] == ["close", "reopen"]
-        assert {t["kind"] for t in body["pending_timers"]} == {"monitoring_end"}
+        # Monitoring, and the 48-hour post-mortem scheduling deadline opened at resolve.
+        assert {t["kind"] for t in body["pending_timers"]} == {
+            "monitoring_end",
+            "postmortem_schedule_due",
+        }
 
         close = {"action": "close"}
         time.advance(minutes=29)
@@ -358,6 +364,18 @@ def test_full_lifecycle_of_a_p1_through_the_api(api, catalog, ic):
 
         ticked = api.post(url(number, "checklist/schedule_postmortem/"), {"done": True})
         assert ticked.status_code == 200 and ticked.json()["done"] is True
+        # A ticked box is not a booked meeting: the post-mortems app's close guard says so.
+        error(
+            api.post(url(number, "transitions/"), close, format="json"),
+            409,
+            "postmortem_not_scheduled",
+        )
+        postmortem_schedule(
+            postmortem=PostMortem.objects.get(incident__number=number),
+            actor=ic,
+            meeting_at=clock.now() + dt.timedelta(days=1),
+            attendees=[ic],
+        )
         response = api.post(url(number, "transitions/"), close, format="json")
         assert response.status_code == 200, response.content
         assert response.json()["status"] == "closed"

@@ -15,7 +15,7 @@ from nexusops.integrations.slack.client import SlackClient
 from tests.conftest import _await_ready
 from tests.factories import incident, severities
 from tests.support.subproc import run_django
-from tests.support.worker import WorkerProcess, worker_database_url, wait_for
+from tests.support.worker import WorkerProcess, wait_for, worker_database_url
 
 
 def _free_port() -> int:
