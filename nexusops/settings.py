@@ -293,6 +293,17 @@ OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=2.0)
 OUTBOX_RELAY_GRACE_SECONDS = env.int("OUTBOX_RELAY_GRACE_SECONDS", default=5)
+CELERY_BEAT_SCHEDULE["alerts-sweep"] = {
+    # Processes alerts whose task never reached the broker, and ends flapping/silences.
+    "task": "alerts.tasks.alerts_sweep_task",
+    "schedule": env.float("ALERTS_SWEEP_SECONDS", default=10.0),
+    "options": {"expires": 30},
+}
+# Runbook 6.2: warnings go to this Slack channel (id); empty means no warning posts.
+SLACK_ALERTS_CHANNEL = env.str("SLACK_ALERTS_CHANNEL", default="")
+ALERTS_NEW_INCIDENTS_PER_MINUTE = env.int("ALERTS_NEW_INCIDENTS_PER_MINUTE", default=5)
+ALERTS_FLAP_WINDOW_MINUTES = env.int("ALERTS_FLAP_WINDOW_MINUTES", default=10)
+ALERTS_FLAP_CHANGES = env.int("ALERTS_FLAP_CHANGES", default=4)
 INCIDENT_MONITORING_MINUTES = env.int("INCIDENT_MONITORING_MINUTES", default=30)
 
 # --- integrations -------------------------------------------------------------------------

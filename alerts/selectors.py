@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .models import Alert, AlertGroup
+
+GROUP_STATUSES = ("firing", "resolved")
+
+
+def alert_group_list(*, status: str = "") -> QuerySet[AlertGroup]:
+    groups = AlertGroup.objects.select_related("incident", "service", "rule")
+    if status in GROUP_STATUSES:
+        groups = groups.filter(status=status)
+    return groups.order_by("-last_seen", "-id")
+
+
+def alert_list(*, status: str = "") -> QuerySet[Alert]:
+    alerts = Alert.objects.select_related("group", "source")
+    if status in GROUP_STATUSES:
+        alerts = alerts.filter(status=status)
+    return alerts.order_by("-last_seen", "-id")
+
+
+def alert_groups_of_incident(*, number: str) -> QuerySet[AlertGroup]:
+    return AlertGroup.objects.filter(incident__number=number).order_by("-last_seen", "-id")

@@ -1,0 +1,71 @@
+"""What a person does to an alert group: acknowledge it, or silence it for a while."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from nexusops.common import clock
+from nexusops.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
+
+from ..models import AlertGroup
+
+MAX_SILENCE = dt.timedelta(days=7)
+
+
+def _lock(group: AlertGroup | int) -> AlertGroup:
+    pk = group.pk if isinstance(group, AlertGroup) else group
+    found = AlertGroup.objects.select_for_update().filter(pk=pk).first()
+    if found is None:
+        raise NotFoundError("No such alert group.")
+    return found
+
+
+def _require(actor: AbstractBaseUser | None, codename: str, words: str) -> None:
+    if actor is not None and not (actor.is_active and actor.has_perm(f"alerts.{codename}")):
+        raise PermissionDeniedError(f"Your role cannot {words}.")
+
+
+@transaction.atomic
+def alert_group_acknowledge(
+    *, group: AlertGroup | int, actor: AbstractBaseUser | None
+) -> AlertGroup:
+    _require(actor, "acknowledge_alertgroup", "acknowledge alert groups")
+    group = _lock(group)
+    group.acknowledged_at = clock.now()
+    group.acknowledged_by = actor
+    group.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    return group
+
+
+@transaction.atomic
+def alert_group_silence(
+    *,
+    group: AlertGroup | int,
+    actor: AbstractBaseUser | None,
+    minutes: int | None,
+    reason: str,
+) -> AlertGroup:
+    """Hold back this group's notifications for ``minutes`` (0 lifts the silence)."""
+    _require(actor, "silence_alertgroup", "silence alert groups")
+    reason = " ".join((reason or "").split())
+    if minutes is None or minutes < 0 or dt.timedelta(minutes=minutes) > MAX_SILENCE:
+        raise ApplicationError(
+            "Silence for 0 to 10080 minutes (7 days).",
+            fields={"minutes": ["Between 0 and 10080."]},
+        )
+    if minutes and not reason:
+        raise ApplicationError("Say why you silence it.", fields={"reason": ["Required."]})
+    if len(reason) > 500:
+        raise ApplicationError("The reason is too long.", fields={"reason": ["At most 500."]})
+    group = _lock(group)
+    now = clock.now()
+    if minutes:
+        group.silenced_until = now + dt.timedelta(minutes=minutes)
+        group.silence_reason, group.silenced_by = reason, actor
+    else:
+        group.silenced_until, group.silence_reason, group.silenced_by = None, "", None
+    group.save(update_fields=["silenced_until", "silence_reason", "silenced_by"])
+    return group

@@ -1,0 +1,95 @@
+"""Record what a webhook delivered, in one INSERT, and make sure it gets processed.
+
+A replayed or duplicated delivery has the same ``event_key`` and is dropped by the unique
+constraint (``ON CONFLICT DO NOTHING``): it changes nothing. Processing is a task queued
+after commit; if the broker is down the rows wait for the beat sweep.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+from django.db import connection, transaction
+
+from nexusops.common import clock
+
+from ..models import AlertEvent, AlertSource
+from .parsers import ParsedAlert
+
+logger = logging.getLogger(__name__)
+
+# Requests of one process within this window share one processing task: the task is queued
+# with this countdown, so it starts after every commit that saw it pending.
+COALESCE_SECONDS = 0.2
+_MARGIN = 0.02
+BROKER_BACKOFF_SECONDS = 5.0
+_lock = threading.Lock()
+
+
+class _Scheduled:
+    until = 0.0  # a task queued by this process starts after this time (time.time())
+
+
+_scheduled = _Scheduled()
+
+
+def alert_events_record(*, source: AlertSource, alerts: list[ParsedAlert]) -> int:
+    """Insert the events (duplicates ignored) and queue processing after commit.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` statement: atomic on its own, so outside a
+    transaction it is one round trip and committed when it returns (no BEGIN/COMMIT trips).
+    """
+    at_field = AlertEvent._meta.get_field("at")
+    now = at_field.get_db_prep_value(clock.now(), connection)
+    params: list = []
+    for a in alerts:
+        at = at_field.get_db_prep_value(a.at, connection)
+        params += [source.pk, a.event_key, a.fingerprint, a.status, at, json.dumps(a.data()), now]
+    rows = ", ".join([_ROW] * len(alerts))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{_INSERT} VALUES {rows} ON CONFLICT (source_id, event_key) DO NOTHING", params
+        )
+    transaction.on_commit(processing_schedule)
+    return len(alerts)
+
+
+_TABLE = AlertEvent._meta.db_table
+_INSERT = f"INSERT INTO {_TABLE} (source_id, event_key, fingerprint, status, at, data, received_at)"
+_ROW = "(%s, %s, %s, %s, %s, %s, %s)"
+
+
+def processing_schedule() -> bool:
+    """Queue one processing task unless one from this process will start after now."""
+    now = time.time()
+    if now < _scheduled.until - _MARGIN:
+        return True
+    with _lock:  # threads of one process share the task
+        if now < _scheduled.until - _MARGIN:
+            return True
+        return _publish(now)
+
+
+def _publish(now: float) -> bool:
+    from nexusops.celery import app
+
+    from ..tasks import alerts_process_task
+
+    try:
+        with app.pool.acquire(block=True, timeout=2) as conn:
+            conn.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0, interval_max=0, timeout=2
+            )
+            alerts_process_task.apply_async(
+                countdown=COALESCE_SECONDS, retry=False, connection=conn
+            )
+    except Exception as exc:  # noqa: BLE001 - the rows are committed; the sweep will run them
+        logger.warning("alert processing not queued (the sweep will pick it up): %s", exc)
+        # Do not make every request wait on a dead broker: the sweep covers this window.
+        _scheduled.until = now + BROKER_BACKOFF_SECONDS
+        return False
+    _scheduled.until = now + COALESCE_SECONDS
+    return True

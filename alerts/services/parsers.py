@@ -1,0 +1,270 @@
+"""The vendors' webhook parsers: Alertmanager v4, Datadog (the template in alerts/README.md)
+and generic JSON. Each takes the decoded JSON and returns ``ParsedAlert`` values or raises
+``PayloadError`` naming the first problem; nothing is recorded then.
+
+To add a vendor: write ``parse_<kind>(body, now) -> list[ParsedAlert]`` with the readers of
+``parsing``, add it to ``PARSERS`` and add the kind to ``AlertSource.Kind``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from .parsing import (  # noqa: F401 - decode and PayloadError are part of this API
+    MAX_ALERTS,
+    MAX_KEY,
+    MAX_LABELS,
+    MAX_TEXT,
+    MAX_VALUE,
+    ParsedAlert,
+    PayloadError,
+    _epoch,
+    _iso,
+    _key,
+    _level,
+    _list,
+    _metric_and_value,
+    _number,
+    _obj,
+    _only,
+    _str_map,
+    _text,
+    decode,
+)
+
+# --- Prometheus Alertmanager webhook (version 4) --------------------------------------------
+AM_TOP = frozenset(
+    {
+        "version",
+        "groupKey",
+        "truncatedAlerts",
+        "status",
+        "receiver",
+        "groupLabels",
+        "commonLabels",
+        "commonAnnotations",
+        "externalURL",
+        "alerts",
+    }
+)
+AM_ALERT = frozenset(
+    {"status", "labels", "annotations", "startsAt", "endsAt", "generatorURL", "fingerprint"}
+)
+
+
+def parse_alertmanager(body: object, now: dt.datetime) -> list[ParsedAlert]:
+    body = _obj(body, "The body")
+    _only(body, AM_TOP, "the Alertmanager message")
+    version = body.get("version")
+    if version != "4":
+        raise PayloadError(f"Alertmanager webhook version {str(version)[:10]!r}; expected '4'.")
+    truncated = body.get("truncatedAlerts", 0)
+    if isinstance(truncated, bool) or not isinstance(truncated, int) or truncated < 0:
+        raise PayloadError("truncatedAlerts must be a whole number of 0 or more.")
+    for name in ("groupKey", "receiver", "externalURL"):
+        _text(body.get(name), name)
+    common = _str_map(body.get("commonLabels"), "commonLabels")
+    _str_map(body.get("groupLabels"), "groupLabels")
+    _str_map(body.get("commonAnnotations"), "commonAnnotations")
+    out = []
+    for n, item in enumerate(_list(body.get("alerts"), "alerts")):
+        where = f"alerts[{n}]"
+        alert = _obj(item, where)
+        _only(alert, AM_ALERT, where)
+        status = _text(alert.get("status"), f"{where}.status", limit=10)
+        if status not in ("firing", "resolved"):
+            raise PayloadError(f"{where}.status must be 'firing' or 'resolved'.")
+        labels = {**common, **_str_map(alert.get("labels"), f"{where}.labels")}
+        if not labels:
+            raise PayloadError(f"{where}.labels is empty.")
+        annotations = _str_map(alert.get("annotations"), f"{where}.annotations")
+        starts = _iso(alert.get("startsAt"), f"{where}.startsAt", now)
+        if starts is None:
+            raise PayloadError(f"{where}.startsAt is required.")
+        ends = _iso(alert.get("endsAt"), f"{where}.endsAt", now)
+        if status == "resolved" and ends is None:
+            raise PayloadError(f"{where}.endsAt is required for a resolved alert.")
+        fingerprint = _text(alert.get("fingerprint"), f"{where}.fingerprint", limit=200)
+        if not fingerprint:
+            fingerprint = _key(*sorted(labels.items()))[:32]
+        metric, value = _metric_and_value(labels, annotations, where)
+        at = ends if status == "resolved" else starts
+        out.append(
+            ParsedAlert(
+                fingerprint=fingerprint,
+                event_key=_key("am", fingerprint, status, starts.isoformat(), ends or ""),
+                status=status,
+                at=at,
+                title=(annotations.get("summary") or labels.get("alertname") or fingerprint)[:200],
+                labels=labels,
+                annotations=annotations,
+                level_hint=_level(labels.get("severity", "")),
+                metric=metric or labels.get("alertname", ""),
+                value=value,
+                url=_text(alert.get("generatorURL"), f"{where}.generatorURL", limit=500),
+            )
+        )
+    return out
+
+
+# --- Datadog webhook (the payload template in alerts/README.md) ----------------------------
+DD_FIELDS = frozenset(
+    {
+        "id",
+        "alert_id",
+        "aggregation_key",
+        "cycle_key",
+        "transition",
+        "alert_type",
+        "priority",
+        "title",
+        "body",
+        "metric",
+        "value",
+        "scope",
+        "tags",
+        "date",
+        "link",
+        "hostname",
+        "org",
+    }
+)
+DD_RESOLVED = {"recovered", "warn recovered", "no data recovered"}
+DD_FIRING = {"triggered", "re-triggered", "renotify", "no data", "warn", "re-warn", "re-no data"}
+
+
+def _tags(value: object) -> dict[str, str]:
+    if isinstance(value, list):
+        value = ",".join(_text(v, "tags[]", limit=MAX_VALUE) for v in value)
+    text = _text(value, "tags", limit=MAX_TEXT)
+    labels: dict[str, str] = {}
+    for tag in text.split(","):
+        tag = tag.strip()
+        if not tag:
+            continue
+        name, _, val = tag.partition(":")
+        labels[name[:MAX_KEY]] = val[:MAX_VALUE]
+        if len(labels) > MAX_LABELS:
+            raise PayloadError(f"tags has more than {MAX_LABELS} entries.")
+    return labels
+
+
+def _datadog_one(item: object, where: str, now: dt.datetime) -> ParsedAlert:
+    obj = _obj(item, where)
+    _only(obj, DD_FIELDS, where)
+    aggregation = _text(obj.get("aggregation_key"), f"{where}.aggregation_key", limit=200)
+    if not aggregation.strip():
+        raise PayloadError(f"{where}.aggregation_key is required ($AGGREG_KEY).")
+    transition = _text(obj.get("transition"), f"{where}.transition", limit=40).strip().lower()
+    if transition in DD_RESOLVED:
+        status = "resolved"
+    elif transition in DD_FIRING:
+        status = "firing"
+    else:
+        raise PayloadError(
+            f"{where}.transition {transition[:40]!r} is not a Datadog $ALERT_TRANSITION."
+        )
+    at = _epoch(obj.get("date"), f"{where}.date", now)
+    labels = _tags(obj.get("tags"))
+    if obj.get("org") is not None:
+        _str_map(obj.get("org"), f"{where}.org")
+    alert_type = _text(obj.get("alert_type"), f"{where}.alert_type", limit=20).lower()
+    hint = "warning" if transition in ("warn", "re-warn") or alert_type == "warning" else ""
+    if not hint:
+        hint = _level(labels.get("severity", "")) or ("critical" if alert_type == "error" else "")
+    cycle = _text(obj.get("cycle_key"), f"{where}.cycle_key", limit=200)
+    event_id = _text(obj.get("id"), f"{where}.id", limit=64)
+    body_text = _text(obj.get("body"), f"{where}.body")
+    title = _text(obj.get("title"), f"{where}.title", limit=MAX_TEXT).strip()
+    annotations = {"summary": title[:MAX_VALUE]} if title else {}
+    if body_text:
+        annotations["description"] = body_text[:MAX_VALUE]
+    for name in ("alert_id", "priority", "scope", "hostname"):
+        text = _text(obj.get(name), f"{where}.{name}", limit=MAX_VALUE)
+        if text:
+            annotations[name] = text
+    return ParsedAlert(
+        fingerprint=aggregation,
+        event_key=_key("dd", event_id)
+        if event_id
+        else _key("dd", aggregation, cycle, transition, at.isoformat()),
+        status=status,
+        at=at,
+        title=(title or aggregation)[:200],
+        labels=labels,
+        annotations=annotations,
+        level_hint=hint,
+        metric=_text(obj.get("metric"), f"{where}.metric", limit=200) or labels.get("metric", ""),
+        value=_number(obj.get("value"), f"{where}.value"),
+        url=_text(obj.get("link"), f"{where}.link", limit=500),
+    )
+
+
+def parse_datadog(body: object, now: dt.datetime) -> list[ParsedAlert]:
+    if isinstance(body, list):
+        return [_datadog_one(item, f"[{n}]", now) for n, item in enumerate(_list(body, "The body"))]
+    return [_datadog_one(body, "the Datadog message", now)]
+
+
+# --- generic JSON ----------------------------------------------------------------------------
+GENERIC_FIELDS = frozenset(
+    {
+        "id",
+        "dedup_key",
+        "status",
+        "severity",
+        "service",
+        "title",
+        "metric",
+        "value",
+        "labels",
+        "annotations",
+        "at",
+        "url",
+    }
+)
+
+
+def _generic_one(item: object, where: str, now: dt.datetime) -> ParsedAlert:
+    obj = _obj(item, where)
+    _only(obj, GENERIC_FIELDS, where)
+    dedup = _text(obj.get("dedup_key"), f"{where}.dedup_key", limit=200, required=True)
+    status = _text(obj.get("status", "firing"), f"{where}.status", limit=10)
+    if status not in ("firing", "resolved"):
+        raise PayloadError(f"{where}.status must be 'firing' or 'resolved'.")
+    labels = _str_map(obj.get("labels"), f"{where}.labels")
+    service = _text(obj.get("service"), f"{where}.service", limit=100)
+    if service:
+        labels["service"] = service
+    at = _iso(obj.get("at"), f"{where}.at", now) or now
+    event_id = _text(obj.get("id"), f"{where}.id", limit=64)
+    title = _text(obj.get("title"), f"{where}.title", limit=200, required=True)
+    return ParsedAlert(
+        fingerprint=dedup,
+        event_key=_key("gen", event_id) if event_id else _key("gen", dedup, status, at),
+        status=status,
+        at=at,
+        title=title,
+        labels=labels,
+        annotations=_str_map(obj.get("annotations"), f"{where}.annotations"),
+        level_hint=_level(_text(obj.get("severity"), f"{where}.severity", limit=20)),
+        metric=_text(obj.get("metric"), f"{where}.metric", limit=200),
+        value=_number(obj.get("value"), f"{where}.value"),
+        url=_text(obj.get("url"), f"{where}.url", limit=500),
+    )
+
+
+def parse_generic(body: object, now: dt.datetime) -> list[ParsedAlert]:
+    if isinstance(body, dict) and "alerts" in body:
+        _only(body, frozenset({"alerts"}), "the message")
+        items = _list(body["alerts"], "alerts")
+        return [_generic_one(item, f"alerts[{n}]", now) for n, item in enumerate(items)]
+    return [_generic_one(body, "the alert", now)]
+
+
+PARSERS: dict[str, Callable[[object, dt.datetime], list[ParsedAlert]]] = {
+    "alertmanager": parse_alertmanager,
+    "datadog": parse_datadog,
+    "generic": parse_generic,
+}

@@ -1,0 +1,66 @@
+"""Which ``AlertRule`` an alert falls under (runbook 6.2 as rows).
+
+Rules are tried in order; the first that matches wins. A rule matches when every one of its
+``match_labels`` is on the alert, its ``metric`` (if any) is the alert's, and, when the
+alert carries a value, the value passes the threshold. Without a value the sender already
+judged the threshold, so its own severity label picks between the rules of that metric.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..models import AlertRule
+
+SERVICE_LABELS = ("service", "service_name", "app", "job")
+
+
+def _labels_match(rule: AlertRule, labels: dict[str, str]) -> bool:
+    for name, wanted in (rule.match_labels or {}).items():
+        if name not in labels:
+            return False
+        if wanted != "*" and labels[name] != str(wanted):
+            return False
+    return True
+
+
+def _passes(rule: AlertRule, value: float) -> bool:
+    if rule.threshold is None:
+        return True
+    number = Decimal(repr(value))
+    limit = rule.threshold
+    if rule.operator == AlertRule.Operator.GTE:
+        return number >= limit
+    if rule.operator == AlertRule.Operator.LT:
+        return number < limit
+    return number > limit
+
+
+def rule_match(rules: list[AlertRule], data: dict) -> AlertRule | None:
+    labels = data.get("labels") or {}
+    metric = data.get("metric") or ""
+    value = data.get("value")
+    hint = data.get("level_hint") or ""
+    default = None
+    for rule in rules:
+        if rule.is_default:
+            default = default or rule
+            continue
+        if rule.metric and rule.metric != metric:
+            continue
+        if not _labels_match(rule, labels):
+            continue
+        if value is not None:
+            if _passes(rule, value):
+                return rule
+            continue
+        if rule.threshold is None or not hint or hint == rule.level:
+            return rule
+    return default
+
+
+def service_of(labels: dict[str, str]) -> str:
+    for name in SERVICE_LABELS:
+        if labels.get(name):
+            return labels[name][:100]
+    return ""

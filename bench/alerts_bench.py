@@ -1,0 +1,380 @@
+"""Alert ingest under load: gunicorn + PostgreSQL + Redis + a Celery worker on this machine,
+load from a second process (wrk for throughput and latency; a small asyncio client for the
+storm, which must send an exact number of alerts at a set pace).
+
+Run by hand (not collected by pytest; needs ``wrk``: ``apt-get install -y wrk``)::
+
+    .venv/bin/python bench/alerts_bench.py                 # everything, ~3 minutes
+    .venv/bin/python bench/alerts_bench.py --duration 20   # longer wrk runs
+
+It recreates the database ``nexusops_alerts_bench`` and flushes Redis db 5, migrates, seeds
+the runbook 6.2 rules, 50 services and three integrations, starts gunicorn (bench settings:
+the site plus a bare JSON endpoint, ``bench/alerts_bench_site.py``) and one worker, then:
+
+1. bare endpoint vs single-alert ingest at full speed (same server, same wrk settings);
+2. single-alert ingest paced near 400 alerts/s (p99);
+3. Alertmanager posts of 50 alerts at full speed;
+4. the storm: 20,000 single alerts over 20 s across 50 fingerprints; then it waits for the
+   queue to drain and checks groups == 50, rows == alerts sent, no 5xx.
+
+Goals (issue 8): ingest >= 800 alerts/s and >= 0.4 of the bare endpoint; p99 < 100 ms at
+400 alerts/s; batched >= 5,000 alerts/s; storm: 50 groups, no loss, no 5xx, drained < 60 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+DB_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nexusops_alerts_bench"
+)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+HOST, PORT = "127.0.0.1", 8765
+BASE = f"http://{HOST}:{PORT}"
+TOKENS = {
+    "alertmanager": "nxa_benchamxx_alertmanager-bench-token",
+    "generic": "nxa_benchgenx_generic-bench-token",
+}
+STORM_ALERTS, STORM_SECONDS, STORM_FINGERPRINTS = 20_000, 20.0, 50
+GUNICORN = ["--workers", "3", "--worker-class", "gthread", "--threads", "4"]
+ENV = {
+    **os.environ,
+    "DATABASE_URL": DB_URL,
+    "CELERY_BROKER_URL": REDIS_URL,
+    "DJANGO_SETTINGS_MODULE": "bench.alerts_bench_site",
+    "NEXUSOPS_VAR_DIR": str(ROOT / "var" / "alerts-bench"),
+    "DEBUG": "false",
+    "LOG_LEVEL": "WARNING",
+    "PYTHONPATH": str(ROOT),
+}
+
+SEED = f"""
+import django; django.setup()
+from alerts import seed
+from alerts.services import alert_source_create
+from incidents import seed as incidents_seed
+from incidents.models import Service
+incidents_seed.seed_catalog(lambda line: None)
+seed.seed_rules(lambda line: None)
+for n in range({STORM_FINGERPRINTS}):
+    Service.objects.get_or_create(slug=f"svc-{{n:02d}}", defaults={{"name": f"Service {{n}}"}})
+for kind, token in {TOKENS!r}.items():
+    alert_source_create(name=f"bench {{kind}}", kind=kind, actor=None, token=token)
+"""
+
+COUNTS = """
+import django, json; django.setup()
+from alerts.models import AlertEvent, AlertGroup, Alert
+from incidents.models import Incident, TimelineEvent
+print(json.dumps({"events": AlertEvent.objects.count(),
+  "pending": AlertEvent.objects.filter(processed_at__isnull=True).count(),
+  "groups": AlertGroup.objects.count(), "alerts": Alert.objects.count(),
+  "incidents": Incident.objects.count(), "timeline": TimelineEvent.objects.count()}))
+"""
+
+
+def sh(args: list[str], **kw) -> str:
+    done = subprocess.run(args, capture_output=True, text=True, env=ENV, **kw)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(args[:3])} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def django(code: str) -> str:
+    return sh([PY, "-c", code], cwd=ROOT)
+
+
+def reset_database() -> None:
+    import psycopg
+    import redis
+
+    parts = urlparse(DB_URL)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    sh([PY, "manage.py", "migrate", "--noinput"], cwd=ROOT)
+    django(SEED)
+
+
+def counts() -> dict:
+    return json.loads(django(COUNTS).strip().splitlines()[-1])
+
+
+def queue_length() -> int:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    return sum(client.llen(q) for q in ("default", "notifications")) + client.hlen("unacked")
+
+
+def start(args: list[str], log: str) -> subprocess.Popen:
+    out = open(ROOT / "var" / "alerts-bench" / log, "w")  # noqa: SIM115 - lives with the child
+    return subprocess.Popen(
+        args, cwd=ROOT, env=ENV, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer")
+
+
+def wrk(path: str, mode: str, *, duration: int, conns: int, delay_ms: int | None = None) -> dict:
+    env = {
+        **ENV,
+        "MODE": mode,
+        "RUN": f"{mode}{time.time_ns()}",
+        "TOKEN": TOKENS["alertmanager" if mode == "am50" else "generic"] if mode != "bare" else "",
+    }
+    if delay_ms is not None:
+        env["DELAY_MS"] = str(delay_ms)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{conns}",
+            f"-d{duration}s",
+            "--latency",
+            "-s",
+            str(ROOT / "bench" / "alerts_wrk.lua"),
+            BASE + path,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout
+    try:
+        return parse_wrk(out)
+    except (KeyError, AttributeError):
+        raise SystemExit(f"could not read wrk's output:\n{out}") from None
+
+
+def warm_up(conns: int, limit: float = 120) -> None:
+    """Until every gunicorn worker answers (they boot slowly on a loaded machine)."""
+    t0 = time.time()
+    while time.time() - t0 < limit:
+        bare = wrk("/api/bench/bare/", "bare", duration=2, conns=conns)
+        single = wrk("/api/alerts/generic/", "single", duration=2, conns=conns)
+        if bare["requests"] > 100 and single["requests"] > 100 and single["p99"] < 1000:
+            return
+    raise SystemExit("the server never warmed up")
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def parse_wrk(out: str) -> dict:
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    if not total:
+        lat = {"50": "0us", "99": "0us"}
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)$", out, re.M)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": _ms(lat["50"]),
+        "p99": _ms(lat["99"]),
+        "requests": total,
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(1).strip() if errors else "none",
+    }
+
+
+# --- the storm: exact count at a set pace, from a minimal asyncio HTTP/1.1 client ----------
+async def _storm_conn(index: int, conns: int, statuses: dict, t0: float) -> None:
+    reader, writer = await asyncio.open_connection(HOST, PORT)
+    interval = STORM_SECONDS / STORM_ALERTS
+    for n in range(index, STORM_ALERTS, conns):
+        due = t0 + n * interval
+        if (wait := due - time.perf_counter()) > 0:
+            await asyncio.sleep(wait)
+        fp = n % STORM_FINGERPRINTS
+        body = json.dumps(
+            {
+                "dedup_key": f"storm-{fp:02d}",
+                "id": f"storm-{n}",
+                "title": "error storm",
+                "service": f"svc-{fp:02d}",
+                "metric": "error_rate_percent",
+                "value": 30,
+            }
+        ).encode()
+        head = (
+            f"POST /api/alerts/generic/ HTTP/1.1\r\nHost: {HOST}\r\n"
+            f"Authorization: Bearer {TOKENS['generic']}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        writer.write(head + body)
+        await writer.drain()
+        status_line = await reader.readline()
+        status = int(status_line.split()[1])
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        await reader.readexactly(length)
+        statuses[status] = statuses.get(status, 0) + 1
+    writer.close()
+
+
+async def _storm(conns: int) -> dict:
+    statuses: dict = {}
+    t0 = time.perf_counter() + 0.2
+    await asyncio.gather(*[_storm_conn(i, conns, statuses, t0) for i in range(conns)])
+    return {"statuses": statuses, "seconds": time.perf_counter() - t0}
+
+
+def storm() -> dict:
+    django(
+        "import django; django.setup()\nfrom django.db import connection\n"
+        "connection.cursor().execute('TRUNCATE alerts_alertevent, alerts_alert, "
+        "alerts_alertgroup, alerts_slackchannelstate')"
+    )
+    start_at = time.time()
+    sent = asyncio.run(_storm(conns=32))
+    deadline = start_at + 120
+    drained_after = None
+    while time.time() < deadline:
+        c = counts()
+        if c["pending"] == 0 and queue_length() == 0:
+            drained_after = time.time() - start_at
+            break
+        time.sleep(0.5)
+    return {**sent, "drained_after_start_s": drained_after, **counts()}
+
+
+def drain(limit: float = 300) -> float:
+    t0 = time.time()
+    while time.time() - t0 < limit:
+        if counts()["pending"] == 0 and queue_length() == 0:
+            break
+        time.sleep(1)
+    return time.time() - t0
+
+
+def machine() -> str:
+    import psycopg
+
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in open("/proc/cpuinfo")
+            if ln.startswith("model name")
+        ),
+        "?",
+    )
+    mem = int(next(ln.split()[1] for ln in open("/proc/meminfo") if ln.startswith("MemTotal")))
+    with psycopg.connect(DB_URL) as conn:
+        pg = conn.execute("SHOW server_version").fetchone()[0]
+    redis_v = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout
+    return (
+        f"{os.cpu_count()} vCPU {cpu}, {mem // 1024 // 1024} GiB RAM, Linux {platform.release()}, "
+        f"PostgreSQL {pg}, {redis_v.split()[2] if redis_v else 'Redis ?'}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--conns", type=int, default=16)
+    parser.add_argument("--skip-storm", action="store_true")
+    args = parser.parse_args()
+    (ROOT / "var" / "alerts-bench").mkdir(parents=True, exist_ok=True)
+    reset_database()
+    web = start(
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "nexusops.wsgi:application",
+            "--bind",
+            f"{HOST}:{PORT}",
+            *GUNICORN,
+            "--access-logfile",
+            "/dev/null",
+        ],
+        "gunicorn.log",
+    )
+    worker = start(
+        [
+            PY,
+            "-m",
+            "celery",
+            "-A",
+            "nexusops",
+            "worker",
+            "-Q",
+            "default,notifications",
+            "-c",
+            "1",
+            "--without-mingle",
+            "--without-gossip",
+            "-l",
+            "WARNING",
+        ],
+        "worker.log",
+    )
+    results: dict = {
+        "machine": machine(),
+        "gunicorn": " ".join(GUNICORN),
+        "load_before": open("/proc/loadavg").read().split()[:3],
+    }
+    try:
+        wait_http(BASE + "/healthz")
+        warm_up(args.conns)
+        drain()
+        d, c = args.duration, args.conns
+        results["bare"] = wrk("/api/bench/bare/", "bare", duration=d, conns=c)
+        results["single"] = wrk("/api/alerts/generic/", "single", duration=d, conns=c)
+        results["ratio"] = results["single"]["rps"] / results["bare"]["rps"]
+        results["single_drain_s"] = drain()
+        results["paced"] = wrk("/api/alerts/generic/", "single", duration=d, conns=26, delay_ms=50)
+        results["paced_drain_s"] = drain()
+        results["am50"] = wrk("/api/alerts/alertmanager/", "am50", duration=d, conns=8)
+        results["am50"]["alerts_per_s"] = results["am50"]["rps"] * 50
+        results["am50_drain_s"] = drain()
+        if not args.skip_storm:
+            results["storm"] = storm()
+    finally:
+        stop(web)
+        stop(worker)
+    results["load_after"] = open("/proc/loadavg").read().split()[:3]
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
