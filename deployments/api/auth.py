@@ -80,8 +80,11 @@ class IntegrationTokenScheme(OpenApiAuthenticationExtension):
     name = "integrationToken"
 
     def get_security_definition(self, auto_schema):  # noqa: ANN001, ANN201
-        return {"type": "http", "scheme": "bearer",
-                "description": "A deployment integration's token (CI/CD)."}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A deployment integration's token (CI/CD).",
+        }
 
 
 class ArgoCDTokenScheme(OpenApiAuthenticationExtension):
@@ -89,5 +92,8 @@ class ArgoCDTokenScheme(OpenApiAuthenticationExtension):
     name = "argocdToken"
 
     def get_security_definition(self, auto_schema):  # noqa: ANN001, ANN201
-        return {"type": "http", "scheme": "bearer",
-                "description": "The ArgoCD notification integration's token."}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The ArgoCD notification integration's token.",
+        }
