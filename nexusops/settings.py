@@ -357,6 +357,8 @@ AWS_REGION = env.str("AWS_REGION", default="us-east-1")
 REMEDIATION_POSTGRES_URL = env.str("REMEDIATION_POSTGRES_URL", default="")
 REMEDIATION_REDIS_URL = env.str("REMEDIATION_REDIS_URL", default="")
 BACKUP_BUCKET = env.str("BACKUP_BUCKET", default="nexus-backups")
+# The database pg.restore_from_s3 loads a backup into (runbook 1.2 rollback, 4.2); empty = off.
+REMEDIATION_RESTORE_DATABASE_URL = env.str("REMEDIATION_RESTORE_DATABASE_URL", default="")
 APPROVAL_TTL_MINUTES = env.int("APPROVAL_TTL_MINUTES", default=30)
 
 LOGGING = {

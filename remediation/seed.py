@@ -145,8 +145,8 @@ SCENARIOS: dict[str, tuple] = {
         [
             (R, "Take a manual backup to s3://nexus-backups/manual/", "aws.pg_backup",
              {"prefix": "manual"}),
-            (R, "Restore: download the backup and load it (gunzip | psql), by hand for now", "",
-             {}),
+            (R, "Restore: load the chosen backup (gunzip | psql, one transaction)",
+             "pg.restore_from_s3", {"bucket": "nexus-backups"}),
             (R, "Restart services", "k8s.rollout_restart", {"deployment": "user-service"}),
         ],
     ),

@@ -1,8 +1,9 @@
 """Rollback (runbook 1.4), pre-migration backups (1.2) and change-to-incident links.
 
 A rollback is a deployment of type rollback, linked to the one it undoes and to the incident,
-whose remediation action (``k8s.rollout_undo`` to the revision before, or
-``argocd.set_revision`` to the previous SHA) goes through the remediation app's request and
+whose remediation action (``k8s.rollout_undo`` to the revision before,
+``argocd.set_revision`` to the previous SHA, or for a migration ``pg.restore_from_s3`` of the
+pre-migration backup) goes through the remediation app's request and
 approval rules: a dry run, then a second person approves. When that run finishes, a timeline
 listener (runs on incidents) or the ``deployment_rollback_watch`` timer marks both deployments.
 """
@@ -26,6 +27,7 @@ from .common import require
 from .gates import BACKUP_ACTION, backup_location
 from .record import lock
 
+RESTORE_ACTION = "pg.restore_from_s3"
 WATCH_TIMER = "deployment_rollback_watch"
 WATCH_EVERY = dt.timedelta(seconds=15)
 
@@ -33,13 +35,7 @@ WATCH_EVERY = dt.timedelta(seconds=15)
 def rollback_plan(deployment: Deployment) -> dict:
     """The remediation action that undoes ``deployment``: {"action", "params", "revision"}."""
     if deployment.is_migration:
-        bucket, key = backup_location(deployment.backup_run) if deployment.backup_run else ("", "")
-        return {
-            "action": "pg.restore_from_s3",
-            "params": {"bucket": bucket, "key": key},
-            "missing": "Restoring a database from a backup is not available yet: the "
-            "remediation app has no PostgreSQL restore action.",
-        }
+        return _restore_plan(deployment)
     if deployment.argocd_app and deployment.previous_sha:
         return {
             "action": "argocd.set_revision",
@@ -69,6 +65,23 @@ def rollback_plan(deployment: Deployment) -> dict:
             params["to_revision"] = to_revision
         return {"action": "k8s.rollout_undo", "params": params, "revision": to_revision}
     return {"action": "", "params": {}, "missing": "Nothing says how to roll this back."}
+
+
+def _restore_plan(deployment: Deployment) -> dict:
+    """A migration is undone by restoring its pre-migration backup (runbook 1.2, 4.2)."""
+    from remediation.models import ActionRun
+
+    run = deployment.backup_run
+    bucket, key = backup_location(run) if run else ("", "")
+    plan = {"action": RESTORE_ACTION, "params": {"bucket": bucket, "key": key}}
+    if run is None:
+        return {**plan, "missing": "No pre-migration backup is attached: nothing to restore."}
+    if run.state != ActionRun.State.SUCCEEDED or not bucket or not key:
+        return {**plan, "missing": f"Backup #{run.pk} recorded no S3 object to restore from."}
+    version = (run.result or {}).get("version_id")
+    if version:
+        plan["params"]["version_id"] = version
+    return plan
 
 
 @transaction.atomic

@@ -44,6 +44,7 @@ class Param:
     choices: tuple[str, ...] = ()
     max_length: int = 200
     help: str = ""
+    check: Callable[[str], None] | None = None  # a text's own rule: raises ValueError
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,8 @@ def clean(spec: ActionSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
                 text = str(value)
                 if len(text) > p.max_length:
                     raise ValueError(f"{p.label} is at most {p.max_length} characters.")
+                if p.check is not None:
+                    p.check(text)
                 cleaned[p.name] = text
         except (ValueError, IntegrationError) as exc:
             errors[p.name] = [getattr(exc, "message", None) or str(exc)]

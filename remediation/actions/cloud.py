@@ -6,10 +6,10 @@ import datetime as dt
 import json
 from dataclasses import asdict
 
-from nexusops.integrations.aws import AwsClient
-from nexusops.integrations.postgres_backup import pg_dump_to_s3
+from nexusops.integrations.aws import AwsClient, ObjectVersion
+from nexusops.integrations.postgres_backup import database_label, pg_dump_to_s3, s3_to_psql
 
-from . import REMEDIATION, ActionSpec, Outcome, Param, Progress, register, text_table
+from . import REMEDIATION, ActionFailed, ActionSpec, Outcome, Param, Progress, register, text_table
 from .config import backup_bucket, missing, setting
 
 
@@ -38,6 +38,61 @@ def _backup(params: dict, progress: Progress) -> Outcome:
     return Outcome(
         f"backup stored at s3://{done['bucket']}/{done['key']} ({done['size']} bytes, SSE)",
         json.dumps(done, indent=2),
+        done,
+    )
+
+
+RESTORE_URL = "REMEDIATION_RESTORE_DATABASE_URL"
+
+
+def _restore_db_missing() -> str:
+    unset = missing(RESTORE_URL)
+    return f"{unset} (the database a backup is restored into)" if unset else ""
+
+
+def _sql_gz(key: str) -> None:
+    if not key.endswith(".sql.gz") or key.startswith("/"):
+        raise ValueError("Object key must name a gzip SQL dump (e.g. manual/backup_….sql.gz).")
+
+
+def _dump_object(params: dict) -> ObjectVersion:
+    """The version to restore, read from S3; ActionFailed when there is none."""
+    bucket, key, wanted = params["bucket"], params["key"], params.get("version_id")
+    versions = AwsClient.from_settings().list_object_versions(bucket, key)
+    found = next(
+        (v for v in versions if v.version_id == wanted or not wanted and v.is_latest), None
+    )
+    if found is None or found.delete_marker:
+        which = f"version {wanted} of " if wanted else ""
+        raise ActionFailed(f"{which}s3://{bucket}/{key} is not in S3: nothing to restore.")
+    return found
+
+
+def _pg_restore_preview(params: dict) -> str:
+    found = _dump_object(params)
+    return (
+        f"Load s3://{params['bucket']}/{params['key']} (version {found.version_id}, "
+        f"{found.size} bytes gzip, last modified {found.last_modified}) into the database "
+        f"{database_label(setting(RESTORE_URL))}: gunzip | psql --single-transaction "
+        "--set ON_ERROR_STOP=1. Objects in the dump are dropped and recreated with the dump's "
+        "rows; anything written since the backup is lost. On any error nothing is changed."
+    )
+
+
+def _pg_restore(params: dict, progress: Progress) -> Outcome:
+    found = _dump_object(params)
+    target = database_label(setting(RESTORE_URL))
+    progress(10, f"gunzip | psql: s3://{params['bucket']}/{params['key']} into {target}")
+    done = s3_to_psql(
+        setting(RESTORE_URL), params["bucket"], params["key"], AwsClient.from_settings(),
+        timeout=3000, version_id=found.version_id if params.get("version_id") else None,
+    )  # fmt: skip
+    output = done.pop("output")
+    tags = ", ".join(f"{tag} ×{n}" for tag, n in sorted(done["commands"].items()))
+    return Outcome(
+        f"restored s3://{done['bucket']}/{done['key']} into {done['database']}: "
+        f"{done['restored_bytes']} bytes of SQL, {done['rows_copied']} rows copied",
+        f"{json.dumps(done, indent=2)}\n\npsql: {tags}\n{output}",
         done,
     )
 
@@ -129,6 +184,21 @@ for spec in (
         ),
         permission=REMEDIATION, timeout_seconds=3600, standalone=True,
         description="pg_dump | gzip, multipart upload to S3 with server-side encryption",
+    ),
+    ActionSpec(
+        "pg.restore_from_s3", "Restore PostgreSQL from an S3 backup", "postgres", _pg_restore,
+        _restore_db_missing,
+        params=(
+            Param("bucket", "Bucket", max_length=63, default="nexus-backups"),
+            Param("key", "Object key", max_length=1024, check=_sql_gz,
+                  help="a backup of aws.pg_backup, e.g. manual/backup_20260101_020000.sql.gz"),
+            Param("version_id", "Version id", required=False, max_length=1024,
+                  help="empty: the latest version"),
+        ),
+        permission=REMEDIATION, dangerous=True, preview=_pg_restore_preview, standalone=True,
+        timeout_seconds=3600,
+        description="gunzip < backup.sql.gz | psql, in one transaction, into "
+        "REMEDIATION_RESTORE_DATABASE_URL",
     ),
     ActionSpec(
         "aws.s3_versions", "List an object's versions", "aws", _versions, _aws_missing,

@@ -17,7 +17,7 @@ from deployments.services import (
 from incidents.models import Timer
 from incidents.services.timers import timers_sweep
 from nexusops.common import roles
-from nexusops.common.errors import Conflict
+from nexusops.common.errors import ApplicationError, Conflict, PermissionDeniedError
 from remediation.models import ActionRun
 from remediation.services import action_approve
 from tests.factories import ServiceFactory, UserFactory, incident
@@ -162,3 +162,39 @@ def test_migration_needs_a_fresh_backup_in_s3(people, moto_url):  # noqa: F811
     s3.put_object(Bucket="nexus-backups", Key=key, Body=b"dump")
     started = deployment_start(deployment=d, actor=manager)
     assert started.status == Status.IN_PROGRESS
+
+
+def test_migration_rollback_requests_a_restore_of_its_backup(people, moto_url, checks_db, settings):  # noqa: F811
+    import boto3
+
+    settings.REMEDIATION_RESTORE_DATABASE_URL = checks_db
+    manager = people["manager"]
+    s3 = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    s3.create_bucket(Bucket="nexus-backups")
+    d = deployment_record(actor=manager, services=["user-service"], version="v3.12.0",
+                          git_sha=SHA, is_migration=True, reviewers=["carol"])  # fmt: skip
+    with pytest.raises(ApplicationError) as exc:  # no backup: nothing to restore from
+        deployment_rollback_request(deployment=d, actor=manager, reason="broke signups")
+    assert exc.value.code == "rollback_unavailable"
+    assert "No pre-migration backup" in exc.value.message
+
+    d = deployment_backup_request(deployment=d, actor=manager)
+    backup = settle(d.backup_run)
+    assert backup.state == State.SUCCEEDED, backup.error
+    deployment_start(deployment=d, actor=manager)
+    rollback = deployment_rollback_request(deployment=d, actor=manager, reason="broke signups")
+    key = backup.result["key"]
+    assert rollback.rollback_action["action"] == "pg.restore_from_s3"
+    assert rollback.rollback_action["params"]["bucket"] == "nexus-backups"
+    assert rollback.rollback_action["params"]["key"] == key
+    assert rollback.status == Status.IN_PROGRESS and rollback.rollback_of == d
+
+    run = rollback.remediation_run
+    assert run.action == "pg.restore_from_s3" and run.dangerous and run.params["key"] == key
+    run = settle(run, State.AWAITING_APPROVAL, State.REJECTED)
+    assert run.state == State.AWAITING_APPROVAL, run.error
+    assert f"s3://nexus-backups/{key}" in run.preview
+    with pytest.raises(PermissionDeniedError):  # a second person must approve it
+        action_approve(run=run, actor=manager)
+    assert ActionRun.objects.get(pk=run.pk).state == State.AWAITING_APPROVAL
