@@ -192,3 +192,25 @@ def test_the_beat_sweep_task_runs_on_a_real_worker(celery_worker):
     )
     late.refresh_from_db()
     assert late.sla_breached
+
+
+@pytest.mark.django_db
+def test_a_failing_handler_stays_due_and_does_not_hold_up_the_others(ic):
+    from incidents.services.timers import _handlers, timer_handler
+
+    @timer_handler("test_explodes")
+    def _explode(timer, incident, now):
+        raise RuntimeError("boom")
+
+    try:
+        with clock.frozen(T0) as t:
+            inc = incident(severity_code="P2", actor=ic)
+            bad = Timer.objects.create(incident=inc, kind="test_explodes", due_at=T0)
+            t.advance(hours=5)
+            assert timers_sweep() == 1  # the ack deadline fired; the bad timer did not
+            bad.refresh_from_db()
+            assert bad.fired_at is None
+            assert _breaches(inc)
+            assert timers_sweep() == 0  # still due, still failing, still not blocking
+    finally:
+        _handlers.pop("test_explodes", None)
