@@ -2,14 +2,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from nexusops.common.roles import roles_sync
-from tests.support.worker import WorkerProcess, wait_for
+from tests.support.worker import WorkerProcess
 
 CHROMIUM = "/usr/bin/chromium"
 # Fixtures shared across folders: vendor stand-ins, and Playwright driving Chromium.
@@ -82,19 +81,7 @@ def celery_worker(transactional_db):
 
 
 def _await_ready(worker: WorkerProcess) -> None:
-    from nexusops.common.models import WorkerHeartbeat
-    from nexusops.common.tasks import heartbeat_record
-
-    token = uuid.uuid4().hex
-    heartbeat_record.delay(token=token)
-    try:
-        wait_for(
-            lambda: WorkerHeartbeat.objects.filter(token=token).exists(),
-            timeout=60,
-            message="the worker to consume its first task",
-        )
-    except AssertionError:
-        raise AssertionError("worker did not start:\n" + worker.log_tail()) from None
+    worker.await_ready()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from tests.remediation_integrations.conftest import (  # noqa: F401 - fixtures
     k8s_standin,
     moto_url,
 )
-from tests.support.worker import WorkerProcess, test_database_url, wait_for
+from tests.support.worker import WorkerProcess, test_database_url
 
 PG_SERVER = os.environ.get("REMEDIATION_TEST_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
 REDIS_DB = int(os.environ.get("REMEDIATION_TEST_REDIS_DB", "12"))
@@ -110,16 +110,4 @@ def remediation_worker(
 
 
 def _await(worker: WorkerProcess) -> None:
-    from nexusops.common.models import WorkerHeartbeat
-    from nexusops.common.tasks import heartbeat_record
-
-    token = uuid.uuid4().hex
-    heartbeat_record.delay(token=token)
-    try:
-        wait_for(
-            lambda: WorkerHeartbeat.objects.filter(token=token).exists(),
-            timeout=60,
-            message="the worker to start",
-        )
-    except AssertionError:
-        raise AssertionError("worker did not start:\n" + worker.log_tail()) from None
+    worker.await_ready(timeout=60)

@@ -117,6 +117,25 @@ class WorkerProcess:
             self.proc.wait()
         self.proc = None
 
+    def await_ready(self, *, timeout: float = 60) -> WorkerProcess:
+        """Wait until the worker has consumed a first task from the broker (a heartbeat row)."""
+        import uuid
+
+        from nexusops.common.models import WorkerHeartbeat
+        from nexusops.common.tasks import heartbeat_record
+
+        token = uuid.uuid4().hex
+        heartbeat_record.delay(token=token)
+        try:
+            wait_for(
+                lambda: WorkerHeartbeat.objects.filter(token=token).exists(),
+                timeout=timeout,
+                message="the worker to consume its first task",
+            )
+        except AssertionError:
+            raise AssertionError("worker did not start:\n" + self.log_tail()) from None
+        return self
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
