@@ -97,6 +97,8 @@ DEMO_USERS = [
     ("manager", roles.MANAGER, Profile.OrgRole.ENGINEERING_MANAGER, "America/New_York", "Maya"),
     ("stakeholder", roles.STAKEHOLDER, Profile.OrgRole.ENGINEER, "UTC", "Sam"),
     ("admin", None, Profile.OrgRole.CTO, "UTC", "Ada"),
+    # Escalation tier 4 (runbook 2.4) pages the CEO: the demo needs one to page.
+    ("ceo", roles.STAKEHOLDER, Profile.OrgRole.CEO, "America/Los_Angeles", "Chris"),
 ]
 
 

@@ -12,6 +12,7 @@ print(
     manager      Manager: reviews post-mortems, reports, edits runbook data (admin)
     stakeholder  Stakeholder: read-only timelines
     admin        superuser
+    ceo          Stakeholder, paged by escalation tier 4 (data breach, major impact)
 
   Ctrl-C stops the web server, the worker, beat and the stand-ins together.
 """
