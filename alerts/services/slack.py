@@ -65,7 +65,7 @@ def slack_alert_post(*, text: str, now: dt.datetime | None = None) -> str:
     key = f"{state.anchor_key}:summary:{int(now.timestamp())}"
     message = outbox_enqueue(
         target="slack.update", key=key, payload=payload, delay=dt.timedelta(seconds=1)
-    )
+    ).message
     if message is not None and message.payload != payload:
         # Still waiting out its second: carry the latest summary.
         OutboxMessage.objects.filter(

@@ -86,12 +86,11 @@ def deploys_channel() -> str:
 
 def notify_team(deployment: Deployment, event: str, text: str) -> bool:
     """Post to the deploys channel through the outbox; True when it was enqueued."""
-    message = outbox_enqueue(
+    return outbox_enqueue(
         target="slack.post",
         key=f"deployment:{deployment.pk}:{event}",
         payload={"channel": deploys_channel(), "text": text},
-    )
-    return message is not None
+    ).queued
 
 
 def services_text(deployment: Deployment) -> str:

@@ -196,7 +196,7 @@ def maintenance_notify(*, window: MaintenanceWindow) -> int:
         if outbox_enqueue(
             target=EMAIL_TARGET, key=f"maintenance:{window.pk}:notice:{subscriber.pk}",
             payload={"window": window.pk, "subscriber": subscriber.pk},
-        ):  # fmt: skip
+        ).queued:  # fmt: skip
             sent += 1
     return sent
 

@@ -49,5 +49,7 @@ def register() -> None:
         reconcile=page_user_find,
         enabled=page_user_enabled,
         label="PagerDuty page (person)",
+        off_reason="per-person paging is not configured (PAGERDUTY_SERVICE_ID and the "
+        "REST API token)",
     )
     register_sender(EMAIL, send=send_email, enabled=lambda: True, label="On-call email")

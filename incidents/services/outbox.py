@@ -53,6 +53,28 @@ class Sender:
     on_sent: Callable[[OutboxMessage, dict], None] | None = None
     queue: str = "notifications"
     label: str = ""
+    off_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """What ``outbox_enqueue`` did. Callers must look before they say anything was sent.
+
+    ``message`` is the row (new, or the one enqueued before under the same key), or ``None``
+    when the target's integration is switched off; ``off_reason`` then says why, in words a
+    timeline can carry ("per-person paging is not configured").
+    """
+
+    message: OutboxMessage | None
+    created: bool = False
+    off_reason: str = ""
+
+    @property
+    def queued(self) -> bool:
+        return self.message is not None
+
+    def __bool__(self) -> bool:
+        return self.queued
 
 
 _senders: dict[str, Sender] = {}
@@ -67,8 +89,19 @@ def register_sender(
     on_sent: Callable[[OutboxMessage, dict], None] | None = None,
     queue: str = "notifications",
     label: str = "",
+    off_reason: str = "",
 ) -> None:
-    _senders[name] = Sender(name, send, enabled, reconcile, on_sent, queue, label or name)
+    """``off_reason`` says, for a timeline, why nothing is sent while ``enabled()`` is false."""
+    _senders[name] = Sender(
+        name,
+        send,
+        enabled,
+        reconcile,
+        on_sent,
+        queue,
+        label or name,
+        off_reason or f"{label or name} is not configured",
+    )
 
 
 def sender(name: str) -> Sender:
@@ -102,15 +135,15 @@ def outbox_enqueue(
     payload: dict | None = None,
     incident: Incident | None = None,
     delay: dt.timedelta | None = None,
-) -> OutboxMessage | None:
+) -> Enqueued:
     """Write the message in the current transaction; dispatch after commit.
 
-    Returns ``None`` when the target's integration is not configured (it is switched off),
-    and the existing row when ``key`` was enqueued before (at most once).
+    The result has no message when the target's integration is switched off (with the
+    reason), and the existing row when ``key`` was enqueued before (at most once).
     """
     spec = sender(target)
     if not spec.enabled():
-        return None
+        return Enqueued(None, off_reason=spec.off_reason)
     now = clock.now()
     message, created = OutboxMessage.objects.get_or_create(
         key=key,
@@ -125,7 +158,7 @@ def outbox_enqueue(
     if created:
         countdown = delay.total_seconds() if delay else None
         transaction.on_commit(lambda: dispatch(message.pk, spec.queue, countdown=countdown))
-    return message
+    return Enqueued(message, created)
 
 
 def dispatch(message_id: int, queue: str, *, countdown: float | None = None) -> bool:

@@ -175,7 +175,8 @@ def test_enqueueing_the_same_key_twice_keeps_one_message(slack, ic):
     inc = incident(actor=ic)
     first = outbox_enqueue(target="slack.post", key="k-1", incident=inc, payload={"text": "a"})
     again = outbox_enqueue(target="slack.post", key="k-1", incident=inc, payload={"text": "b"})
-    assert first.pk == again.pk and again.payload == {"text": "a"}
+    assert first.created and not again.created
+    assert first.message.pk == again.message.pk and again.message.payload == {"text": "a"}
 
 
 def test_a_post_waits_for_the_channel_then_goes_out(slack, ic):
