@@ -8,7 +8,7 @@ class AlertsConfig(AppConfig):
     def ready(self) -> None:
         from nexusops.common import demo, navigation, roles
 
-        from . import hooks, seed, senders
+        from . import seed, senders
 
         read = ("alerts.view_alertgroup", "alerts.view_alert", "alerts.view_alertrule")
         for role in roles.ROLES:
@@ -34,7 +34,6 @@ class AlertsConfig(AppConfig):
 
         post_save.connect(sources_cache_clear, sender=AlertSource, dispatch_uid="alerts-cache")
         senders.register()
-        hooks.register()
         demo.register("alerts:rules", seed.seed_rules, order=30)
         demo.register("alerts:sources", seed.seed_demo_sources, order=31, demo_only=True)
         navigation.register("alerts", "Alerts", "alert-group-list", order=15)

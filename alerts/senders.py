@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from incidents.comms.senders import slack_enabled
-from incidents.models import OutboxMessage
-from incidents.services.outbox import register_sender
 from nexusops.common.tasks import RetryableError
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import register_sender
 from nexusops.integrations.slack.client import SlackClient
 
 

@@ -215,8 +215,8 @@ def main() -> None:
     from django.core.management import call_command
 
     from incidents import seed
-    from incidents.models import OutboxMessage
-    from incidents.services.outbox import dispatch
+    from nexusops.engine.models import OutboxMessage
+    from nexusops.engine.outbox import dispatch
 
     assert settings.SLACK_API_URL and not settings.PAGERDUTY_EVENTS_URL
     call_command("migrate", verbosity=0)

@@ -49,7 +49,7 @@ def setup_django() -> None:
 
 def sweeper(interval: float) -> None:
     setup_django()
-    from incidents.services import timers_sweep
+    from nexusops.engine.timers import timers_sweep
 
     while True:
         timers_sweep()
@@ -87,9 +87,9 @@ def main() -> None:
         Profile,
         Rotation,
         RotationMember,
-        Timer,
     )
     from incidents.services import incident_declare
+    from nexusops.engine.models import Timer
     from tests.factories import UserFactory, severities
 
     Timer.objects.filter(kind="escalation", fired_at__isnull=True).update(

@@ -66,10 +66,10 @@ def build_fixtures(rebuild: bool) -> dict:
         Severity,
         Status,
         TimelineEvent,
-        Timer,
     )
     from incidents.services import incident_declare
     from nexusops.common import roles
+    from nexusops.engine.models import Timer
 
     User = get_user_model()
     if rebuild:

@@ -6,12 +6,9 @@ class DeploymentsConfig(AppConfig):
     verbose_name = "Deployments"
 
     def ready(self) -> None:
-        from incidents.services.timeline import timeline_listeners
-        from incidents.status.selectors import scheduled_maintenance_providers
         from nexusops.common import demo, navigation, roles
 
-        from . import seed, selectors, senders
-        from .services import rollback
+        from . import seed, senders
 
         view = ("deployments.view_deployment", "deployments.view_maintenancewindow")
         record = ("deployments.record_deployment",)
@@ -35,10 +32,6 @@ class DeploymentsConfig(AppConfig):
         )
 
         senders.register()
-        if rollback.on_timeline_event not in timeline_listeners:
-            timeline_listeners.append(rollback.on_timeline_event)
-        if selectors.status_page_maintenance not in scheduled_maintenance_providers:
-            scheduled_maintenance_providers.append(selectors.status_page_maintenance)
 
         demo.register("deployments:checklist", seed.seed_checklist, order=30)
         demo.register("deployments:windows", seed.seed_windows, order=31)

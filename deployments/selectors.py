@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from incidents.models import Incident
+from incidents.status.selectors import ScheduledMaintenance
 from nexusops.common import clock
 
 from .models import Deployment, DeploymentIncident, Environment, Kind, MaintenanceWindow, Status
@@ -135,8 +136,9 @@ def announced_windows(now: dt.datetime) -> QuerySet[MaintenanceWindow]:
     )
 
 
-def status_page_maintenance(now: dt.datetime) -> list:
-    """The provider the public status page calls (registered in ``apps.py``)."""
+def status_page_maintenance(question: ScheduledMaintenance) -> list:
+    """The windows the public status page announces (deployments' answer, in handlers.py)."""
+    now = question.now
     from incidents.status.selectors import MaintenanceNotice
 
     return [

@@ -6,9 +6,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import send_mail
 
-from incidents.models import OutboxMessage, Subscriber
-from incidents.services.outbox import register_sender
+from incidents.models import Subscriber
 from incidents.status.senders import statuspage_enabled
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import register_sender
 from nexusops.integrations.statuspage.client import StatuspageClient
 
 from .models import MaintenanceWindow

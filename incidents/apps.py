@@ -37,8 +37,7 @@ class IncidentsConfig(AppConfig):
         roles.grant(roles.INCIDENT_COMMANDER, *respond, *drive)
         roles.grant(roles.MANAGER, *respond, *drive, *manage)
 
-        from .comms import fanout, senders
-        from .services.timeline import timeline_listeners
+        from .comms import senders
         from .status import senders as status_senders
 
         senders.register()
@@ -74,8 +73,6 @@ class IncidentsConfig(AppConfig):
             "incidents.view_profile",
             "incidents.change_profile",
         )
-        if fanout.on_timeline_event not in timeline_listeners:
-            timeline_listeners.append(fanout.on_timeline_event)
 
         demo.register("incidents:catalog", seed.seed_catalog, order=10)
         demo.register("incidents:components", seed.seed_components, order=15)

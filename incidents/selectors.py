@@ -12,8 +12,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from nexusops.common.errors import NotFoundError
+from nexusops.engine.models import Timer
 
-from .models import OPEN_STATUSES, ChecklistItem, Incident, Status, TimelineEvent, Timer
+from .models import OPEN_STATUSES, ChecklistItem, Incident, Status, TimelineEvent
 
 SORTS = {
     "detected": ("-detected_at", "-id"),

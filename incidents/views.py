@@ -23,15 +23,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict, NotFoundError, PermissionDeniedError
+from nexusops.engine.models import Timer
 
 from . import forms, selectors, services
-from .models import Incident, Service, Severity, Status, Step, TimelineEvent, Timer
+from .models import Incident, Service, Severity, Status, Step, TimelineEvent, TimerKind
 
 PAGE_SIZE = 50
 TIMELINE_LIMIT = 50  # newest first; older pages by ?before=<id> (keeps the page fast at 5,000)
 LIVE_SECTIONS = ("header", "steps", "timers", "timeline", "live")
 WRITE_SECTIONS = (*LIVE_SECTIONS, "people", "edit", "note", "messages")
-SLA_WORDS = {Timer.Kind.ACK_DEADLINE: "ack", Timer.Kind.FIRST_UPDATE: "first update"}
+SLA_WORDS = {TimerKind.ACK_DEADLINE: "ack", TimerKind.FIRST_UPDATE: "first update"}
 
 
 def service_list(request):
@@ -386,7 +387,7 @@ def _int(value: str | None) -> int | None:
 
 
 def _labelled(timers: list[Timer]) -> list[Timer]:
-    labels = dict(Timer.Kind.choices)
+    labels = dict(TimerKind.choices)
     for timer in timers:
         timer.label = labels.get(timer.kind, timer.kind.replace("_", " ").capitalize())
     return timers

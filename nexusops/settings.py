@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_celery_beat",
     "nexusops.common",
+    "nexusops.engine",
     # Apps are layered: each may import the ones above it in this list, never below.
     "incidents",
     "remediation",
@@ -274,19 +275,19 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Sweeps that act on timers stored as rows (DESIGN.md rule 4); apps add their entries.
 CELERY_BEAT_SCHEDULE: dict = {
-    "incidents-timers-sweep": {
-        "task": "incidents.tasks.timers_sweep_task",
+    "timers-sweep": {
+        "task": "nexusops.engine.tasks.timers_sweep_task",
         "schedule": env.float("TIMERS_SWEEP_SECONDS", default=2.0),
         "options": {"expires": 30},
     },
 }
 CELERY_BEAT_SCHEDULE["outbox-relay"] = {
-    "task": "incidents.tasks.outbox_relay_task",
+    "task": "nexusops.engine.tasks.outbox_relay_task",
     "schedule": env.float("OUTBOX_RELAY_SECONDS", default=10.0),
     "options": {"expires": 60},
 }
 CELERY_TASK_ROUTES = {
-    "incidents.tasks.outbox_deliver_task": {"queue": "notifications"},
+    "nexusops.engine.tasks.outbox_deliver_task": {"queue": "notifications"},
 }
 # How long one delivery attempt may take before another worker assumes it died mid-call.
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)

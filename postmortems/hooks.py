@@ -1,7 +1,6 @@
-"""How post-mortems plug into the incidents app: a timeline listener (open the post-mortem
-when an incident resolves), a close guard, the timer handlers and the email sender.
-
-``register()`` is called once from ``PostmortemsConfig.ready()``.
+"""How post-mortems plug into the incidents app: open the post-mortem when an incident
+resolves, refuse a close without its meeting, the timers and the email sender. The table of
+which runs when is ``postmortems/handlers.py``; ``register()`` adds the sender at start-up.
 """
 
 from __future__ import annotations
@@ -11,21 +10,23 @@ import datetime as dt
 from django.conf import settings
 from django.core.mail import send_mail
 
-from incidents.models import Channel, Incident, OutboxMessage, TimelineEvent, Timer
-from incidents.services import lifecycle, timeline, timers
-from incidents.services.outbox import outbox_enqueue, register_sender
+from incidents.events import IncidentCloseRequested, IncidentTransitioned
+from incidents.models import Channel, Incident
 from incidents.services.timeline import timeline_append
 from nexusops.common.errors import Conflict
+from nexusops.engine.models import OutboxMessage, Timer
+from nexusops.engine.outbox import outbox_enqueue, register_sender
 
 from . import messages
 from .models import ActionItem, PostMortem
-from .services.action_items import ITEM_OVERDUE, ITEM_REMINDER, action_item_notify
+from .services.action_items import action_item_notify
 from .services.common import EMAIL, policy
-from .services.document import MEETING_REMINDER, SCHEDULE_DUE, postmortem_create
+from .services.document import postmortem_create
 
 
-def on_timeline_event(incident: Incident, event: TimelineEvent) -> None:
-    if event.kind != "status_changed" or (event.data or {}).get("action") != "resolve":
+def open_on_resolve(event: IncidentTransitioned) -> None:
+    incident = event.incident
+    if event.action != "resolve":
         return
     if incident.severity.code in policy().required_codes:
         postmortem_create(
@@ -36,8 +37,9 @@ def on_timeline_event(incident: Incident, event: TimelineEvent) -> None:
         )
 
 
-def close_guard(incident: Incident) -> None:
+def refuse_close_without_meeting(event: IncidentCloseRequested) -> None:
     """A P0/P1 (the policy's severities) closes only once its meeting is scheduled."""
+    incident = event.incident
     if incident.severity.code not in policy().required_codes:
         return
     if not PostMortem.objects.filter(
@@ -107,21 +109,26 @@ def meeting_reminder(timer: Timer, incident: Incident | None, now: dt.datetime) 
     )
 
 
-def _item_timer(stage: str):  # noqa: ANN202
-    def handler(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
-        item = (
-            ActionItem.objects.select_for_update()
-            .select_related("postmortem__incident", "owner")
-            .filter(pk=(timer.data or {}).get("action_item"))
-            .first()
-        )
-        if item is None or not item.is_open:
-            return
-        item.reminders_sent += 1
-        item.save(update_fields=["reminders_sent"])
-        action_item_notify(item, stage)
+def _item_due(timer: Timer, stage: str) -> None:
+    item = (
+        ActionItem.objects.select_for_update()
+        .select_related("postmortem__incident", "owner")
+        .filter(pk=(timer.data or {}).get("action_item"))
+        .first()
+    )
+    if item is None or not item.is_open:
+        return
+    item.reminders_sent += 1
+    item.save(update_fields=["reminders_sent"])
+    action_item_notify(item, stage)
 
-    return handler
+
+def item_reminder_due(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
+    _item_due(timer, "reminder")
+
+
+def item_overdue(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
+    _item_due(timer, "overdue")
 
 
 def send_email(message: OutboxMessage) -> dict:
@@ -132,11 +139,3 @@ def send_email(message: OutboxMessage) -> dict:
 
 def register() -> None:
     register_sender(EMAIL, send=send_email, enabled=lambda: True, label="Post-mortem email")
-    if on_timeline_event not in timeline.timeline_listeners:
-        timeline.timeline_listeners.append(on_timeline_event)
-    if close_guard not in lifecycle.close_guards:
-        lifecycle.close_guards.append(close_guard)
-    timers.timer_handler(SCHEDULE_DUE)(schedule_due)
-    timers.timer_handler(MEETING_REMINDER)(meeting_reminder)
-    timers.timer_handler(ITEM_REMINDER)(_item_timer("reminder"))
-    timers.timer_handler(ITEM_OVERDUE)(_item_timer("overdue"))

@@ -1,14 +1,14 @@
 """Alert intake: record (``ingest``), process and group (``processing``), tell people
 (``announce``, ``slack``), integrations (``sources``), ack and silence (``groups``).
 
-Maintenance windows hook in through ``suppression.suppression_providers``.
+Maintenance windows (deployments, below) downgrade alerts through ``suppression``.
 """
 
 from .groups import alert_group_acknowledge, alert_group_silence
 from .ingest import alert_events_record, processing_schedule
 from .processing import alerts_pending, alerts_process, alerts_settle
 from .sources import alert_source_authenticate, alert_source_create, alert_source_rotate_token
-from .suppression import suppression_providers, suppression_reason
+from .suppression import suppression_reason
 
 __all__ = [
     "alert_events_record",
@@ -21,6 +21,5 @@ __all__ = [
     "alerts_process",
     "alerts_settle",
     "processing_schedule",
-    "suppression_providers",
     "suppression_reason",
 ]

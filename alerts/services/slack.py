@@ -12,9 +12,9 @@ import datetime as dt
 from django.conf import settings
 
 from incidents.comms.senders import slack_enabled
-from incidents.models import OutboxMessage
-from incidents.services.outbox import outbox_enqueue
 from nexusops.common import clock
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import outbox_enqueue
 
 from ..models import SlackChannelState
 

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
 from incidents.models import Service
-from incidents.services.outbox import outbox_enqueue
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, PermissionDeniedError
+from nexusops.engine.outbox import outbox_enqueue
 
 from ..models import Deployment, DeploymentCheck
 

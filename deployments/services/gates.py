@@ -3,22 +3,20 @@
 Checks the system runs itself after a rollout (pods healthy, error rate) go through the outbox
 (target ``deployments.post_checks``): a worker reads the pods through the Kubernetes adapter
 and ticks the item. The error rate comes from the alerts app, which sits above this one: it
-registers a probe here::
-
-    from deployments.services.gates import error_rate_probes
-    error_rate_probes.append(lambda slugs, since: (ok, "no firing alerts"))  # or None
+answers ``ErrorRateSince`` in its ``handlers.py`` with ``(ok, note)``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 
-from incidents.models import OutboxMessage
-from incidents.services.outbox import outbox_enqueue, register_sender
 from nexusops.common import clock
+from nexusops.engine import events
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import outbox_enqueue, register_sender
 from nexusops.integrations.errors import IntegrationError
 
 from ..models import CheckTemplateItem, Deployment, DeploymentCheck, Environment, Status
@@ -27,8 +25,15 @@ from . import common
 Auto = CheckTemplateItem.Auto
 POST_CHECKS = "deployments.post_checks"
 BACKUP_ACTION = "aws.pg_backup"
-# fn(service slugs, since) -> (ok, note), or None when it cannot tell.
-error_rate_probes: list[Callable[[list[str], dt.datetime], tuple[bool, str] | None]] = []
+
+
+@dataclass(frozen=True)
+class ErrorRateSince(events.Question):
+    """Have these services' error rates stayed healthy since ``since``? Answers are
+    ``(ok, note)``; no answer means nobody can tell."""
+
+    service_slugs: tuple[str, ...]
+    since: dt.datetime
 
 
 def backup_max_age() -> dt.timedelta:
@@ -117,9 +122,8 @@ def post_checks_enqueue(deployment: Deployment) -> None:
     )
     since = deployment.started_at or deployment.created_at
     slugs = [s.slug for s in deployment.services.all()]
-    for probe in error_rate_probes:
-        verdict = probe(slugs, since)
-        if verdict is not None and verdict[0]:
+    for verdict in events.ask(ErrorRateSince(service_slugs=tuple(slugs), since=since)):
+        if verdict[0]:
             common.tick_auto(deployment, Auto.ERROR_RATE, note=verdict[1])
 
 

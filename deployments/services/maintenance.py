@@ -19,11 +19,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from incidents.models import Channel, Incident, Profile, Service, Subscriber, Timer
-from incidents.services.outbox import outbox_enqueue
-from incidents.services.timers import timer_handler
+from incidents.models import Channel, Incident, Profile, Service, Subscriber
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict, NotFoundError
+from nexusops.engine.models import Timer
+from nexusops.engine.outbox import outbox_enqueue
 
 from ..models import Deployment, MaintenanceWindow, Status
 from . import common
@@ -176,8 +176,7 @@ def _window(timer: Timer) -> MaintenanceWindow | None:
     return Window.objects.select_for_update().filter(pk=(timer.data or {}).get("window")).first()
 
 
-@timer_handler(NOTICE)
-def _notice(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
+def notice_due(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
     window = _window(timer)
     if window is None or not window.active or window.notice_sent_at is not None:
         return
@@ -201,8 +200,7 @@ def maintenance_notify(*, window: MaintenanceWindow) -> int:
     return sent
 
 
-@timer_handler(START)
-def _start(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
+def window_started(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
     window = _window(timer)
     if window is None or window.status != Window.Status.SCHEDULED:
         return
@@ -223,8 +221,7 @@ def _work_open(window: MaintenanceWindow) -> bool:
     return deployments.exists()
 
 
-@timer_handler(END)
-def _end(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
+def window_ended(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
     window = _window(timer)
     if window is None or window.status not in (Window.Status.SCHEDULED, Window.Status.IN_PROGRESS):
         return
@@ -246,8 +243,7 @@ def _end(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
     window.save(update_fields=["status", "overrun_incident"])
 
 
-@timer_handler(GENERATE)
-def _generate(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
+def windows_generate_due(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
     maintenance_generate()
 
 

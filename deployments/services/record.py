@@ -18,11 +18,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 
-from incidents.models import Channel, Incident, Service, Timer
+from incidents.models import Channel, Incident, Service
+from incidents.services.sla import monitoring_period
 from incidents.services.timeline import timeline_append
-from incidents.services.timers import monitoring_period, timer_handler
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.engine.models import Timer
 
 from ..models import (
     CheckTemplateItem,
@@ -384,8 +385,7 @@ def deployment_check_set(
     return check
 
 
-@timer_handler(MONITOR_TIMER)
-def _monitor_end(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
+def monitoring_window_ended(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
     """Runbook 1.1 "Monitor for 30 minutes": the period after a rollout is over."""
     deployment = Deployment.objects.select_for_update().filter(pk=timer.data["deployment"]).first()
     if deployment is None:

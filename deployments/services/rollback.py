@@ -15,11 +15,12 @@ import datetime as dt
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from incidents.models import Channel, Incident, TimelineEvent, Timer
+from incidents.models import Channel, Incident
 from incidents.services.timeline import timeline_append
-from incidents.services.timers import timer_handler
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.engine.models import Timer
+from remediation.events import ActionRunFinished
 
 from ..models import Deployment, DeploymentIncident, Kind, Status
 from . import common
@@ -186,19 +187,15 @@ def rollback_sync(rollback: Deployment) -> bool:
     return True
 
 
-def on_timeline_event(incident: Incident, event: TimelineEvent) -> None:
-    """The remediation run of a rollback finished on an incident: record it at once."""
-    if event.kind not in ("remediation_succeeded", "remediation_failed", "remediation_timed_out"):
-        return
-    run_id = (event.data or {}).get("run")
+def record_run_finished(event: ActionRunFinished) -> None:
+    """The remediation run of a rollback finished: record it at once."""
     for rollback in Deployment.objects.select_for_update().filter(
-        remediation_run_id=run_id, status=Status.IN_PROGRESS
+        remediation_run_id=event.run.pk, status=Status.IN_PROGRESS
     ):
         rollback_sync(rollback)
 
 
-@timer_handler(WATCH_TIMER)
-def _watch(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
+def rollback_watch(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
     rollback = Deployment.objects.select_for_update().filter(pk=timer.data["deployment"]).first()
     if rollback is not None and not rollback_sync(rollback):
         Timer.objects.create(kind=WATCH_TIMER, due_at=now + WATCH_EVERY, data=timer.data)

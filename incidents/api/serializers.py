@@ -10,7 +10,9 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Channel, ChecklistItem, Incident, Status, TimelineEvent, Timer
+from nexusops.engine.models import Timer
+
+from ..models import Channel, ChecklistItem, Incident, Status, TimelineEvent
 from ..selectors import pending_timers
 from ..services import TRANSITIONS, transitions_available
 

@@ -1,7 +1,8 @@
-"""Which timeline events reach which vendor (runbook 2.2 steps 1, 3 and 5).
+"""Which incident events reach which vendor (runbook 2.2 steps 1, 3 and 5).
 
-Runs inside the transaction of each change (a timeline listener), so a message exists if and
-only if the change committed. Events that came *from* a vendor are not echoed back to it.
+Each function handles one kind of event (see ``incidents/handlers.py``) inside the transaction
+of the change, so a message exists if and only if the change committed. Changes that came
+*from* a vendor are not echoed back to it.
 """
 
 from __future__ import annotations
@@ -10,86 +11,33 @@ import datetime as dt
 
 from django.conf import settings
 
-from ..models import Channel, Incident, TimelineEvent
-from ..services.outbox import outbox_enqueue
+from nexusops.engine.outbox import outbox_enqueue
+
+from ..events import (
+    IncidentAssigned,
+    IncidentDeclared,
+    IncidentEvent,
+    IncidentTransitioned,
+    IncidentUpdated,
+    NoteAdded,
+)
+from ..models import Channel
 from . import render
 
-# Timeline kinds mirrored into the incident's Slack channel.
-MIRRORED_KINDS = {
-    "status_changed",
-    "updated",
-    "assigned",
-    "note",
-    "update",
-    "sla_breached",
-    "monitoring_complete",
-    "escalated",
+PAGERDUTY_BY_ACTION = {
+    "acknowledge": "pagerduty.acknowledge",
+    "resolve": "pagerduty.resolve",
+    "reopen": "pagerduty.trigger",
 }
-# Kinds after which the pinned summary is edited.
-SUMMARY_KINDS = {"status_changed", "updated", "assigned"}
-# PagerDuty REST notes for major updates.
-PAGERDUTY_NOTE_KINDS = {"update", "updated"}
 
 
-def on_timeline_event(incident: Incident, event: TimelineEvent) -> None:
-    key = f"{incident.number}:{event.pk}"
-    if event.kind == "declared":
-        _declared(incident, event)
-        return
-    action = (event.data or {}).get("action")
-    if event.channel != Channel.PAGERDUTY:
-        if action == "acknowledge":
-            outbox_enqueue(
-                target="pagerduty.acknowledge",
-                key=f"{key}:pd-ack",
-                incident=incident,
-                payload={"dedup_key": incident.number},
-            )
-        elif action == "resolve":
-            outbox_enqueue(
-                target="pagerduty.resolve",
-                key=f"{key}:pd-resolve",
-                incident=incident,
-                payload={"dedup_key": incident.number},
-            )
-        elif action == "reopen":
-            outbox_enqueue(target="pagerduty.trigger", key=f"{key}:pd-trigger", incident=incident)
-        if event.kind in PAGERDUTY_NOTE_KINDS:
-            outbox_enqueue(
-                target="pagerduty.note",
-                key=f"{key}:pd-note",
-                incident=incident,
-                payload={
-                    "dedup_key": incident.number,
-                    "text": f"{event.actor_name}: {event.message}",
-                },
-            )
-    if event.kind in SUMMARY_KINDS:
-        outbox_enqueue(target="slack.summary_update", key=f"{key}:slack-summary", incident=incident)
-    if event.kind == "assigned":
-        outbox_enqueue(target="slack.invite", key=f"{key}:slack-invite", incident=incident)
-    if event.kind in MIRRORED_KINDS and event.channel != Channel.SLACK:
-        outbox_enqueue(
-            target="slack.post",
-            key=f"{key}:slack-mirror",
-            incident=incident,
-            payload={
-                "text": render.slack_event_line(
-                    incident, event.kind, event.actor_name, event.message
-                )
-            },
-        )
-    if action == "close":
-        outbox_enqueue(
-            target="slack.archive",
-            key=f"{incident.number}:slack-archive",
-            incident=incident,
-            delay=dt.timedelta(hours=settings.SLACK_ARCHIVE_AFTER_HOURS),
-        )
+def _key(event: IncidentEvent) -> str:
+    return f"{event.incident.number}:{event.entry.pk}"
 
 
-def _declared(incident: Incident, event: TimelineEvent) -> None:
-    number = incident.number
+def channel_open(event: IncidentDeclared) -> None:
+    """Declared: the incident's Slack channel, the stakeholder announcement, the page."""
+    incident, number = event.incident, event.incident.number
     outbox_enqueue(target="slack.channel_setup", key=f"{number}:slack-channel", incident=incident)
     if settings.SLACK_ANNOUNCE_CHANNEL:
         outbox_enqueue(
@@ -103,3 +51,74 @@ def _declared(incident: Incident, event: TimelineEvent) -> None:
         )
     if event.channel != Channel.PAGERDUTY:
         outbox_enqueue(target="pagerduty.trigger", key=f"{number}:pd-trigger", incident=incident)
+
+
+def pagerduty_follow(event: IncidentTransitioned) -> None:
+    """Acknowledge, resolve or re-trigger the PagerDuty alert as the incident moves."""
+    target = PAGERDUTY_BY_ACTION.get(event.action)
+    if target is None or event.channel == Channel.PAGERDUTY:
+        return
+    suffix = {"pagerduty.acknowledge": "pd-ack", "pagerduty.resolve": "pd-resolve"}.get(
+        target, "pd-trigger"
+    )
+    payload = {} if target == "pagerduty.trigger" else {"dedup_key": event.incident.number}
+    outbox_enqueue(
+        target=target, key=f"{_key(event)}:{suffix}", incident=event.incident, payload=payload
+    )
+
+
+def pagerduty_note(event: IncidentUpdated | NoteAdded) -> None:
+    """Major updates (a stakeholder update, a change of severity or impact) as PagerDuty notes."""
+    if event.channel == Channel.PAGERDUTY or (isinstance(event, NoteAdded) and event.internal):
+        return
+    outbox_enqueue(
+        target="pagerduty.note",
+        key=f"{_key(event)}:pd-note",
+        incident=event.incident,
+        payload={
+            "dedup_key": event.incident.number,
+            "text": f"{event.entry.actor_name}: {event.entry.message}",
+        },
+    )
+
+
+def slack_summary(event: IncidentTransitioned | IncidentUpdated | IncidentAssigned) -> None:
+    """Edit the pinned summary in the incident channel."""
+    outbox_enqueue(
+        target="slack.summary_update", key=f"{_key(event)}:slack-summary", incident=event.incident
+    )
+
+
+def slack_invite(event: IncidentAssigned) -> None:
+    outbox_enqueue(
+        target="slack.invite", key=f"{_key(event)}:slack-invite", incident=event.incident
+    )
+
+
+def slack_mirror(event: IncidentEvent) -> None:
+    """Post the timeline line into the incident channel (unless it came from Slack)."""
+    if event.channel == Channel.SLACK:
+        return
+    entry = event.entry
+    outbox_enqueue(
+        target="slack.post",
+        key=f"{_key(event)}:slack-mirror",
+        incident=event.incident,
+        payload={
+            "text": render.slack_event_line(
+                event.incident, entry.kind, entry.actor_name, entry.message
+            )
+        },
+    )
+
+
+def slack_archive_later(event: IncidentTransitioned) -> None:
+    """Closed: archive the channel a day later (the archive re-checks it is still closed)."""
+    if event.action != "close":
+        return
+    outbox_enqueue(
+        target="slack.archive",
+        key=f"{event.incident.number}:slack-archive",
+        incident=event.incident,
+        delay=dt.timedelta(hours=settings.SLACK_ARCHIVE_AFTER_HOURS),
+    )

@@ -10,12 +10,13 @@ from __future__ import annotations
 from django.conf import settings
 
 from nexusops.common.tasks import RetryableError
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import register_sender
 from nexusops.integrations.pagerduty.client import PagerDutyClient
 from nexusops.integrations.slack.client import SlackClient
 from nexusops.integrations.slack.messages import incident_channel_name
 
-from ..models import Incident, OutboxMessage
-from ..services.outbox import register_sender
+from ..models import Incident
 from . import render
 
 

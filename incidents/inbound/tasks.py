@@ -15,10 +15,10 @@ from django.db import transaction
 
 from nexusops.common.errors import ApplicationError
 from nexusops.common.tasks import NexusTask
+from nexusops.engine.models import InboundDelivery
 from nexusops.integrations.errors import IntegrationError, VendorUnavailable
 from nexusops.integrations.slack.messages import escape_mrkdwn
 
-from ..models import InboundDelivery
 from .actions import run_action
 from .pagerduty import pagerduty_event_apply
 from .respond import respond

@@ -2,8 +2,6 @@ from .catalog import Service, Severity
 from .comms import (
     Component,
     ComponentStatus,
-    InboundDelivery,
-    OutboxMessage,
     PublicUpdate,
     Subscriber,
 )
@@ -19,7 +17,7 @@ from .incident import (
     Status,
     Step,
     TimelineEvent,
-    Timer,
+    TimerKind,
 )
 from .oncall import PayPolicy, Rotation, RotationMember, RotationOverride, Weekday
 from .people import Profile
@@ -34,8 +32,6 @@ __all__ = [
     "RotationOverride",
     "Weekday",
     "ComponentStatus",
-    "InboundDelivery",
-    "OutboxMessage",
     "PublicUpdate",
     "Subscriber",
     "OPEN_STATUSES",
@@ -51,5 +47,5 @@ __all__ = [
     "Status",
     "Step",
     "TimelineEvent",
-    "Timer",
+    "TimerKind",
 ]

@@ -1,5 +1,4 @@
-"""Communications: the outbox of outbound vendor calls, inbound delivery dedup, and the
-public status page's components, updates and subscribers."""
+"""Communications: the public status page's components, updates and subscribers."""
 
 from __future__ import annotations
 
@@ -10,79 +9,6 @@ from django.db import models
 
 from .catalog import Service
 from .incident import Incident
-
-
-class OutboxMessage(models.Model):
-    """One outbound call to a vendor (DESIGN.md rule 3).
-
-    Written in the transaction of the change that caused it, dispatched by a task after
-    commit, retried with backoff, swept up by a beat relay. ``key`` makes it at-most-once.
-    """
-
-    class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        RETRYING = "retrying", "Retrying"
-        SENT = "sent", "Sent"
-        DEAD = "dead", "Dead"
-        SKIPPED = "skipped", "Skipped"
-
-    key = models.CharField(max_length=200, unique=True)
-    target = models.CharField(max_length=60, help_text="Sender name, e.g. slack.post.")
-    incident = models.ForeignKey(
-        Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox"
-    )
-    payload = models.JSONField(default=dict)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    claimed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the current attempt started (its lease)."
-    )
-    last_error = models.TextField(blank=True)
-    result = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                name="outbox_due",
-                condition=models.Q(state__in=["pending", "retrying", "sending"]),
-            ),
-            models.Index(fields=["incident", "created_at"], name="outbox_incident"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(state="sent", sent_at__isnull=False) | ~models.Q(state="sent"),
-                name="outbox_sent_has_time",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.target} [{self.state}] {self.key}"
-
-    @property
-    def open(self) -> bool:
-        return self.state in (self.State.PENDING, self.State.SENDING, self.State.RETRYING)
-
-
-class InboundDelivery(models.Model):
-    """A webhook delivery already processed, by the sender's own event id (replays do nothing)."""
-
-    source = models.CharField(max_length=30)
-    event_id = models.CharField(max_length=200)
-    received_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["source", "event_id"], name="inbound_unique_event"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.event_id}"
 
 
 class ComponentStatus(models.TextChoices):

@@ -258,43 +258,9 @@ class ChecklistItem(models.Model):
         return self.done_at is not None
 
 
-class Timer(models.Model):
-    """One due moment (DESIGN.md rule 4). A beat sweep fires what is due; nothing sleeps."""
+class TimerKind(models.TextChoices):
+    """The incident's own timers (SLA clocks and monitoring); other apps add kinds of theirs."""
 
-    class Kind(models.TextChoices):
-        ACK_DEADLINE = "ack_deadline", "Acknowledge deadline"
-        FIRST_UPDATE = "first_update", "First stakeholder update"
-        MONITORING_END = "monitoring_end", "End of monitoring"
-
-    incident = models.ForeignKey(
-        Incident, on_delete=models.CASCADE, related_name="timers", null=True, blank=True
-    )
-    kind = models.CharField(max_length=40)
-    due_at = models.DateTimeField()
-    fired_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["due_at", "id"]
-        indexes = [
-            models.Index(
-                fields=["due_at"],
-                name="timer_pending_due",
-                condition=models.Q(fired_at__isnull=True, cancelled_at__isnull=True),
-            ),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(fired_at__isnull=True) | models.Q(cancelled_at__isnull=True),
-                name="timer_fired_or_cancelled_not_both",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} due {self.due_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def pending(self) -> bool:
-        return self.fired_at is None and self.cancelled_at is None
+    ACK_DEADLINE = "ack_deadline", "Acknowledge deadline"
+    FIRST_UPDATE = "first_update", "First stakeholder update"
+    MONITORING_END = "monitoring_end", "End of monitoring"

@@ -18,7 +18,17 @@ from django.db import transaction
 
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.engine import events
+from nexusops.engine.models import Timer
+from nexusops.engine.outbox import outbox_enqueue
 
+from ..events import (
+    IncidentDeclared,
+    IncidentEscalated,
+    IncidentTransitioned,
+    IncidentUpdated,
+    SlaBreached,
+)
 from ..models import (
     OPEN_STATUSES,
     Channel,
@@ -26,13 +36,11 @@ from ..models import (
     EscalationTier,
     Incident,
     Status,
-    TimelineEvent,
-    Timer,
+    TimerKind,
 )
 from ..services.common import lock, require
-from ..services.outbox import outbox_enqueue
+from ..services.sla import fmt
 from ..services.timeline import timeline_append
-from ..services.timers import fmt
 from . import schedule
 
 logger = logging.getLogger(__name__)
@@ -41,8 +49,8 @@ KIND = "escalation"
 REASON_TIME = "time"
 REASON_FLAG = "flag"
 REASON_ACK = "ack_breach"
-# Timeline kinds after which the wanted escalations may have changed.
-REFRESH_KINDS = {"declared", "updated", "status_changed"}
+# The incident's fields the policy reads (its tiers' conditions).
+POLICY_FIELDS = {"severity", "data_breach", "major_customer_impact"}
 
 
 def active_policy() -> EscalationPolicy | None:
@@ -121,17 +129,13 @@ def escalation_refresh(incident: Incident, *, now: dt.datetime | None = None) ->
         )
 
 
-def on_timeline_event(incident: Incident, event: TimelineEvent) -> None:
-    if event.kind not in REFRESH_KINDS:
+def rearm(event: IncidentDeclared | IncidentUpdated | IncidentTransitioned) -> None:
+    """Whatever the policy reads may have changed: align the pending escalation timers."""
+    if isinstance(event, IncidentUpdated) and not POLICY_FIELDS & event.changed:
         return
-    data = event.data or {}
-    if event.kind == "updated" and not {"severity", "data_breach", "major_customer_impact"} & set(
-        data
-    ):
-        return
-    if event.kind == "status_changed" and data.get("action") in ("investigate", "mitigate"):
+    if isinstance(event, IncidentTransitioned) and event.action in ("investigate", "mitigate"):
         return  # still open, nothing the policy reads changed
-    escalation_refresh(incident, now=event.created_at)
+    escalation_refresh(event.incident, now=event.entry.created_at)
 
 
 # --- firing ---------------------------------------------------------------------------------
@@ -218,7 +222,7 @@ def fire_tier(
         )
     if reached:
         names = ", ".join(_name(p) for p in reached)
-        timeline_append(
+        entry = timeline_append(
             incident=incident,
             kind="escalated",
             actor=actor,
@@ -228,6 +232,7 @@ def fire_tier(
             + (f" (fired {late}s late)." if late > 60 else "."),
             data={**base, "paged": [p.pk for p in reached], "late_seconds": max(late, 0)},
         )
+        events.publish(IncidentEscalated(incident=incident, entry=entry))
         return [p.pk for p in reached]
     following = policy.tiers.filter(order__gt=tier.order).order_by("order").first()
     if following is None:
@@ -291,9 +296,10 @@ def fire_timer(timer: Timer, incident: Incident | None, now: dt.datetime) -> Non
     )
 
 
-def on_breach(incident: Incident, timer: Timer, now: dt.datetime) -> None:
+def repage_on_breach(event: SlaBreached) -> None:
     """Not acknowledged in time: page tier 1 again now, then the next tier after the grace."""
-    if timer.kind != Timer.Kind.ACK_DEADLINE or incident.status != Status.TRIGGERED:
+    incident, timer, now = event.incident, event.timer, event.entry.created_at
+    if timer.kind != TimerKind.ACK_DEADLINE or incident.status != Status.TRIGGERED:
         return
     policy = active_policy()
     if policy is None or not policy.repage_on_ack_breach:

@@ -2,26 +2,26 @@
 ``oncall_reminder``, data ``{"rotation": id, "shift": n}``) re-armed at each firing.
 
 A handoff note lists the past week's incidents and the open ones; other apps add sections
-(open post-mortem action items) by appending to ``handoff_sections``::
-
-    handoff_sections.append(lambda rotation, start, end: ["Open action items: ..."])
+(open post-mortem action items) by answering ``HandoffSections`` in their ``handlers.py``
+with a list of lines.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from nexusops.common import clock
+from nexusops.engine import events
+from nexusops.engine.models import Timer
+from nexusops.engine.outbox import outbox_enqueue
 
-from ..models import OPEN_STATUSES, Incident, Rotation, Timer
-from ..services.outbox import outbox_enqueue
+from ..events import HandoffSections
+from ..models import OPEN_STATUSES, Incident, Rotation
 from . import schedule
 
 HANDOFF = "oncall_handoff"
 REMINDER = "oncall_reminder"
-handoff_sections: list[Callable[[Rotation, dt.datetime, dt.datetime], list[str]]] = []
 
 
 def rotation_timers_arm(rotation: Rotation, *, now: dt.datetime | None = None) -> None:
@@ -58,8 +58,8 @@ def handoff_note(rotation: Rotation, starts: dt.datetime) -> str:
     lines += [f"• {i.number} [{i.severity.code}] {i.title} — {i.status}" for i in past[:50]]
     lines.append(f"Open incidents ({still_open.count()}):")
     lines += [f"• {i.number} [{i.severity.code}] {i.title} — {i.status}" for i in still_open[:50]]
-    for section in handoff_sections:
-        lines += section(rotation, week_ago, starts)
+    for section in events.ask(HandoffSections(rotation=rotation, start=week_ago, end=starts)):
+        lines += section
     return "\n".join(lines)
 
 

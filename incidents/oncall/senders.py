@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import send_mail
 
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import register_sender
 from nexusops.integrations.pagerduty.client import PagerDutyClient
 
 from ..comms.senders import pagerduty_rest_enabled
-from ..models import OutboxMessage
-from ..services.outbox import register_sender
 
 PAGE_USER = "pagerduty.page_user"
 EMAIL = "email.oncall"

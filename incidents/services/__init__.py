@@ -9,7 +9,6 @@ from .declare import incident_declare
 from .edit import incident_assign, incident_note_add, incident_update
 from .lifecycle import TRANSITIONS, incident_transition, transitions_available
 from .timeline import timeline_append
-from .timers import timers_sweep
 
 __all__ = [
     "TRANSITIONS",
@@ -20,6 +19,5 @@ __all__ = [
     "incident_transition",
     "incident_update",
     "timeline_append",
-    "timers_sweep",
     "transitions_available",
 ]

@@ -9,12 +9,14 @@ from django.db import connection, transaction
 
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError
+from nexusops.engine import events
 
+from ..events import IncidentDeclared
 from ..models import TITLE_MAX, Channel, Incident, IncidentDaySequence, Service, Severity
 from .checklist import checklist_create, checklist_tick
 from .common import require
+from .sla import sla_refresh
 from .timeline import timeline_append
-from .timers import sla_refresh
 
 
 def _next_seq(day: dt.date) -> int:
@@ -139,7 +141,7 @@ def incident_declare(
     checklist_tick(incident, *ticks, actor=actor)
     sla_refresh(incident)
     services_text = ", ".join(s.slug for s in service_rows) or "no services named yet"
-    timeline_append(
+    entry = timeline_append(
         incident=incident,
         kind="declared",
         actor=actor,
@@ -153,4 +155,5 @@ def incident_declare(
             "major_customer_impact": major_customer_impact,
         },
     )
+    events.publish(IncidentDeclared(incident=incident, entry=entry))
     return incident

@@ -8,13 +8,15 @@ from django.db import transaction
 
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.engine import events
 
+from ..events import IncidentAssigned, IncidentUpdated, NoteAdded
 from ..models import Channel, Incident, Severity, Status
 from .checklist import checklist_tick
 from .common import bump, lock, require
 from .declare import clean_title, resolve_services, resolve_severity, validate_impact
+from .sla import sla_refresh
 from .timeline import timeline_append
-from .timers import sla_refresh
 
 NOTE_MAX = 10_000
 _UNSET = object()
@@ -134,7 +136,7 @@ def incident_update(
     if severity_changed:
         moved = sla_refresh(incident)
         lines += [f"{m}." for m in moved] or ["No open SLA deadline moved."]
-    timeline_append(
+    entry = timeline_append(
         incident=incident,
         kind="updated",
         actor=actor,
@@ -142,6 +144,7 @@ def incident_update(
         message=" ".join(lines),
         data=data,
     )
+    events.publish(IncidentUpdated(incident=incident, entry=entry, changed=frozenset(fields)))
     return incident
 
 
@@ -192,13 +195,14 @@ def incident_assign(
                 + "."
             )
     if lines:
-        timeline_append(
+        entry = timeline_append(
             incident=incident,
             kind="assigned",
             actor=actor,
             channel=channel,
             message=" ".join(lines),
         )
+        events.publish(IncidentAssigned(incident=incident, entry=entry))
     return incident
 
 
@@ -242,7 +246,8 @@ def incident_note_add(
         bump(incident, "first_update_at")
         checklist_tick(incident, "initial_update", actor=actor)
         sla_refresh(incident)
-    timeline_append(
+    entry = timeline_append(
         incident=incident, kind=kind, actor=actor, channel=channel, message=text, internal=internal
     )
+    events.publish(NoteAdded(incident=incident, entry=entry, internal=internal))
     return incident

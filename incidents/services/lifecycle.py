@@ -8,7 +8,6 @@ monitoring incident back to investigating, with a reason. To add a move, add a r
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -16,12 +15,16 @@ from django.db import transaction
 
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.engine import events
+from nexusops.engine.models import Timer
+from nexusops.engine.timers import timers_cancel
 
-from ..models import Channel, ChecklistItem, Incident, Status, Timer
+from ..events import IncidentCloseRequested, IncidentTransitioned
+from ..models import Channel, ChecklistItem, Incident, Status, TimerKind
 from .checklist import checklist_tick
 from .common import bump, lock, require
+from .sla import fmt, monitoring_period, sla_refresh
 from .timeline import timeline_append
-from .timers import fmt, monitoring_period, sla_refresh, timers_cancel
 
 
 @dataclass(frozen=True)
@@ -98,10 +101,6 @@ TRANSITIONS: dict[str, Transition] = {
 
 POSTMORTEM_REQUIRED = ("P0", "P1")
 
-# Called as fn(incident) before a close, after the checks below; each raises Conflict to
-# refuse. Higher apps register here (the post-mortems app: "a P0/P1 needs its meeting").
-close_guards: list[Callable[[Incident], None]] = []
-
 
 def transitions_available(incident: Incident) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if incident.status in t.sources]
@@ -128,8 +127,8 @@ def _guard(transition: Transition, incident: Incident) -> None:
                 "is closed: tick “Schedule the post-mortem within 48 hours”.",
                 code="postmortem_required",
             )
-        for close_guard in close_guards:
-            close_guard(incident)
+        # Higher apps may refuse (post-mortems: "a P0/P1 needs its meeting").
+        events.publish(IncidentCloseRequested(incident=incident))
 
 
 @transaction.atomic
@@ -175,10 +174,10 @@ def incident_transition(
     if action == "reopen":
         incident.resolved_at = incident.monitoring_started_at = None
         fields += ["resolved_at", "monitoring_started_at"]
-        timers_cancel(incident, Timer.Kind.MONITORING_END)
+        timers_cancel(incident, TimerKind.MONITORING_END)
     if action == "monitor":
         Timer.objects.create(
-            incident=incident, kind=Timer.Kind.MONITORING_END, due_at=now + monitoring_period()
+            incident=incident, kind=TimerKind.MONITORING_END, due_at=now + monitoring_period()
         )
     bump(incident, *fields)
     ticked = checklist_tick(incident, *transition.ticks, actor=actor)
@@ -196,7 +195,7 @@ def incident_transition(
     if action == "acknowledge":
         took = int((now - incident.detected_at).total_seconds() // 60)
         message = f"Acknowledged {took} min after detection."
-    timeline_append(
+    entry = timeline_append(
         incident=incident,
         kind="status_changed",
         actor=actor,
@@ -210,5 +209,8 @@ def incident_transition(
             "reason": reason,
             "ticked": ticked,
         },
+    )
+    events.publish(
+        IncidentTransitioned(incident=incident, entry=entry, action=action, previous=previous)
     )
     return incident

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractBaseUser
 
@@ -9,10 +8,6 @@ from nexusops.common import clock
 
 from ..models import Channel, Incident, TimelineEvent
 from .common import actor_name
-
-# Called as fn(incident, event) inside the transaction that appended the event. The
-# communications fan-out listens here, so every change reaches Slack/PagerDuty by one path.
-timeline_listeners: list[Callable[[Incident, TimelineEvent], None]] = []
 
 
 def timeline_append(
@@ -26,7 +21,10 @@ def timeline_append(
     internal: bool = False,
     at: dt.datetime | None = None,
 ) -> TimelineEvent:
-    """Append one fact. Call inside the transaction of the change it records."""
+    """Append one fact. Call inside the transaction of the change it records.
+
+    The timeline is the audit log only: code that acts on a change handles the typed event
+    the service publishes next to this call (``incidents/events.py``), never a ``kind``."""
     event = TimelineEvent.objects.create(
         incident=incident,
         kind=kind,
@@ -43,6 +41,4 @@ def timeline_append(
     # The live view's cheap "changed since?" check reads this one integer.
     Incident.objects.filter(pk=incident.pk).update(last_event_id=event.pk)
     incident.last_event_id = event.pk
-    for listener in timeline_listeners:
-        listener(incident, event)
     return event

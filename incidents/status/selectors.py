@@ -5,21 +5,14 @@ one aggregate for the 90-day history, severities, active incidents, their public
 whatever the number of incidents. Only public rows are read: components, public updates and
 the incident's title, number and severity; never the timeline.
 
-Higher apps add to the "Scheduled maintenance" section by appending a provider::
-
-    from incidents.status.selectors import MaintenanceNotice, scheduled_maintenance_providers
-
-    def _windows(now):
-        return [MaintenanceNotice(title=w.title, starts_at=w.starts_at, ends_at=w.ends_at,
-                                  body=w.public_note, components=[...]) for w in upcoming(now)]
-
-    scheduled_maintenance_providers.append(_windows)
+Higher apps fill the "Scheduled maintenance" section by answering ``ScheduledMaintenance``
+in their ``handlers.py`` with a list of ``MaintenanceNotice`` (deployments: its windows).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, QuerySet
@@ -27,17 +20,11 @@ from django.db.models.functions import TruncDate
 
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, NotFoundError
+from nexusops.engine import events
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import sender
 
-from ..models import (
-    Component,
-    ComponentStatus,
-    Incident,
-    OutboxMessage,
-    PublicUpdate,
-    Severity,
-    Status,
-)
-from ..services.outbox import sender
+from ..models import Component, ComponentStatus, Incident, PublicUpdate, Severity, Status
 from .services import STATUS_RANK, incident_components, next_stage, stage_templates
 
 HISTORY_DAYS = 90
@@ -64,9 +51,11 @@ class MaintenanceNotice:
     components: list[str] = field(default_factory=list)
 
 
-# Each provider is called as fn(now) and returns MaintenanceNotice items; none are registered
-# yet (the deployments app will register its maintenance windows).
-scheduled_maintenance_providers: list[Callable[[dt.datetime], Iterable[MaintenanceNotice]]] = []
+@dataclass(frozen=True)
+class ScheduledMaintenance(events.Question):
+    """What maintenance to announce on the public page at ``now``: lists of MaintenanceNotice."""
+
+    now: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -163,7 +152,7 @@ def status_page(*, now: dt.datetime | None = None) -> dict:
     names = {str(c.pk): c.name for c in components}
     for incident in active:
         _label_updates(incident, names)
-    maintenance = [n for provider in scheduled_maintenance_providers for n in provider(now)]
+    maintenance = [n for answer in events.ask(ScheduledMaintenance(now=now)) for n in answer]
     return {
         "overall": worst,
         "banner": BANNER.get(worst, "All systems operational"),
@@ -291,6 +280,6 @@ __all__ = [
     "incident_components",
     "public_incident",
     "publish_form_context",
-    "scheduled_maintenance_providers",
+    "ScheduledMaintenance",
     "status_page",
 ]

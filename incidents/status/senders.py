@@ -14,10 +14,11 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from nexusops.common.tasks import RetryableError
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import register_sender
 from nexusops.integrations.statuspage.client import StatuspageClient
 
-from ..models import Incident, OutboxMessage, PublicUpdate, Subscriber
-from ..services.outbox import register_sender
+from ..models import Incident, PublicUpdate, Subscriber
 from . import messages
 
 UPDATE_EMAIL = "email.public_update"

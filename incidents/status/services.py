@@ -19,8 +19,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from incidents.services.sla import sla_refresh
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict, NotFoundError
+from nexusops.engine.outbox import outbox_enqueue
 
 from ..models import (
     OPEN_STATUSES,
@@ -34,9 +36,7 @@ from ..models import (
 )
 from ..services.checklist import checklist_tick
 from ..services.common import bump, lock, require
-from ..services.outbox import outbox_enqueue
 from ..services.timeline import timeline_append
-from ..services.timers import sla_refresh
 from .senders import STATUSPAGE_SYNC, SUBSCRIPTION_CONFIRM, UPDATE_EMAIL, statuspage_enabled
 
 Stage = PublicUpdate.Stage

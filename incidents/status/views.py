@@ -17,9 +17,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from nexusops.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from nexusops.engine.models import OutboxMessage
 
-from ..models import OutboxMessage, Subscriber
-from ..services.outbox import outbox_retry
+from ..models import Subscriber
+from ..services.delivery import outbox_retry
 from . import feeds, forms, selectors, services
 
 # ---- public pages ----------------------------------------------------------------------

@@ -10,13 +10,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 
-from incidents.models import Timer
 from incidents.services.checklist import checklist_tick
 from incidents.services.common import actor_name
-from incidents.services.outbox import outbox_enqueue
 from incidents.services.timeline import timeline_append
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, PermissionDeniedError
+from nexusops.engine.models import Timer
+from nexusops.engine.outbox import outbox_enqueue
 
 from .. import messages
 from ..models import ActionItem, PostMortem

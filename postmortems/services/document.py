@@ -7,14 +7,15 @@ import datetime as dt
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from incidents.models import Incident, Service, TimelineEvent, Timer
+from incidents.models import Incident, Service, TimelineEvent
 from incidents.services.checklist import checklist_tick
 from incidents.services.common import actor_name, lock
-from incidents.services.outbox import outbox_enqueue
 from incidents.services.timeline import timeline_append
-from incidents.services.timers import timers_cancel
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.engine.models import Timer
+from nexusops.engine.outbox import outbox_enqueue
+from nexusops.engine.timers import timers_cancel
 
 from .. import messages
 from ..models import (

@@ -14,17 +14,17 @@ import logging
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 
-from incidents.models import Incident, OutboxMessage, Timer
-from incidents.services import outbox
-from incidents.services.timers import timer_handler
+from incidents.models import Incident
 from nexusops.common import clock
+from nexusops.engine import events, outbox
+from nexusops.engine.models import OutboxMessage, Timer
 from nexusops.integrations.errors import IntegrationError, NotConfigured
 
 from .. import actions
+from ..events import ActionRunFinished
 from ..models import ActionRun
 from .events import describe, run_event, truncated
 from .runs import (
-    APPROVAL_TIMER,
     DEADLINE_TIMER,
     PREVIEW_TARGET,
     RUN_TARGET,
@@ -138,6 +138,7 @@ def _finish(run_id: int, state: str, summary: str, output: str, data: dict, erro
             kind = "remediation_succeeded" if state == State.SUCCEEDED else "remediation_failed"
             words = run.get_state_display().lower()
             run_event(run, kind, f"{describe(run)} {words}: {run.summary}")
+            events.publish(ActionRunFinished(run=run))
     return {"state": run.state}
 
 
@@ -176,6 +177,7 @@ def _reconcile_run(message: OutboxMessage) -> dict | None:
             run.save(update_fields=["state", "finished_at", "error", "summary"])
             _cancel_timers(run, DEADLINE_TIMER)
             run_event(run, "remediation_failed", f"{describe(run)} failed: {run.error}")
+            events.publish(ActionRunFinished(run=run))
         return {"state": run.state}
 
 
@@ -190,18 +192,16 @@ def register_senders() -> None:
     )  # fmt: skip
 
 
-# ---- timers (fired by the incidents' beat sweep) ----------------------------------------------
+# ---- timers (fired by the engine's sweep; listed in remediation/handlers.py) -------------
 
 
-@timer_handler(APPROVAL_TIMER)
-def _approval_expired(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
+def approval_expired(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
     run = _locked(timer.data["run"])
     if run.state == State.AWAITING_APPROVAL:
         _expire(run)
 
 
-@timer_handler(DEADLINE_TIMER)
-def _deadline_passed(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
+def deadline_passed(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
     run = _locked(timer.data["run"])
     if run.state != State.RUNNING:
         return
@@ -209,3 +209,4 @@ def _deadline_passed(timer: Timer, incident: Incident | None, now: dt.datetime) 
     run.error = run.summary = f"no result within {actions.get(run.action).timeout_seconds} s"
     run.save(update_fields=["state", "finished_at", "error", "summary"])
     run_event(run, "remediation_timed_out", f"{describe(run)} timed out: {run.error}")
+    events.publish(ActionRunFinished(run=run))

@@ -14,10 +14,11 @@ import datetime as dt
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from incidents.models import Incident, Timer
-from incidents.services.outbox import outbox_enqueue
+from incidents.models import Incident
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict, NotFoundError, PermissionDeniedError
+from nexusops.engine.models import Timer
+from nexusops.engine.outbox import outbox_enqueue
 
 from .. import actions
 from ..actions.config import approval_ttl_minutes

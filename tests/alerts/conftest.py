@@ -8,9 +8,9 @@ import pytest
 from alerts import seed
 from alerts.models import AlertSource
 from alerts.services import alert_source_create, alerts_process
-from incidents.models import OutboxMessage
-from incidents.services.outbox import outbox_deliver
 from nexusops.common import clock
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import outbox_deliver
 from tests.factories import ServiceFactory, severities
 
 T0 = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)

@@ -1,23 +1,32 @@
-"""Alerts fill the deployments app's hooks: maintenance downgrades and the error-rate gate."""
+"""Alerts answer the deployments app's questions (the error-rate gate) and read its
+maintenance windows."""
 
 import datetime as dt
 
 import pytest
 
-from alerts.hooks import error_rate_probe, in_maintenance
+from alerts.hooks import error_rate_probe
 from alerts.models import AlertGroup, AlertRule, AlertStatus
-from alerts.services.suppression import suppression_providers
+from alerts.services.suppression import suppression_reason
 from deployments.models import MaintenanceWindow
-from deployments.services.gates import error_rate_probes
+from deployments.services.gates import ErrorRateSince
+from nexusops.engine import events
 from tests.factories import ServiceFactory, severities
 
 pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 12, 6, 2, 30, tzinfo=dt.UTC)
 
 
-def test_the_hooks_are_registered():
-    assert in_maintenance in suppression_providers
-    assert error_rate_probe in error_rate_probes
+def test_alerts_answer_the_error_rate_question():
+    assert error_rate_probe in events._handlers(ErrorRateSince)
+
+
+def in_maintenance(service_slug: str, at: dt.datetime) -> str | None:
+    return suppression_reason(service_slug, at) or None
+
+
+def probe(slugs: list[str], since: dt.datetime) -> tuple[bool, str]:
+    return error_rate_probe(ErrorRateSince(service_slugs=tuple(slugs), since=since))
 
 
 def _group(status: str, seen: dt.datetime) -> AlertGroup:
@@ -48,14 +57,14 @@ def _group(status: str, seen: dt.datetime) -> AlertGroup:
 
 def test_error_rate_probe_fails_while_an_error_rate_alert_fires_after_the_deploy():
     since = T0 - dt.timedelta(minutes=10)
-    assert error_rate_probe(["user-service"], since) == (
+    assert probe(["user-service"], since) == (
         True,
         "no error-rate alert firing since the deployment",
     )
     _group(AlertStatus.FIRING, T0)
-    ok, note = error_rate_probe(["user-service"], since)
+    ok, note = probe(["user-service"], since)
     assert not ok and "Error rate 7% on user-service" in note
-    assert error_rate_probe(["user-service"], T0 + dt.timedelta(minutes=1))[0] is True
+    assert probe(["user-service"], T0 + dt.timedelta(minutes=1))[0] is True
 
 
 def test_alerts_during_a_maintenance_window_are_downgraded():

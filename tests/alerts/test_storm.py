@@ -5,7 +5,8 @@ import pytest
 
 from alerts.models import Alert, AlertEvent, AlertGroup
 from alerts.services import alerts_process
-from incidents.models import Incident, OutboxMessage, TimelineEvent
+from incidents.models import Incident, TimelineEvent
+from nexusops.engine.models import OutboxMessage
 
 from .conftest import deliver_due, post
 

@@ -86,8 +86,8 @@ def test_stakeholder_cannot_record(world):
 def test_monitor_timer_ticks_after_30_minutes(world):
     import datetime as dt
 
-    from incidents.services.timers import timers_sweep
     from nexusops.common import clock
+    from nexusops.engine.timers import timers_sweep
 
     start = clock.now()
     with clock.frozen(start) as c:

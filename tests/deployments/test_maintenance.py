@@ -10,11 +10,12 @@ from deployments.models import MaintenanceWindow
 from deployments.selectors import maintenance_reason, status_page_maintenance
 from deployments.services import maintenance_emergency_create, maintenance_generate
 from deployments.services.maintenance import first_sunday, monthly_slot
-from incidents.models import Incident, OutboxMessage, Profile, Subscriber, Timer
-from incidents.services.timers import timers_sweep
-from incidents.status.selectors import status_page
+from incidents.models import Incident, Profile, Subscriber
+from incidents.status.selectors import ScheduledMaintenance, status_page
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError
+from nexusops.engine.models import OutboxMessage, Timer
+from nexusops.engine.timers import timers_sweep
 from tests.factories import UserFactory
 
 from .helpers import record
@@ -71,7 +72,7 @@ def test_notice_seven_days_ahead_once_and_on_status_page(db):
     with clock.frozen(utc(2026, 1, 20)) as c:
         (window,) = maintenance_generate(months=2)[:1]
         assert window.starts_at == utc(2026, 2, 1, 2)
-        assert status_page_maintenance(clock.now()) == []
+        assert status_page_maintenance(ScheduledMaintenance(now=clock.now())) == []
         c.set(utc(2026, 1, 25, 1, 59))
         timers_sweep()
         assert not OutboxMessage.objects.filter(target="email.maintenance_notice").exists()

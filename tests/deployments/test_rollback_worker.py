@@ -14,10 +14,10 @@ from deployments.services import (
     deployment_rollback_request,
     deployment_start,
 )
-from incidents.models import Timer
-from incidents.services.timers import timers_sweep
 from nexusops.common import roles
 from nexusops.common.errors import ApplicationError, Conflict, PermissionDeniedError
+from nexusops.engine.models import Timer
+from nexusops.engine.timers import timers_sweep
 from remediation.models import ActionRun
 from remediation.services import action_approve
 from tests.factories import ServiceFactory, UserFactory, incident

@@ -12,6 +12,7 @@ from django.utils.html import strip_tags
 from incidents import services
 from incidents.models import Incident, Status, TimelineEvent
 from nexusops.common import clock, roles
+from nexusops.engine.timers import timers_sweep
 from tests.factories import ServiceFactory, UserFactory, incident, severities
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +80,7 @@ def test_list_shows_open_incidents_first_with_sla_state(as_ic, ic):
 def test_list_marks_a_breached_sla(as_ic, ic):
     inc = incident(actor=ic)
     with clock.frozen(inc.detected_at + dt.timedelta(hours=2)):
-        services.timers_sweep()
+        timers_sweep()
     body = html(as_ic.get(reverse("incident-list")))
     assert "breached" in body
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import itertools
 
-from incidents.models import OutboxMessage, PublicUpdate, Subscriber
+from incidents.models import PublicUpdate, Subscriber
 from nexusops.common import clock
+from nexusops.engine.models import OutboxMessage
 from tests.factories import incident
 from tests.support.urlmatrix import (
     ANON,

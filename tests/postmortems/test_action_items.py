@@ -6,11 +6,12 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from incidents.models import ChecklistItem, OutboxMessage, Timer
-from incidents.services import timers_sweep
-from incidents.services.outbox import outbox_deliver
+from incidents.models import ChecklistItem
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError
+from nexusops.engine.models import OutboxMessage, Timer
+from nexusops.engine.outbox import outbox_deliver
+from nexusops.engine.timers import timers_sweep
 from postmortems.models import ActionItem
 from postmortems.services import action_item_create, action_item_update
 from tests.factories import UserFactory

@@ -4,9 +4,10 @@ import datetime as dt
 
 import pytest
 
-from incidents.models import TimelineEvent, Timer
+from incidents.models import TimelineEvent
 from incidents.services import incident_assign, incident_note_add, incident_transition
 from nexusops.common import clock
+from nexusops.engine.models import Timer
 from postmortems.models import PostMortem
 from postmortems.services import postmortem_create, postmortem_entry_update
 from tests.factories import incident

@@ -5,11 +5,13 @@ import datetime as dt
 import pytest
 from django.core import mail
 
-from incidents.models import ChecklistItem, OutboxMessage, Status
-from incidents.services import incident_transition, timers_sweep
-from incidents.services.outbox import outbox_deliver
+from incidents.models import ChecklistItem, Status
+from incidents.services import incident_transition
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import outbox_deliver
+from nexusops.engine.timers import timers_sweep
 from postmortems.models import PostMortem
 from postmortems.services import postmortem_schedule
 from tests.factories import UserFactory

@@ -11,9 +11,9 @@ import datetime as dt
 import pytest
 
 from incidents.models import TimelineEvent
-from incidents.services import timers_sweep
 from nexusops.common import clock, roles
 from nexusops.common.errors import ApplicationError, Conflict, PermissionDeniedError
+from nexusops.engine.timers import timers_sweep
 from remediation.models import ActionRun
 from remediation.services import (
     action_approve,
@@ -190,7 +190,7 @@ def test_an_unconfigured_adapter_says_so(settings, people):
 
 
 def test_a_run_past_its_deadline_is_reported_timed_out(remediation_settings, people):
-    from incidents.models import Timer
+    from nexusops.engine.models import Timer
 
     inc = incident()
     start = clock.now()
@@ -211,7 +211,7 @@ def test_a_run_past_its_deadline_is_reported_timed_out(remediation_settings, peo
 
 
 def test_a_run_whose_worker_died_is_not_started_again(remediation_settings, people):
-    from incidents.models import OutboxMessage
+    from nexusops.engine.models import OutboxMessage
     from remediation.services.execute import _reconcile_run
 
     inc = incident()

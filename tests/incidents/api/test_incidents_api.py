@@ -11,8 +11,9 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from incidents.models import ChecklistItem, Incident, TimelineEvent, Timer
+from incidents.models import ChecklistItem, Incident, TimelineEvent
 from nexusops.common import clock, roles
+from nexusops.engine.models import Timer
 from postmortems.models import PostMortem
 from postmortems.services.document import postmortem_schedule
 from tests.factories import ServiceFactory, UserFactory, incident, severities

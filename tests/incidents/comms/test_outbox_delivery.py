@@ -9,11 +9,13 @@ import json
 
 import pytest
 
-from incidents.models import ChecklistItem, OutboxMessage, TimelineEvent
+from incidents.models import ChecklistItem, TimelineEvent
 from incidents.services import incident_assign, incident_note_add, incident_transition
-from incidents.services.outbox import outbox_deliver, outbox_relay, outbox_retry
+from incidents.services.delivery import outbox_retry
 from nexusops.common import clock, roles
 from nexusops.common.errors import Conflict
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import outbox_deliver, outbox_relay
 from tests.factories import ProfileFactory, UserFactory, incident
 
 pytestmark = pytest.mark.django_db
@@ -170,7 +172,7 @@ def test_a_stakeholder_cannot_retry_a_delivery(settings, slack, ic):
 
 
 def test_enqueueing_the_same_key_twice_keeps_one_message(slack, ic):
-    from incidents.services.outbox import outbox_enqueue
+    from nexusops.engine.outbox import outbox_enqueue
 
     inc = incident(actor=ic)
     first = outbox_enqueue(target="slack.post", key="k-1", incident=inc, payload={"text": "a"})

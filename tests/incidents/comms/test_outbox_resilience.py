@@ -8,9 +8,10 @@ import uuid
 
 import pytest
 
-from incidents.models import Incident, OutboxMessage
+from incidents.models import Incident
 from incidents.services import incident_note_add
-from incidents.services.outbox import outbox_relay
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import outbox_relay
 from nexusops.integrations.slack.client import SlackClient
 from tests.conftest import _await_ready
 from tests.factories import incident, severities
@@ -120,9 +121,7 @@ def test_broker_stopped_while_200_incidents_change_then_restarted_delivers_each_
     try:
         wait_for(lambda: _answers(port), timeout=10, message="the broker to come back")
         worker.start()
-        relay = (
-            "from incidents.services.outbox import outbox_relay\nprint(outbox_relay(limit=1000))\n"
-        )
+        relay = "from nexusops.engine.outbox import outbox_relay\nprint(outbox_relay(limit=1000))\n"
         relay_env = {**env, "OUTBOX_RELAY_GRACE_SECONDS": "0"}
         # Two relays at once: the same message may be queued twice, and is still sent once.
         first, second = run_django(relay, relay_env), run_django(relay, relay_env)

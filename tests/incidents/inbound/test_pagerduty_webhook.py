@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.models import Channel, InboundDelivery, Incident, Status, TimelineEvent
+from incidents.models import Channel, Incident, Status, TimelineEvent
 from incidents.services import incident_transition
+from nexusops.engine.models import InboundDelivery
 
 from .conftest import PD_OLD_SECRET, PD_SECRET, pd_body, pd_headers
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from incidents.inbound.slack_commands import COMMANDS
-from incidents.models import Channel, InboundDelivery, Incident, Status, TimelineEvent
+from incidents.models import Channel, Incident, Status, TimelineEvent
+from nexusops.engine.models import InboundDelivery
 
 from .conftest import CHANNEL, RESPONSE_PATH, form, slack_headers
 

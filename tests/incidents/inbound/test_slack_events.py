@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from incidents.models import Channel, InboundDelivery, TimelineEvent
+from incidents.models import Channel, TimelineEvent
+from nexusops.engine.models import InboundDelivery
 
 from .conftest import CHANNEL, slack_headers
 

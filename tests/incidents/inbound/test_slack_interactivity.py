@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from incidents.models import Channel, InboundDelivery, Status, TimelineEvent
+from incidents.models import Channel, Status, TimelineEvent
+from nexusops.engine.models import InboundDelivery
 
 from .conftest import RESPONSE_PATH, form, slack_headers
 

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from incidents.models import InboundDelivery, TimelineEvent
+from incidents.models import TimelineEvent
+from nexusops.engine.models import InboundDelivery
 
 from .conftest import CHANNEL, SLACK_SECRET, form, slack_headers
 

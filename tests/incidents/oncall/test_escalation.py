@@ -4,12 +4,14 @@ import threading
 import pytest
 from django.db import connection
 
-from incidents.models import OutboxMessage, Rotation, RotationMember, TimelineEvent, Timer
+from incidents.models import Rotation, RotationMember, TimelineEvent
 from incidents.oncall.escalation import incident_escalate
-from incidents.services import incident_transition, incident_update, timers_sweep
-from incidents.services.outbox import outbox_deliver
+from incidents.services import incident_transition, incident_update
 from nexusops.common import clock, roles
 from nexusops.common.errors import ApplicationError
+from nexusops.engine.models import OutboxMessage, Timer
+from nexusops.engine.outbox import outbox_deliver
+from nexusops.engine.timers import timers_sweep
 from tests.factories import UserFactory, incident
 
 from .conftest import person, runbook_policy

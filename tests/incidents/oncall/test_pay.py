@@ -6,9 +6,10 @@ import pytest
 from incidents.models import PayPolicy, Rotation, RotationMember
 from incidents.oncall import pay
 from incidents.oncall.services import override_create
-from incidents.services import incident_transition, timers_sweep
+from incidents.services import incident_transition
 from nexusops.common import clock, roles
 from nexusops.common.errors import PermissionDeniedError
+from nexusops.engine.timers import timers_sweep
 from tests.factories import UserFactory, incident
 
 from .conftest import person, runbook_policy

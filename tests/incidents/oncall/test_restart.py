@@ -7,9 +7,10 @@ import time
 import pytest
 
 from incidents.apps import IncidentsConfig
-from incidents.models import Rotation, RotationMember, TimelineEvent, Timer
-from incidents.tasks import timers_sweep_task
+from incidents.models import Rotation, RotationMember, TimelineEvent
 from nexusops.common import roles
+from nexusops.engine.models import Timer
+from nexusops.engine.tasks import timers_sweep_task
 from tests.factories import UserFactory, incident
 from tests.support.worker import WorkerProcess, wait_for
 

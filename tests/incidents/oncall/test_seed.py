@@ -1,8 +1,9 @@
 import datetime as dt
 
 from incidents import seed
-from incidents.models import EscalationPolicy, PayPolicy, Rotation, Timer
+from incidents.models import EscalationPolicy, PayPolicy, Rotation
 from incidents.oncall import schedule
+from nexusops.engine.models import Timer
 from tests.factories import severities
 
 

@@ -4,10 +4,11 @@ import threading
 import pytest
 from django.db import connection
 
-from incidents.models import ChecklistItem, Incident, TimelineEvent, Timer
+from incidents.models import ChecklistItem, Incident, TimelineEvent
 from incidents.services import incident_declare
 from nexusops.common import clock, roles
 from nexusops.common.errors import ApplicationError, PermissionDeniedError
+from nexusops.engine.models import Timer
 from tests.factories import ServiceFactory, UserFactory, incident, severities
 
 T0 = dt.datetime(2026, 11, 26, 23, 58, tzinfo=dt.UTC)

@@ -4,17 +4,15 @@ import threading
 import pytest
 from django.db import connection
 
-from incidents.models import ChecklistItem, Incident, TimelineEvent, Timer
-from incidents.services import (
-    incident_note_add,
-    incident_transition,
-    incident_update,
-    timers_sweep,
-)
-from incidents.services.timers import breach_listeners
-from incidents.tasks import timers_sweep_task
+from incidents.events import SlaBreached
+from incidents.models import ChecklistItem, Incident, TimelineEvent
+from incidents.services import incident_note_add, incident_transition, incident_update
 from nexusops.common import clock, roles
+from nexusops.engine.models import Timer
+from nexusops.engine.tasks import timers_sweep_task
+from nexusops.engine.timers import timers_sweep
 from tests.factories import UserFactory, incident, severities
+from tests.support.events import extra_handler
 from tests.support.worker import wait_for
 
 T0 = dt.datetime(2026, 3, 6, 9, 0, tzinfo=dt.UTC)
@@ -128,17 +126,17 @@ def test_a_breach_already_past_under_the_new_severity_fires_on_the_next_sweep(ic
 
 
 @pytest.mark.django_db
-def test_breach_listeners_are_told(ic):
+def test_a_breach_is_published_as_an_event(ic):
     seen = []
-    breach_listeners.append(lambda incident, timer, now: seen.append((incident.number, timer.kind)))
-    try:
-        with clock.frozen(T0) as t:
-            inc = incident(severity_code="P2", actor=ic)
-            t.advance(hours=4)
-            timers_sweep()
-    finally:
-        breach_listeners.pop()
-    assert seen == [(inc.number, "ack_deadline")]
+
+    def told(event: SlaBreached) -> None:
+        seen.append((event.incident.number, event.timer.kind, event.entry.kind))
+
+    with extra_handler(SlaBreached, told), clock.frozen(T0) as t:
+        inc = incident(severity_code="P2", actor=ic)
+        t.advance(hours=4)
+        timers_sweep()
+    assert seen == [(inc.number, "ack_deadline", "sla_breached")]
 
 
 @pytest.mark.django_db
@@ -196,13 +194,10 @@ def test_the_beat_sweep_task_runs_on_a_real_worker(celery_worker):
 
 @pytest.mark.django_db
 def test_a_failing_handler_stays_due_and_does_not_hold_up_the_others(ic):
-    from incidents.services.timers import _handlers, timer_handler
-
-    @timer_handler("test_explodes")
     def _explode(timer, incident, now):
         raise RuntimeError("boom")
 
-    try:
+    with extra_handler(fn=_explode, timer="test_explodes"):
         with clock.frozen(T0) as t:
             inc = incident(severity_code="P2", actor=ic)
             bad = Timer.objects.create(incident=inc, kind="test_explodes", due_at=T0)
@@ -212,5 +207,3 @@ def test_a_failing_handler_stays_due_and_does_not_hold_up_the_others(ic):
             assert bad.fired_at is None
             assert _breaches(inc)
             assert timers_sweep() == 0  # still due, still failing, still not blocking
-    finally:
-        _handlers.pop("test_explodes", None)

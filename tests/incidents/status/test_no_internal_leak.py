@@ -6,11 +6,12 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from incidents.models import OutboxMessage, Subscriber
+from incidents.models import Subscriber
 from incidents.services import incident_note_add
-from incidents.services.outbox import outbox_deliver
 from incidents.status.services import public_update_publish
 from nexusops.common import clock
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import outbox_deliver
 from tests.factories import incident
 
 pytestmark = pytest.mark.django_db

@@ -7,20 +7,13 @@ import datetime as dt
 import pytest
 from django.core import mail
 
-from incidents.models import (
-    ChecklistItem,
-    ComponentStatus,
-    OutboxMessage,
-    PublicUpdate,
-    Subscriber,
-    TimelineEvent,
-    Timer,
-)
-from incidents.services.outbox import outbox_deliver
+from incidents.models import ChecklistItem, ComponentStatus, PublicUpdate, Subscriber, TimelineEvent
 from incidents.status import senders
 from incidents.status.services import public_update_publish, stage_templates
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict, PermissionDeniedError
+from nexusops.engine.models import OutboxMessage, Timer
+from nexusops.engine.outbox import outbox_deliver
 from tests.factories import incident
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,11 @@ from django.urls import reverse
 
 from incidents.models import Component, PublicUpdate
 from incidents.status import selectors
-from incidents.status.selectors import MaintenanceNotice, scheduled_maintenance_providers
+from incidents.status.selectors import MaintenanceNotice, ScheduledMaintenance
 from incidents.status.services import public_update_publish
 from nexusops.common import clock
 from tests.factories import incident
+from tests.support.events import extra_handler
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2025, 6, 30, 12, 0, tzinfo=dt.UTC)
@@ -103,8 +104,9 @@ def test_banner_components_and_active_incidents(client, components, ic):
     assert "Login failures" not in client.get(reverse("status-page")).content.decode()
 
 
-def test_scheduled_maintenance_comes_from_registered_providers(client, components):
-    def provider(now):
+def test_scheduled_maintenance_comes_from_the_apps_that_answer(client, components):
+    def provider(question):
+        now = question.now
         return [
             MaintenanceNotice(
                 title="Database maintenance",
@@ -116,11 +118,8 @@ def test_scheduled_maintenance_comes_from_registered_providers(client, component
 
     html = client.get(reverse("status-page")).content.decode()
     assert "No maintenance is scheduled" in html
-    scheduled_maintenance_providers.append(provider)
-    try:
+    with extra_handler(ScheduledMaintenance, provider):
         html = client.get(reverse("status-page")).content.decode()
-    finally:
-        scheduled_maintenance_providers.remove(provider)
     assert "Database maintenance" in html
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.models import Incident, OutboxMessage
-from incidents.services.outbox import outbox_deliver
+from incidents.models import Incident
 from incidents.status.services import public_update_publish
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import outbox_deliver
 from nexusops.integrations.statuspage.client import StatuspageClient
 from tests.factories import incident
 from tests.support.standin_fixtures import STATUSPAGE_PAGE

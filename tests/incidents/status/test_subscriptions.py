@@ -8,14 +8,15 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from incidents.models import OutboxMessage, Subscriber
-from incidents.services.outbox import outbox_deliver
+from incidents.models import Subscriber
 from incidents.status.services import (
     public_update_publish,
     subscriber_confirm,
     subscriber_subscribe,
 )
 from nexusops.common.errors import ApplicationError, Conflict, NotFoundError
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import outbox_deliver
 from tests.factories import incident
 
 pytestmark = pytest.mark.django_db

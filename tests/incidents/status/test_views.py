@@ -7,9 +7,10 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 
-from incidents.models import OutboxMessage, PublicUpdate, Subscriber, TimelineEvent
-from incidents.services.outbox import outbox_deliver
+from incidents.models import PublicUpdate, Subscriber, TimelineEvent
 from nexusops.common import clock
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import outbox_deliver
 from tests.factories import incident
 
 pytestmark = pytest.mark.django_db

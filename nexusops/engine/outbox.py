@@ -25,8 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 
 from nexusops.common import clock
@@ -34,9 +33,8 @@ from nexusops.common.errors import ApplicationError, Conflict
 from nexusops.common.tasks import RetryableError
 from nexusops.integrations.errors import IntegrationError, NotConfigured
 
-from ..models import Channel, Incident, OutboxMessage
-from .common import require
-from .timeline import timeline_append
+from . import events
+from .models import OutboxMessage
 
 logger = logging.getLogger(__name__)
 State = OutboxMessage.State
@@ -78,6 +76,15 @@ class Enqueued:
 
 
 _senders: dict[str, Sender] = {}
+
+
+@dataclass(frozen=True)
+class OutboxMessageDied(events.Event):
+    """A message gave up (attempts spent, or the vendor refused it); ``message.last_error``
+    says why. The app that owns the message's subject records it where people look."""
+
+    message: OutboxMessage
+    label: str
 
 
 def register_sender(
@@ -133,7 +140,7 @@ def outbox_enqueue(
     target: str,
     key: str,
     payload: dict | None = None,
-    incident: Incident | None = None,
+    incident: models.Model | None = None,
     delay: dt.timedelta | None = None,
 ) -> Enqueued:
     """Write the message in the current transaction; dispatch after commit.
@@ -169,7 +176,7 @@ def dispatch(message_id: int, queue: str, *, countdown: float | None = None) -> 
     """
     from nexusops.celery import app
 
-    from ..tasks import outbox_deliver_task
+    from .tasks import outbox_deliver_task
 
     try:
         with app.pool.acquire(block=True, timeout=5) as conn:
@@ -270,20 +277,11 @@ def _record(
         return message.state
     message.state = State.DEAD
     message.save(update_fields=["state", "last_error"])
-    if message.incident_id:
-        timeline_append(
-            incident=message.incident,
-            kind="delivery_failed",
-            channel=Channel.SYSTEM,
-            internal=True,
-            data={"message": message.pk, "target": message.target},
-            message=f"{_label(message)} failed after {message.attempts} attempt(s): "
-            f"{message.last_error}",
-        )
+    events.publish(OutboxMessageDied(message=message, label=label(message)))
     return message.state
 
 
-def _label(message: OutboxMessage) -> str:
+def label(message: OutboxMessage) -> str:
     spec = _senders.get(message.target)
     return spec.label if spec else message.target
 
@@ -311,26 +309,15 @@ def outbox_relay(*, limit: int = 500) -> int:
 
 
 @transaction.atomic
-def outbox_retry(*, message: OutboxMessage | int, actor: AbstractBaseUser | None) -> OutboxMessage:
-    """A person asks to try a dead message again."""
-    require(actor, "drive_incident")
-    pk = message.pk if isinstance(message, OutboxMessage) else message
-    message = OutboxMessage.objects.select_for_update().get(pk=pk)
+def outbox_requeue(*, message_id: int) -> OutboxMessage:
+    """Make a dead message due again with a fresh attempt budget (who may: the caller's rule)."""
+    message = OutboxMessage.objects.select_for_update().get(pk=message_id)
     if message.state != State.DEAD:
         raise Conflict(
             f"Only a failed delivery can be retried; this one is {message.state}.", code="not_dead"
         )
     message.state, message.attempts, message.next_attempt_at = State.PENDING, 0, clock.now()
     message.save(update_fields=["state", "attempts", "next_attempt_at"])
-    if message.incident_id:
-        timeline_append(
-            incident=message.incident,
-            kind="delivery_retried",
-            actor=actor,
-            internal=True,
-            data={"message": message.pk},
-            message=f"Retrying {_label(message)}.",
-        )
     spec = _senders.get(message.target)
     transaction.on_commit(lambda: dispatch(message.pk, spec.queue if spec else "notifications"))
     return message

@@ -1,0 +1,93 @@
+"""What happens to an incident, as typed events (DESIGN.md rule 12).
+
+Services publish these inside the change's transaction, after appending the timeline fact
+that records it (``entry``): the timeline is the audit log, these are what other code acts
+on. What each app does on each event is in its ``handlers.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from nexusops.engine.events import Event, Question
+
+if TYPE_CHECKING:
+    from nexusops.engine.models import Timer
+
+    from .models import Incident, Rotation, TimelineEvent
+
+
+@dataclass(frozen=True)
+class IncidentEvent(Event):
+    incident: Incident
+    entry: TimelineEvent
+
+    @property
+    def channel(self) -> str:
+        """Where the change came from (a vendor's own changes are not echoed back to it)."""
+        return self.entry.channel
+
+
+@dataclass(frozen=True)
+class IncidentDeclared(IncidentEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class IncidentTransitioned(IncidentEvent):
+    """One of the six steps' moves; ``action`` is a key of ``lifecycle.TRANSITIONS``."""
+
+    action: str
+    previous: str
+
+
+@dataclass(frozen=True)
+class IncidentUpdated(IncidentEvent):
+    """Title, summary, impact, severity or flags changed; ``changed`` names the fields."""
+
+    changed: frozenset[str]
+
+
+@dataclass(frozen=True)
+class IncidentAssigned(IncidentEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class NoteAdded(IncidentEvent):
+    """``entry.visibility`` says whether it was internal or a stakeholder update."""
+
+    internal: bool
+
+
+@dataclass(frozen=True)
+class SlaBreached(IncidentEvent):
+    timer: Timer
+
+
+@dataclass(frozen=True)
+class MonitoringCompleted(IncidentEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class IncidentEscalated(IncidentEvent):
+    pass
+
+
+@dataclass(frozen=True)
+class IncidentCloseRequested(Event):
+    """Before a close commits; a handler raises ``Conflict`` to refuse it."""
+
+    incident: Incident
+
+
+@dataclass(frozen=True)
+class HandoffSections(Question):
+    """Extra lines for the on-call handoff note of ``rotation`` for the week [start, end)."""
+
+    rotation: Rotation
+    start: dt.datetime
+    end: dt.datetime

@@ -1,0 +1,132 @@
+"""The engine's rows: due moments, outbound calls and inbound deliveries.
+
+The tables keep the names they had when these models lived in ``incidents`` (no data moved).
+A timer or message may belong to an incident (its *subject*): the sweep locks the subject
+before the row (DESIGN.md rule 11), so these foreign keys name the model by string and the
+engine imports no domain code.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Timer(models.Model):
+    """One due moment (DESIGN.md rule 4). A beat sweep fires what is due; nothing sleeps."""
+
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        on_delete=models.CASCADE,
+        related_name="timers",
+        null=True,
+        blank=True,
+    )
+    kind = models.CharField(max_length=40)
+    due_at = models.DateTimeField()
+    fired_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "incidents_timer"
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                name="timer_pending_due",
+                condition=models.Q(fired_at__isnull=True, cancelled_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(fired_at__isnull=True) | models.Q(cancelled_at__isnull=True),
+                name="timer_fired_or_cancelled_not_both",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} due {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def pending(self) -> bool:
+        return self.fired_at is None and self.cancelled_at is None
+
+
+class OutboxMessage(models.Model):
+    """One outbound call to a vendor (DESIGN.md rule 3).
+
+    Written in the transaction of the change that caused it, dispatched by a task after
+    commit, retried with backoff, swept up by a beat relay. ``key`` makes it at-most-once.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        RETRYING = "retrying", "Retrying"
+        SENT = "sent", "Sent"
+        DEAD = "dead", "Dead"
+        SKIPPED = "skipped", "Skipped"
+
+    key = models.CharField(max_length=200, unique=True)
+    target = models.CharField(max_length=60, help_text="Sender name, e.g. slack.post.")
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbox",
+    )
+    payload = models.JSONField(default=dict)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the current attempt started (its lease)."
+    )
+    last_error = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "incidents_outboxmessage"
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_due",
+                condition=models.Q(state__in=["pending", "retrying", "sending"]),
+            ),
+            models.Index(fields=["incident", "created_at"], name="outbox_incident"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state="sent", sent_at__isnull=False) | ~models.Q(state="sent"),
+                name="outbox_sent_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} [{self.state}] {self.key}"
+
+    @property
+    def open(self) -> bool:
+        return self.state in (self.State.PENDING, self.State.SENDING, self.State.RETRYING)
+
+
+class InboundDelivery(models.Model):
+    """A webhook delivery already processed, by the sender's own event id (replays do nothing)."""
+
+    source = models.CharField(max_length=30)
+    event_id = models.CharField(max_length=200)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "incidents_inbounddelivery"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "event_id"], name="inbound_unique_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.event_id}"
