@@ -8,7 +8,7 @@ class AlertsConfig(AppConfig):
     def ready(self) -> None:
         from nexusops.common import demo, navigation, roles
 
-        from . import seed, senders
+        from . import history, seed, senders
 
         read = ("alerts.view_alertgroup", "alerts.view_alert", "alerts.view_alertrule")
         for role in roles.ROLES:
@@ -36,4 +36,5 @@ class AlertsConfig(AppConfig):
         senders.register()
         demo.register("alerts:rules", seed.seed_rules, order=30)
         demo.register("alerts:sources", seed.seed_demo_sources, order=31, demo_only=True)
+        demo.register("alerts:history", history.seed_alert_history, order=76, demo_only=True)
         navigation.register("alerts", "Alerts", "alert-group-list", order=15)

@@ -8,7 +8,7 @@ class DeploymentsConfig(AppConfig):
     def ready(self) -> None:
         from nexusops.common import demo, navigation, roles
 
-        from . import seed, senders
+        from . import history, seed, senders
 
         view = ("deployments.view_deployment", "deployments.view_maintenancewindow")
         record = ("deployments.record_deployment",)
@@ -36,4 +36,7 @@ class DeploymentsConfig(AppConfig):
         demo.register("deployments:checklist", seed.seed_checklist, order=30)
         demo.register("deployments:windows", seed.seed_windows, order=31)
         demo.register("deployments:demo", seed.seed_demo, order=60, demo_only=True)
+        demo.register(
+            "deployments:history", history.seed_deployment_history, order=74, demo_only=True
+        )
         navigation.register("deployments", "Deployments", "deployment-list", order=20)

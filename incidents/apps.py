@@ -8,7 +8,7 @@ class IncidentsConfig(AppConfig):
     def ready(self) -> None:
         from nexusops.common import demo, navigation, roles
 
-        from . import seed
+        from . import history, seed
 
         read = (
             "incidents.view_service",
@@ -79,6 +79,7 @@ class IncidentsConfig(AppConfig):
         demo.register("incidents:escalation", seed.seed_escalation, order=12)
         demo.register("incidents:rotation", seed.seed_rotation, order=30, demo_only=True)
         demo.register("incidents:users", seed.seed_users, order=20, demo_only=True)
+        demo.register("incidents:history", history.seed_incident_history, order=70, demo_only=True)
         navigation.register("incidents", "Incidents", "incident-list", order=10)
         navigation.register("status", "Status page", "status-page", order=70)
         navigation.register("oncall", "On-call", "oncall-home", order=30)

@@ -8,7 +8,7 @@ class PostmortemsConfig(AppConfig):
     def ready(self) -> None:
         from nexusops.common import demo, navigation, roles
 
-        from . import hooks, seed
+        from . import history, hooks, seed
 
         read = ("postmortems.view_postmortem",)
         write = (
@@ -31,6 +31,9 @@ class PostmortemsConfig(AppConfig):
 
         hooks.register()
         demo.register("postmortems:policy", seed.seed_policy, order=30)
+        demo.register(
+            "postmortems:history", history.seed_postmortem_history, order=72, demo_only=True
+        )
         navigation.register("postmortems", "Post-mortems", "postmortem-list", order=50)
         navigation.register(
             "reports",
