@@ -32,6 +32,21 @@ TOKENS = {
     "argocd": "argocd-demo-token",
 }
 STATUSPAGE_PAGE_ID = "nexusdemo"
+# The Slack stand-in's workspace: (user id, demo username, name, e-mail). The demo seed links
+# each demo user to these ids, so every id the console sends exists in the workspace.
+SLACK_USERS = [
+    ("U04IRIS001", "ic", "Iris", "ic@nexus.example"),
+    ("U04RAVI002", "responder", "Ravi", "responder@nexus.example"),
+    ("U04MAYA003", "manager", "Maya", "manager@nexus.example"),
+    ("U04SAM0004", "stakeholder", "Sam", "stakeholder@nexus.example"),
+    ("U04ADA0005", "admin", "Ada", "admin@nexus.example"),
+    ("U04CHRIS06", "ceo", "Chris", "ceo@nexus.example"),
+]
+
+
+def slack_user_id(username: str) -> str:
+    """The demo workspace's Slack id of a demo user ("" for someone not in it)."""
+    return next((uid for uid, name, *_ in SLACK_USERS if name == username), "")
 
 
 def url(name: str, scheme: str = "http") -> str:
