@@ -49,16 +49,25 @@ def slack_user_id(username: str) -> str:
     return next((uid for uid, name, *_ in SLACK_USERS if name == username), "")
 
 
-def url(name: str, scheme: str = "http") -> str:
-    return f"{scheme}://{HOST}:{PORTS[name]}"
+def url(name: str, scheme: str = "http", *, base: int | None = None) -> str:
+    """A stand-in's URL; ``base`` overrides ``NEXUSOPS_STANDIN_PORT_BASE`` (tests)."""
+    port = PORTS[name] if base is None else PORTS[name] - BASE_PORT + base
+    return f"{scheme}://{HOST}:{port}"
+
+
+_url = url
 
 
 def ca_path(var_dir: Path) -> Path:
     return var_dir / "standins" / "pagerduty-ca.pem"
 
 
-def settings_defaults(var_dir: Path) -> dict[str, str]:
+def settings_defaults(var_dir: Path, *, base: int | None = None) -> dict[str, str]:
     """Default values for the vendor settings when the demo stand-ins are on."""
+
+    def url(name: str, scheme: str = "http") -> str:
+        return _url(name, scheme, base=base)
+
     return {
         "SLACK_API_URL": f"{url('slack')}/api/",
         "SLACK_BOT_TOKEN": TOKENS["slack_bot"],
