@@ -58,6 +58,7 @@ METHOD_TIERS = {
     "conversations.setPurpose": 2,
     "conversations.archive": 2,
     "conversations.join": 3,
+    "conversations.leave": 3,
     "conversations.invite": 3,
     "conversations.history": 3,
     "conversations.members": 4,
@@ -275,6 +276,16 @@ class SlackStandin(StandinApp):
             return _ok(channel=channel, warning="already_in_channel")
         channel["members"].append(BOT_USER_ID)
         return _ok(channel=channel)
+
+    @route("POST", r"/api/conversations\.leave")
+    def conversations_leave(self, request: Request) -> Response:
+        channel = self._channel(request.params())
+        if channel is None:
+            return _error("channel_not_found")
+        if BOT_USER_ID not in channel["members"]:
+            return _ok(not_in_channel=True)
+        channel["members"].remove(BOT_USER_ID)
+        return _ok()
 
     @route("GET|POST", r"/api/conversations\.members")
     def conversations_members(self, request: Request) -> Response:
