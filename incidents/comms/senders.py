@@ -97,15 +97,19 @@ def _record_invites(message: OutboxMessage, invites: dict, where: str) -> None:
         )
     problems = {**invites.get("unlinked", {}), **invites.get("failed", {})}
     if problems:
+        said = "; ".join(f"{name}: {why}" for name, why in problems.items())
+        # The delivery is done (asking again cannot help), but the Deliveries table shows
+        # its last error: there it says who is missing, beside "Sent".
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            last_error=f"Could not invite {said}"[:2000]
+        )
         timeline_append(
             incident=incident,
             kind="slack_invite_failed",
             channel=Channel.SYSTEM,
             internal=True,
             data={"message": message.pk, "reasons": problems},
-            message="Could not invite to Slack: "
-            + "; ".join(f"{name}: {why}" for name, why in problems.items())
-            + ".",
+            message=f"Could not invite to Slack: {said}.",
         )
 
 

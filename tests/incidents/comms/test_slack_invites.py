@@ -118,6 +118,7 @@ def test_an_unknown_slack_id_is_flagged_and_does_not_keep_the_others_out(slack):
     assert invite.state == "sent"
     assert invite.result["failed"] == {"Gus": "Slack has no user U0GHOST (user_not_found)"}
     assert invite.result["invited"] == ["Bob"]
+    assert invite.last_error == "Could not invite Gus: Slack has no user U0GHOST (user_not_found)"
 
 
 def test_a_person_without_a_slack_id_is_linked_by_email_at_first_invite(slack):
