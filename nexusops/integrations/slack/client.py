@@ -252,6 +252,19 @@ class SlackClient:
             raise
         return str(data["user"]["id"])
 
+    def user_email(self, user_id: str) -> str | None:
+        """The e-mail on a Slack user's profile (``users:read.email``), or None if unknown."""
+        try:
+            data = self._call("users.info", user=user_id)
+        except VendorRejected as exc:
+            if exc.code == "user_not_found":
+                return None
+            raise
+        user = data.get("user") or {}
+        if user.get("deleted") or user.get("is_bot"):
+            return None
+        return (user.get("profile") or {}).get("email") or None
+
     def join(self, channel: str) -> None:
         """Join a public channel (a bot must be a member to post or pin there)."""
         self._call("conversations.join", channel=channel)
