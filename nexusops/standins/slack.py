@@ -27,10 +27,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import math
 import re
-import time
-from collections import deque
 from typing import Any
 
 from . import demo
@@ -42,6 +39,7 @@ from .common import (
     route,
     serve_until_interrupted,
 )
+from .ratelimit import RateLimiter
 
 _CHANNEL_NAME = re.compile(r"[a-z0-9_-]{1,80}\Z")
 _USER_ID = re.compile(r"[UW][A-Z0-9]+\Z")
@@ -108,9 +106,8 @@ class SlackStandin(StandinApp):
         }
         for user_id, username, name, email in demo.SLACK_USERS:
             self.users[user_id] = _user(user_id, name or username, email)
-        self.rate_window = self.default_rate_window
+        self.limiter = RateLimiter(self.default_rate_window)
         self.rate_limits: dict[str, int] = {m: TIERS[t] for m, t in METHOD_TIERS.items()}
-        self._calls: dict[str, deque[float]] = {}
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
 
@@ -132,7 +129,7 @@ class SlackStandin(StandinApp):
         return self._throttle(request)
 
     def _throttle(self, request: Request) -> Response | None:
-        if self.rate_window is None or not request.path.startswith("/api/"):
+        if not request.path.startswith("/api/"):
             return None
         method = request.path[len("/api/") :]
         if method == "chat.postMessage":
@@ -141,15 +138,10 @@ class SlackStandin(StandinApp):
             bucket, limit = method, self.rate_limits[method]
         else:
             return None
-        now = time.monotonic()
-        calls = self._calls.setdefault(bucket, deque())
-        while calls and calls[0] <= now - self.rate_window:
-            calls.popleft()
-        if len(calls) >= limit:
-            wait = max(1, math.ceil(calls[0] + self.rate_window - now))
-            return Response(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})
-        calls.append(now)
-        return None
+        wait = self.limiter.take(bucket, limit)
+        if wait is None:
+            return None
+        return Response(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})
 
     def control(self, action: str, request: Request) -> Response | None:
         body = request.body if isinstance(request.body, dict) else {}
@@ -162,12 +154,12 @@ class SlackStandin(StandinApp):
             return Response(200, {"ok": True, "users": sorted(self.users)})
         if action == "rate-limits":
             if body.get("off"):
-                self.rate_window = None
+                self.limiter.window = None
             if "window" in body:
-                self.rate_window = float(body["window"])
+                self.limiter.window = float(body["window"])
             self.rate_limits.update({k: int(v) for k, v in (body.get("limits") or {}).items()})
-            self._calls = {}
-            return Response(200, {"ok": True, "window": self.rate_window})
+            self.limiter.clear()
+            return Response(200, {"ok": True, "window": self.limiter.window})
         return None
 
     def _member_channel(
