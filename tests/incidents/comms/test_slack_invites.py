@@ -12,10 +12,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from incidents.models import Incident, OutboxMessage, Profile, TimelineEvent
+from incidents.models import Incident, Profile, TimelineEvent
 from incidents.services import incident_assign
-from incidents.services.outbox import outbox_deliver
 from nexusops.common import clock, roles
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import outbox_deliver
 from nexusops.standins import demo
 from tests.factories import ProfileFactory, UserFactory, incident
 
