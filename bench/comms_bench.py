@@ -190,12 +190,20 @@ def main() -> None:
     from nexusops.standins import slack as slack_standin
     from nexusops.standins.common import StandinControl, run_in_thread
 
-    server, base = slack_standin.make_server()
+    # No 429s: the benchmark measures our pipeline, not Slack's per-minute tiers.
+    server, base = slack_standin.make_server(rate_window=None)
     standin_proc = None
     if args.standin_process:  # its own process: no GIL shared with the declaring threads
         port = server.server_address[1]
         server.server_close()
-        cmd = [sys.executable, "-m", "nexusops.standins.slack", "--port", str(port)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "nexusops.standins.slack",
+            "--port",
+            str(port),
+            "--no-rate-limits",
+        ]
         standin_proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
     else:
         run_in_thread(server)

@@ -44,10 +44,12 @@ class ProfileAdmin(admin.ModelAdmin):
         "org_role",
         "time_zone",
         "slack_user_id",
+        "slack_problem",
         "pagerduty_user_id",
         "phone",
         "hourly_rate",
     )
+    readonly_fields = ("slack_problem",)
     list_filter = ("org_role",)
     search_fields = ("user__username", "user__first_name", "user__last_name")
 

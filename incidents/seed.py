@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from nexusops.common import roles
+from nexusops.standins import demo
 
 from .models import Profile, Service, Severity
 
@@ -149,8 +150,8 @@ def seed_users(say: Callable[[str], None]) -> None:
             defaults={
                 "org_role": org_role,
                 "time_zone": tz,
-                # Ids the stand-ins accept, so Slack invites and PagerDuty pages work in the demo.
-                "slack_user_id": f"U0{username.upper()}",
+                # Ids the stand-ins know, so Slack invites and PagerDuty pages work in the demo.
+                "slack_user_id": demo.slack_user_id(username),
                 "pagerduty_user_id": f"P{username.upper()}",
             },
         )
@@ -241,15 +242,10 @@ def seed_rotation(say: Callable[[str], None]) -> None:
             RotationMember.objects.create(
                 rotation=rotation, user=User.objects.get(username=username), position=position
             )
-    contacts = {
-        "ic": ("PIRIS01", "U0DEMOIC"),
-        "responder": ("PRAVI01", "U0DEMORS"),
-        "manager": ("PMAYA01", "U0DEMOMG"),
-        "admin": ("PADA001", "U0DEMOAD"),
-    }
-    for username, (pd_id, slack_id) in contacts.items():
+    contacts = {"ic": "PIRIS01", "responder": "PRAVI01", "manager": "PMAYA01", "admin": "PADA001"}
+    for username, pd_id in contacts.items():
         Profile.objects.filter(user__username=username, pagerduty_user_id="").update(
-            pagerduty_user_id=pd_id, slack_user_id=slack_id, hourly_rate=80
+            pagerduty_user_id=pd_id, slack_user_id=demo.slack_user_id(username), hourly_rate=80
         )
     rotation_timers_arm(rotation)
     say("on-call rotation Primary: ic, responder, manager (Friday 09:00 America/Los_Angeles)")

@@ -1,8 +1,9 @@
 """Senders: deliver one outbox row through an adapter (DESIGN.md rules 3 and 5).
 
-Each is safe to run again after a failure part-way: Slack's ``name_taken``, ``already_pinned``
-and ``already_in_channel`` mean "done", posts carry their outbox key as metadata so a retry
-finds the earlier post, and PagerDuty deduplicates on the incident number.
+Each is safe to run again after a failure part-way: Slack's ``name_taken`` and
+``already_pinned`` mean "done", invites read the channel's members and invite only who is
+missing, posts carry their outbox key as metadata so a retry finds the earlier post, and
+PagerDuty deduplicates on the incident number.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from nexusops.integrations.pagerduty.client import PagerDutyClient
 from nexusops.integrations.slack.client import SlackClient
 from nexusops.integrations.slack.messages import incident_channel_name
 
-from ..models import Incident
-from . import render
+from ..models import Channel, Incident
+from ..services.timeline import timeline_append
+from . import render, slack_people
 
 
 def slack_enabled() -> bool:
@@ -44,14 +46,71 @@ def _incident(message: OutboxMessage) -> Incident:
     )
 
 
-def _slack_user_ids(incident: Incident) -> list[str]:
-    people = [incident.commander, *incident.responders.all()]
-    ids = []
-    for person in people:
-        profile = getattr(person, "profile", None) if person else None
-        if profile and profile.slack_user_id:
-            ids.append(profile.slack_user_id)
-    return list(dict.fromkeys(ids))
+def _invite(client: SlackClient, incident: Incident, channel: str, user_ids: list[str]) -> dict:
+    """Make the given Slack ids, or else the commander and responders, channel members.
+
+    People are linked by e-mail when their profile has no usable id; whoever cannot be
+    invited (no Slack user, or Slack refused) is in the result with the reason, for the
+    timeline, and ids Slack says do not exist are flagged on their profiles.
+    """
+    if user_ids:
+        people = slack_people.SlackPeople(ids=slack_people.slack_names(user_ids))
+    else:
+        members = [incident.commander, *incident.responders.all()]
+        people = slack_people.slack_people_resolve(
+            people=list(dict.fromkeys(p for p in members if p is not None)), client=client
+        )
+    outcome = client.invite(channel, list(people.ids))
+    slack_people.slack_ids_flag_invalid(refused=outcome.failed)
+    return {
+        "invited": [people.ids[u] for u in outcome.invited],
+        "already": [people.ids[u] for u in outcome.already],
+        "failed": {people.ids[u]: _refusal(u, code) for u, code in outcome.failed.items()},
+        "unlinked": people.unlinked,
+        "slack_ids": {
+            "invited": list(outcome.invited),
+            "already": list(outcome.already),
+            "failed": outcome.failed,
+        },
+    }
+
+
+def _refusal(slack_id: str, code: str) -> str:
+    if code == "user_not_found":
+        return f"Slack has no user {slack_id} (user_not_found)"
+    return f"Slack refused {slack_id} ({code})"
+
+
+def _record_invites(message: OutboxMessage, invites: dict, where: str) -> None:
+    """Say on the timeline who was invited and who could not be, and why (rule 13)."""
+    if not message.incident_id:
+        return
+    incident = Incident.objects.get(pk=message.incident_id)
+    if invites.get("invited"):
+        timeline_append(
+            incident=incident,
+            kind="slack_invited",
+            channel=Channel.SYSTEM,
+            internal=True,
+            data={"message": message.pk, "slack_ids": invites["slack_ids"]["invited"]},
+            message=f"Invited {', '.join(invites['invited'])} to {where} in Slack.",
+        )
+    problems = {**invites.get("unlinked", {}), **invites.get("failed", {})}
+    if problems:
+        said = "; ".join(f"{name}: {why}" for name, why in problems.items())
+        # The delivery is done (asking again cannot help), but the Deliveries table shows
+        # its last error: there it says who is missing, beside "Sent".
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            last_error=f"Could not invite {said}"[:2000]
+        )
+        timeline_append(
+            incident=incident,
+            kind="slack_invite_failed",
+            channel=Channel.SYSTEM,
+            internal=True,
+            data={"message": message.pk, "reasons": problems},
+            message=f"Could not invite to Slack: {said}.",
+        )
 
 
 class ChannelNotReady(RetryableError):
@@ -77,14 +136,11 @@ def slack_channel_setup(message: OutboxMessage) -> dict:
     client.pin(channel.id, ts)
     client.set_topic(channel.id, render.slack_topic(incident))
     client.set_purpose(channel.id, render.slack_purpose(incident))
-    users = _slack_user_ids(incident)
-    if users:
-        client.invite(channel.id, users)
     return {
         "channel_id": channel.id,
         "channel_name": channel.name,
         "summary_ts": ts,
-        "invited": users,
+        "invites": _invite(client, incident, channel.id, []),
     }
 
 
@@ -98,6 +154,7 @@ def _remember_channel(message: OutboxMessage, result: dict) -> None:
     from ..services.checklist import checklist_tick
 
     checklist_tick(Incident.objects.get(pk=message.incident_id), "create_channel")
+    _record_invites(message, result.get("invites") or {}, f"#{result['channel_name']}")
 
 
 def slack_summary_update(message: OutboxMessage) -> dict:
@@ -126,11 +183,17 @@ def slack_post_find(message: OutboxMessage) -> dict | None:
 
 
 def slack_invite(message: OutboxMessage) -> dict:
+    """Invite ``payload["users"]`` (Slack ids), or else the commander and responders."""
     incident = _incident(message)
-    users = message.payload.get("users") or _slack_user_ids(incident)
-    if users:
-        SlackClient.default().invite(_channel(incident), users)
-    return {"invited": users}
+    channel = _channel(incident)
+    return _invite(SlackClient.default(), incident, channel, message.payload.get("users") or [])
+
+
+def _invites_sent(message: OutboxMessage, result: dict) -> None:
+    if not message.incident_id:
+        return
+    incident = Incident.objects.only("slack_channel_name").get(pk=message.incident_id)
+    _record_invites(message, result, f"#{incident.slack_channel_name or 'the incident channel'}")
 
 
 def slack_archive(message: OutboxMessage) -> dict:
@@ -183,7 +246,11 @@ def register() -> None:
         label="Slack message",
     )
     register_sender(
-        "slack.invite", send=slack_invite, enabled=slack_enabled, label="Slack invitation"
+        "slack.invite",
+        send=slack_invite,
+        enabled=slack_enabled,
+        on_sent=_invites_sent,
+        label="Slack invitation",
     )
     register_sender(
         "slack.archive", send=slack_archive, enabled=slack_enabled, label="Slack channel archive"

@@ -28,7 +28,15 @@ class Profile(models.Model):
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     phone = models.CharField(max_length=32, blank=True)
-    slack_user_id = models.CharField(max_length=32, blank=True)
+    slack_user_id = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="Leave empty to have NexusOps find it by e-mail (users.lookupByEmail).",
+    )
+    # The id Slack said does not exist; the flag lifts by itself once slack_user_id changes.
+    slack_invalid_id = models.CharField(max_length=32, blank=True, editable=False)
+    # When Slack last found no user with this person's e-mail (so we do not ask at every invite).
+    slack_email_unmatched_at = models.DateTimeField(null=True, blank=True, editable=False)
     pagerduty_user_id = models.CharField(max_length=32, blank=True)
     hourly_rate = models.DecimalField(
         max_digits=8, decimal_places=2, default=0, validators=[MinValueValidator(0)]
@@ -44,3 +52,12 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"profile of {self.user}"
+
+    @property
+    def slack_problem(self) -> str:
+        """Why this person cannot be reached in Slack, in words for the admin; "" if fine."""
+        if self.slack_user_id and self.slack_user_id == self.slack_invalid_id:
+            return f"Slack has no user {self.slack_user_id} (user_not_found)"
+        if not self.slack_user_id and self.slack_email_unmatched_at:
+            return f"no Slack user has the e-mail {self.user.email or '(none)'}"
+        return ""

@@ -8,7 +8,8 @@ string>"}`` and ``POST /api/v1/applications/{name}/sync``. A sync starts an oper
 ``another operation is already in progress``. Completion is computed when the app is next read,
 so no timer threads are involved.
 
-Test hooks: ``GET /_standin/state`` (apps and requests received), ``POST /_standin/reset``, and
+Test hooks: ``GET /_standin/state`` (apps and requests received), ``GET /_standin/received``
+(a list of the requests received, oldest first, like every stand-in), ``POST /_standin/reset``, and
 ``POST /_standin/next-operation`` ``{"phase": "Failed", "message": "..."}`` to make the next sync
 end another way. Run alone: ``python -m nexusops.standins.argocd --port 8002``.
 
@@ -146,6 +147,14 @@ class Argo:
         return app
 
 
+def _as_received(entry: dict) -> dict:
+    try:
+        body = json.loads(entry["body"]) if entry["body"] else None
+    except ValueError:
+        body = entry["body"]
+    return {**entry, "body": body}
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: StandinServer
@@ -168,6 +177,9 @@ class _Handler(BaseHTTPRequestHandler):
         argo = self.server.argo
         with argo.lock:
             if path.startswith("/_standin/"):
+                if path == "/_standin/received" and self.command == "GET":
+                    # A list, as every stand-in answers it (the Stand-ins page reads it).
+                    return self._send(200, [_as_received(r) for r in argo.requests])
                 if path == "/_standin/reset" and self.command == "POST":
                     argo.reset()
                 elif path == "/_standin/next-operation" and self.command == "POST":

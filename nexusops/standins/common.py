@@ -132,6 +132,10 @@ class StandinApp:
     def not_found(self, request: Request) -> Response:
         return Response(404, {"error": "not_found", "path": request.path})
 
+    def control(self, action: str, request: Request) -> Response | None:
+        """A vendor's own ``/_standin/<action>`` hook (runs under the lock), or None."""
+        return None
+
     # --- machinery ------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         if request.path.startswith(CONTROL_PREFIX):
@@ -199,6 +203,9 @@ class StandinApp:
                     )
                 )
                 return Response(200, {"ok": True})
+            extra = self.control(action, request)
+            if extra is not None:
+                return extra
         return Response(404, {"error": "unknown stand-in control", "path": request.path})
 
 
@@ -358,6 +365,10 @@ class StandinControl:
 
     def state(self) -> Any:
         return self._call("GET", "state")
+
+    def command(self, action: str, body: dict | None = None) -> Any:
+        """A vendor-specific hook, e.g. ``command("users", {...})`` on the Slack stand-in."""
+        return self._call("POST", action, body)
 
     def reset(self) -> None:
         self._call("POST", "reset")

@@ -32,18 +32,42 @@ TOKENS = {
     "argocd": "argocd-demo-token",
 }
 STATUSPAGE_PAGE_ID = "nexusdemo"
+# The Slack stand-in's workspace: (user id, demo username, name, e-mail). The demo seed links
+# each demo user to these ids, so every id the console sends exists in the workspace.
+SLACK_USERS = [
+    ("U04IRIS001", "ic", "Iris", "ic@nexus.example"),
+    ("U04RAVI002", "responder", "Ravi", "responder@nexus.example"),
+    ("U04MAYA003", "manager", "Maya", "manager@nexus.example"),
+    ("U04SAM0004", "stakeholder", "Sam", "stakeholder@nexus.example"),
+    ("U04ADA0005", "admin", "Ada", "admin@nexus.example"),
+    ("U04CHRIS06", "ceo", "Chris", "ceo@nexus.example"),
+]
 
 
-def url(name: str, scheme: str = "http") -> str:
-    return f"{scheme}://{HOST}:{PORTS[name]}"
+def slack_user_id(username: str) -> str:
+    """The demo workspace's Slack id of a demo user ("" for someone not in it)."""
+    return next((uid for uid, name, *_ in SLACK_USERS if name == username), "")
+
+
+def url(name: str, scheme: str = "http", *, base: int | None = None) -> str:
+    """A stand-in's URL; ``base`` overrides ``NEXUSOPS_STANDIN_PORT_BASE`` (tests)."""
+    port = PORTS[name] if base is None else PORTS[name] - BASE_PORT + base
+    return f"{scheme}://{HOST}:{port}"
+
+
+_url = url
 
 
 def ca_path(var_dir: Path) -> Path:
     return var_dir / "standins" / "pagerduty-ca.pem"
 
 
-def settings_defaults(var_dir: Path) -> dict[str, str]:
+def settings_defaults(var_dir: Path, *, base: int | None = None) -> dict[str, str]:
     """Default values for the vendor settings when the demo stand-ins are on."""
+
+    def url(name: str, scheme: str = "http") -> str:
+        return _url(name, scheme, base=base)
+
     return {
         "SLACK_API_URL": f"{url('slack')}/api/",
         "SLACK_BOT_TOKEN": TOKENS["slack_bot"],

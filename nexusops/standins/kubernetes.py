@@ -11,7 +11,9 @@ re-used and gets the next revision number, or a new ReplicaSet is created with i
 ReplicaSets are scaled to zero and pods follow their ReplicaSet. (``kmock`` was considered: it
 is an asyncio mock with a request DSL and has no such controllers, so it would not save code.)
 
-Test hooks: ``GET /_standin/state`` (objects and the requests received), ``POST /_standin/reset``.
+Test hooks: ``GET /_standin/state`` (objects and the requests received), ``GET
+/_standin/received`` (a list of the requests received, oldest first, like every stand-in),
+``POST /_standin/reset``.
 Run it alone with ``python -m nexusops.standins.kubernetes --port 8001``.
 
 To serve one more resource: add its plural to ``_ROUTES`` (path, apiVersion, kind) and, if
@@ -177,6 +179,15 @@ def _field_match(obj: dict, selector: str) -> bool:
         if (str(current) == value if current is not None else value == "") != (op != "!="):
             return False
     return True
+
+
+def _body_for_log(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
 
 
 class Cluster:
@@ -633,6 +644,9 @@ class _Handler(BaseHTTPRequestHandler):
             if url.path == "/_standin/reset" and self.command == "POST":
                 cluster.reset()
             with cluster.lock:
+                if url.path == "/_standin/received":
+                    # A list, as every stand-in answers it (the Stand-ins page reads it).
+                    return self._send(200, cluster.requests)
                 return self._send(200, cluster.state())
         with cluster.lock:
             token = self.server.token
@@ -644,6 +658,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "query": query,
                     "content_type": content_type,
                     "authorized": authorized,
+                    "body": _body_for_log(raw),
                 }
             )
             try:

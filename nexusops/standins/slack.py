@@ -5,6 +5,21 @@ and HTTP 429 with a ``Retry-After`` header when rate limiting. Methods live unde
 so point ``SLACK_API_URL`` at ``f"{base_url}/api/"``. Arguments arrive as a form, a JSON body
 or a query string; all three are accepted. See :mod:`nexusops.standins.common` for the
 ``/_standin/`` control endpoints and how to add a method.
+
+It is as strict as Slack where the console has been caught out before:
+
+* the workspace knows its people (the demo's, from :data:`.demo.SLACK_USERS`); an unknown id
+  is ``user_not_found`` and ``users.lookupByEmail`` finds people by e-mail;
+* ``conversations.invite`` is all-or-nothing: one unknown, already-present or self id fails
+  the whole call with per-user ``errors`` and nobody is added;
+* the bot must be a member to post, pin, edit or invite (``not_in_channel``); a channel it
+  created has it as a member, and ``conversations.join`` joins a public one;
+* each method has Slack's rate-limit tier (calls per minute) and answers HTTP 429 with
+  ``Retry-After`` beyond it. ``rate_window`` shrinks the minute for tests.
+
+Extra hooks: ``POST /_standin/users`` ``{"users": [{"id", "name", "email"}]}`` adds people to
+the workspace; ``POST /_standin/rate-limits`` ``{"window": s, "limits": {"method": calls}}`` or
+``{"off": true}`` changes the limits until the next reset.
 """
 
 from __future__ import annotations
@@ -15,6 +30,7 @@ import json
 import re
 from typing import Any
 
+from . import demo
 from .common import (
     Request,
     Response,
@@ -23,10 +39,34 @@ from .common import (
     route,
     serve_until_interrupted,
 )
+from .ratelimit import RateLimiter
 
 _CHANNEL_NAME = re.compile(r"[a-z0-9_-]{1,80}\Z")
 _USER_ID = re.compile(r"[UW][A-Z0-9]+\Z")
 BOT_USER_ID = "U0NEXUSBOT"
+TEAM_ID = "T0NEXUS"
+
+# Slack's documented tiers, in calls per minute (api.slack.com/apis/rate-limits).
+TIERS = {1: 1, 2: 20, 3: 50, 4: 100}
+METHOD_TIERS = {
+    "auth.test": 4,
+    "conversations.create": 2,
+    "conversations.list": 2,
+    "conversations.setTopic": 2,
+    "conversations.setPurpose": 2,
+    "conversations.archive": 2,
+    "conversations.join": 3,
+    "conversations.leave": 3,
+    "conversations.invite": 3,
+    "conversations.history": 3,
+    "conversations.members": 4,
+    "chat.update": 3,
+    "pins.add": 2,
+    "users.info": 4,
+    "users.lookupByEmail": 3,
+}
+# chat.postMessage is "special": about one a second per channel, with short bursts allowed.
+POST_PER_CHANNEL = 60
 
 
 def _ok(**fields: Any) -> Response:
@@ -37,18 +77,47 @@ def _error(code: str, **fields: Any) -> Response:
     return Response(200, {"ok": False, "error": code, **fields})
 
 
+def _user(user_id: str, name: str, email: str, *, is_bot: bool = False) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "team_id": TEAM_ID,
+        "name": name,
+        "real_name": name,
+        "deleted": False,
+        "is_bot": is_bot,
+        "profile": {"email": email, "real_name": name, "display_name": name},
+    }
+
+
 class SlackStandin(StandinApp):
     vendor = "slack"
+
+    def __init__(self, *, rate_window: float | None = 60.0) -> None:
+        """``rate_window``: the seconds Slack's per-minute tiers apply to; None: no limits."""
+        self.default_rate_window = rate_window
+        super().__init__()
 
     def reset_state(self) -> None:
         self.channels: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, dict[str, dict[str, Any]]] = {}  # channel -> ts -> message
         self.pins: dict[str, list[str]] = {}
+        self.users: dict[str, dict[str, Any]] = {
+            BOT_USER_ID: _user(BOT_USER_ID, "nexusops", "", is_bot=True)
+        }
+        for user_id, username, name, email in demo.SLACK_USERS:
+            self.users[user_id] = _user(user_id, name or username, email)
+        self.limiter = RateLimiter(self.default_rate_window)
+        self.rate_limits: dict[str, int] = {m: TIERS[t] for m, t in METHOD_TIERS.items()}
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
 
     def state(self) -> Any:
-        return {"channels": self.channels, "messages": self.messages, "pins": self.pins}
+        return {
+            "channels": self.channels,
+            "messages": self.messages,
+            "pins": self.pins,
+            "users": self.users,
+        }
 
     def authorize(self, request: Request) -> Response | None:
         auth = request.header("Authorization")
@@ -56,7 +125,57 @@ class SlackStandin(StandinApp):
             return _error("not_authed")
         if not auth[len("Bearer ") :].startswith("xox"):
             return _error("invalid_auth")
+        # Slack counts a rate limit per method and token, before it does any work.
+        return self._throttle(request)
+
+    def _throttle(self, request: Request) -> Response | None:
+        if not request.path.startswith("/api/"):
+            return None
+        method = request.path[len("/api/") :]
+        if method == "chat.postMessage":
+            bucket, limit = f"{method}:{request.params().get('channel', '')}", POST_PER_CHANNEL
+        elif method in self.rate_limits:
+            bucket, limit = method, self.rate_limits[method]
+        else:
+            return None
+        wait = self.limiter.take(bucket, limit)
+        if wait is None:
+            return None
+        return Response(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})
+
+    def control(self, action: str, request: Request) -> Response | None:
+        body = request.body if isinstance(request.body, dict) else {}
+        if action == "users":
+            for person in body.get("users", []):
+                user_id = str(person["id"])
+                self.users[user_id] = _user(
+                    user_id, str(person.get("name") or user_id), str(person.get("email") or "")
+                )
+            return Response(200, {"ok": True, "users": sorted(self.users)})
+        if action == "rate-limits":
+            if body.get("off"):
+                self.limiter.window = None
+            if "window" in body:
+                self.limiter.window = float(body["window"])
+            self.rate_limits.update({k: int(v) for k, v in (body.get("limits") or {}).items()})
+            self.limiter.clear()
+            return Response(200, {"ok": True, "window": self.limiter.window})
         return None
+
+    def _member_channel(
+        self, args: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, Response | None]:
+        """The channel the bot acts in, or the error Slack gives: unknown, archived, not in."""
+        channel = self._channel(args)
+        if channel is None:
+            return None, _error("channel_not_found")
+        if channel["is_private"] and BOT_USER_ID not in channel["members"]:
+            return None, _error("channel_not_found")  # a private channel is invisible
+        if channel["is_archived"]:
+            return None, _error("is_archived")
+        if BOT_USER_ID not in channel["members"]:
+            return None, _error("not_in_channel")
+        return channel, None
 
     def fault_response(self, status: int, retry_after: float | None) -> Response:
         if status == 429:
@@ -130,33 +249,77 @@ class SlackStandin(StandinApp):
     @route("POST", r"/api/conversations\.(?P<field>setTopic|setPurpose)")
     def conversations_set_text(self, request: Request, field: str) -> Response:
         args = request.params()
-        channel = self._channel(args)
-        if channel is None:
-            return _error("channel_not_found")
-        if channel["is_archived"]:
-            return _error("is_archived")
+        channel, error = self._member_channel(args)
+        if error is not None:
+            return error
         key = "topic" if field == "setTopic" else "purpose"
         value = str(args.get(key, ""))
         channel[key] = {"value": value, "creator": BOT_USER_ID, "last_set": 1700000000}
         return _ok(channel=channel)
 
-    @route("POST", r"/api/conversations\.invite")
-    def conversations_invite(self, request: Request) -> Response:
-        args = request.params()
-        channel = self._channel(args)
-        if channel is None:
+    @route("POST", r"/api/conversations\.join")
+    def conversations_join(self, request: Request) -> Response:
+        channel = self._channel(request.params())
+        if channel is None or (channel["is_private"] and BOT_USER_ID not in channel["members"]):
             return _error("channel_not_found")
         if channel["is_archived"]:
             return _error("is_archived")
+        if BOT_USER_ID in channel["members"]:
+            return _ok(channel=channel, warning="already_in_channel")
+        channel["members"].append(BOT_USER_ID)
+        return _ok(channel=channel)
+
+    @route("POST", r"/api/conversations\.leave")
+    def conversations_leave(self, request: Request) -> Response:
+        channel = self._channel(request.params())
+        if channel is None:
+            return _error("channel_not_found")
+        if BOT_USER_ID not in channel["members"]:
+            return _ok(not_in_channel=True)
+        channel["members"].remove(BOT_USER_ID)
+        return _ok()
+
+    @route("GET|POST", r"/api/conversations\.members")
+    def conversations_members(self, request: Request) -> Response:
+        args = request.params()
+        channel = self._channel(args)
+        if channel is None or (channel["is_private"] and BOT_USER_ID not in channel["members"]):
+            return _error("channel_not_found")
+        limit = max(1, min(int(args.get("limit") or 100), 1000))
+        start = int(args.get("cursor") or 0)
+        members = channel["members"]
+        more = start + limit < len(members)
+        return _ok(
+            members=members[start : start + limit],
+            response_metadata={"next_cursor": str(start + limit) if more else ""},
+        )
+
+    @route("POST", r"/api/conversations\.invite")
+    def conversations_invite(self, request: Request) -> Response:
+        """All or nothing, as Slack: any bad id fails the call and nobody is added."""
+        args = request.params()
+        channel, error = self._member_channel(args)
+        if error is not None:
+            return error
         users = [u.strip() for u in str(args.get("users", "")).split(",") if u.strip()]
         if not users:
             return _error("no_user")
-        if any(not _USER_ID.match(u) for u in users):
-            return _error("user_not_found")
-        new = [u for u in users if u not in channel["members"]]
-        if not new:
-            return _error("already_in_channel")
-        channel["members"].extend(new)
+        errors = []
+        for user in dict.fromkeys(users):
+            if user == BOT_USER_ID:
+                problem = "cant_invite_self"
+            elif not _USER_ID.match(user) or user not in self.users:
+                problem = "user_not_found"
+            elif self.users[user]["deleted"]:
+                problem = "cant_invite"
+            elif user in channel["members"]:
+                problem = "already_in_channel"
+            else:
+                continue
+            errors.append({"user": user, "ok": False, "error": problem})
+        if errors:
+            return _error(errors[0]["error"], errors=errors)
+        channel["members"].extend(dict.fromkeys(users))
         return _ok(channel=channel)
 
     @route("POST", r"/api/conversations\.archive")
@@ -166,17 +329,17 @@ class SlackStandin(StandinApp):
             return _error("channel_not_found")
         if channel["is_archived"]:
             return _error("already_archived")
+        if BOT_USER_ID not in channel["members"]:
+            return _error("not_in_channel")
         channel["is_archived"] = True
         return _ok()
 
     @route("POST", r"/api/chat\.postMessage")
     def chat_post_message(self, request: Request) -> Response:
         args = request.params()
-        channel = self._channel(args)
-        if channel is None:
-            return _error("channel_not_found")
-        if channel["is_archived"]:
-            return _error("is_archived")
+        channel, error = self._member_channel(args)
+        if error is not None:
+            return error
         blocks = _decode_blocks(args.get("blocks"))
         if not args.get("text") and not blocks:
             return _error("no_text")
@@ -199,6 +362,8 @@ class SlackStandin(StandinApp):
         channel = self._channel(args)
         if channel is None:
             return _error("channel_not_found")
+        if BOT_USER_ID not in channel["members"]:
+            return _error("not_in_channel")
         include_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
         limit = int(args.get("limit") or 100)
         newest_first = sorted(
@@ -219,6 +384,8 @@ class SlackStandin(StandinApp):
         message = self.messages.get(channel["id"], {}).get(str(args.get("ts", "")))
         if message is None:
             return _error("message_not_found")
+        if channel["is_archived"]:
+            return _error("is_archived")
         if "text" in args:
             message["text"] = args["text"]
         if "blocks" in args:
@@ -228,9 +395,9 @@ class SlackStandin(StandinApp):
     @route("POST", r"/api/pins\.add")
     def pins_add(self, request: Request) -> Response:
         args = request.params()
-        channel = self._channel(args)
-        if channel is None:
-            return _error("channel_not_found")
+        channel, error = self._member_channel(args)
+        if error is not None:
+            return error
         ts = str(args.get("timestamp", ""))
         if ts not in self.messages.get(channel["id"], {}):
             return _error("message_not_found")
@@ -239,6 +406,21 @@ class SlackStandin(StandinApp):
             return _error("already_pinned")
         pinned.append(ts)
         return _ok()
+
+    @route("GET|POST", r"/api/users\.info")
+    def users_info(self, request: Request) -> Response:
+        user = self.users.get(str(request.params().get("user", "")))
+        return _ok(user=user) if user else _error("user_not_found")
+
+    @route("GET|POST", r"/api/users\.lookupByEmail")
+    def users_lookup_by_email(self, request: Request) -> Response:
+        email = str(request.params().get("email", "")).strip().lower()
+        if not email:
+            return _error("invalid_arguments")
+        for user in self.users.values():
+            if user["profile"]["email"].lower() == email and not user["deleted"]:
+                return _ok(user=user)
+        return _error("users_not_found")
 
 
 def _decode_blocks(value: Any) -> list[Any]:
@@ -250,14 +432,20 @@ def _decode_blocks(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def make_server(host: str = "127.0.0.1", port: int = 0) -> tuple[StandinServer, str]:
-    """A Slack stand-in, not yet serving. ``SLACK_API_URL`` is ``f"{base_url}/api/"``."""
-    server = StandinServer((host, port), SlackStandin())
+def make_server(
+    host: str = "127.0.0.1", port: int = 0, *, rate_window: float | None = 60.0
+) -> tuple[StandinServer, str]:
+    """A Slack stand-in, not yet serving. ``SLACK_API_URL`` is ``f"{base_url}/api/"``.
+
+    ``rate_window`` is the period of Slack's per-minute limits (60 s like Slack; shorter in
+    tests; None to switch rate limiting off, as a benchmark of our own code wants).
+    """
+    server = StandinServer((host, port), SlackStandin(rate_window=rate_window))
     return server, server.base_url
 
 
-def serve_forever(host: str = "127.0.0.1", port: int = 0) -> None:
-    server, _ = make_server(host, port)
+def serve_forever(host: str = "127.0.0.1", port: int = 0, rate_window: float | None = 60.0) -> None:
+    server, _ = make_server(host, port, rate_window=rate_window)
     serve_until_interrupted(server, "Slack")
 
 
@@ -265,5 +453,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Slack Web API stand-in")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--no-rate-limits", action="store_true", help="never answer 429 (for benchmarks)"
+    )
     options = parser.parse_args()
-    serve_forever(options.host, options.port)
+    serve_forever(options.host, options.port, None if options.no_rate_limits else 60.0)

@@ -23,6 +23,24 @@ PAGERDUTY_API_TOKEN = "y_NbAkKc66ryYTWUXYEu"
 PAGERDUTY_FROM = "ic@nexusops.example"
 STATUSPAGE_KEY = "sp-key-0001"
 STATUSPAGE_PAGE = "nexuspage01"
+# People the test workspace knows besides the demo's (the suite's profiles use these ids).
+# Any other id is unknown to the strict stand-in, as it would be to Slack.
+SLACK_TEST_USERS = [
+    {"id": user_id, "name": user_id[2:].lower(), "email": f"{user_id[2:].lower()}@slack.example"}
+    for user_id in (
+        "U0ALICE",
+        "U0BOB",
+        "U0SAM",
+        "U0IRIS",
+        "U0OLGA",
+        "U0EMMA",
+        "U0CLEO",
+        "U01AAA",
+        "U02BBB",
+    )
+]
+# Slack's per-minute limits, applied per second: a flood still sees 429, a test stays fast.
+SLACK_RATE_WINDOW = 1.0
 
 
 def _serve(server: StandinServer) -> Iterator[StandinServer]:
@@ -36,7 +54,7 @@ def _serve(server: StandinServer) -> Iterator[StandinServer]:
 
 @pytest.fixture(scope="session")
 def _slack_server() -> Iterator[StandinServer]:
-    server, _ = slack_standin.make_server()
+    server, _ = slack_standin.make_server(rate_window=SLACK_RATE_WINDOW)
     yield from _serve(server)
 
 
@@ -56,9 +74,13 @@ def _statuspage_server() -> Iterator[StandinServer]:
 
 @pytest.fixture
 def slack(settings, _slack_server) -> StandinControl:
-    """The Slack stand-in, reset, with SLACK_API_URL / SLACK_BOT_TOKEN pointing at it."""
+    """The Slack stand-in, reset, with SLACK_API_URL / SLACK_BOT_TOKEN pointing at it.
+
+    Its workspace knows the demo's people and :data:`SLACK_TEST_USERS`.
+    """
     control = StandinControl(_slack_server.base_url)
     control.reset()
+    control.command("users", {"users": SLACK_TEST_USERS})
     settings.SLACK_API_URL = f"{_slack_server.base_url}/api/"
     settings.SLACK_BOT_TOKEN = SLACK_TOKEN
     control.env = {"SLACK_API_URL": settings.SLACK_API_URL, "SLACK_BOT_TOKEN": SLACK_TOKEN}

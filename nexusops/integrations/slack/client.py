@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -46,8 +46,25 @@ VENDOR = "slack"
 RETRYABLE_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
+# conversations.invite errors about a person rather than the channel or the call.
+PER_USER_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "already_in_channel",
+        "cant_invite_self",
+        "cant_invite",
+        "user_is_restricted",
+        "user_is_ultra_restricted",
+        "ura_max_channels",
+        "no_external_invite_permission",
+    }
+)
 MAX_NAME_SUFFIX = 9
 METADATA_EVENT = "nexusops_delivery"
+# Slack takes up to 1000 ids per conversations.invite; smaller batches keep one bad id cheap.
+INVITE_BATCH = 100
+# Per-user invite errors that mean "this person is already where we want them".
+ALREADY_MEMBER = "already_in_channel"
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,18 @@ class Channel:
     id: str
     name: str
     created: bool  # False when an existing channel of that name was reused
+
+
+@dataclass(frozen=True)
+class InviteResult:
+    """Who ``SlackClient.invite`` added, who was there already, and who Slack refused, why."""
+
+    invited: tuple[str, ...] = ()
+    already: tuple[str, ...] = ()
+    failed: dict[str, str] = field(default_factory=dict)  # user id -> Slack's error code
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"invited": list(self.invited), "already": list(self.already), "failed": self.failed}
 
 
 class SlackClient:
@@ -154,16 +183,91 @@ class SlackClient:
     def set_purpose(self, channel: str, purpose: str) -> None:
         self._call("conversations.setPurpose", channel=channel, purpose=purpose[:250])
 
-    def invite(self, channel: str, user_ids: Iterable[str]) -> None:
-        """Invite users; those already in the channel are fine."""
-        users = sorted({u for u in user_ids if u})
-        if users:
-            self._call(
-                "conversations.invite",
-                ok_errors={"already_in_channel"},
-                channel=channel,
-                users=",".join(users),
+    def channel_members(self, channel: str) -> set[str]:
+        """Every member's user id (the bot included), across pages."""
+        members: set[str] = set()
+        cursor = ""
+        while True:
+            data = self._call(
+                "conversations.members", channel=channel, limit=200, cursor=cursor or None
             )
+            members.update(data.get("members", []))
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or ""
+            if not cursor:
+                return members
+
+    def invite(self, channel: str, user_ids: Iterable[str]) -> InviteResult:
+        """Make ``user_ids`` members; returns who was added, already there, or refused.
+
+        ``conversations.invite`` is all or nothing: one unknown or already-present id fails
+        the whole batch and adds nobody. So members are read first and only the missing are
+        invited; when Slack still refuses some (its ``errors`` name them, or the batch is one
+        person), those are set aside with Slack's reason and the rest are invited again.
+        A refusal of the channel itself (``channel_not_found``, ``not_in_channel``...) raises.
+        """
+        wanted = list(dict.fromkeys(u for u in user_ids if u))
+        if not wanted:
+            return InviteResult()
+        members = self.channel_members(channel)
+        already = [u for u in wanted if u in members]
+        todo = [u for u in wanted if u not in members]
+        invited: list[str] = []
+        failed: dict[str, str] = {}
+        batches = [todo[i : i + INVITE_BATCH] for i in range(0, len(todo), INVITE_BATCH)]
+        while batches:
+            batch = batches.pop(0)
+            try:
+                self._call("conversations.invite", channel=channel, users=",".join(batch))
+            except VendorRejected as exc:
+                refused = _refused_users(exc, batch)
+                if not refused and len(batch) > 1 and exc.code in PER_USER_ERRORS:
+                    # Slack did not say who: ask person by person.
+                    batches[:0] = [[u] for u in batch]
+                    continue
+                if not refused:
+                    raise
+                for user, code in refused.items():
+                    if code == ALREADY_MEMBER:
+                        already.append(user)  # joined meanwhile: that is what we wanted
+                    else:
+                        failed[user] = code
+                rest = [u for u in batch if u not in refused]
+                if rest:
+                    batches.insert(0, rest)
+                continue
+            invited.extend(batch)
+        if failed:
+            logger.warning("slack invite to %s: refused %s", channel, failed)
+        return InviteResult(tuple(invited), tuple(already), failed)
+
+    def user_lookup_by_email(self, email: str) -> str | None:
+        """The Slack user id registered with ``email``, or None when the workspace has none."""
+        if not email:
+            return None
+        try:
+            data = self._call("users.lookupByEmail", email=email)
+        except VendorRejected as exc:
+            if exc.code == "users_not_found":
+                return None
+            raise
+        return str(data["user"]["id"])
+
+    def user_email(self, user_id: str) -> str | None:
+        """The e-mail on a Slack user's profile (``users:read.email``), or None if unknown."""
+        try:
+            data = self._call("users.info", user=user_id)
+        except VendorRejected as exc:
+            if exc.code == "user_not_found":
+                return None
+            raise
+        user = data.get("user") or {}
+        if user.get("deleted") or user.get("is_bot"):
+            return None
+        return (user.get("profile") or {}).get("email") or None
+
+    def join(self, channel: str) -> None:
+        """Join a public channel (a bot must be a member to post or pin there)."""
+        self._call("conversations.join", channel=channel)
 
     def post_message(
         self,
@@ -184,13 +288,20 @@ class SlackClient:
             if idempotency_key
             else None
         )
-        data = self._call(
-            "chat.postMessage",
-            channel=channel,
-            text=text,
-            blocks=list(blocks) if blocks else None,
-            metadata=metadata,
-        )
+        arguments = {
+            "channel": channel,
+            "text": text,
+            "blocks": list(blocks) if blocks else None,
+            "metadata": metadata,
+        }
+        try:
+            data = self._call("chat.postMessage", **arguments)
+        except VendorRejected as exc:
+            if exc.code != "not_in_channel":
+                raise
+            # A public channel someone else made (an announcements channel): join, then post.
+            self.join(channel)
+            data = self._call("chat.postMessage", **arguments)
         return str(data["ts"])
 
     def message_find(self, channel: str, idempotency_key: str, *, limit: int = 200) -> str | None:
@@ -277,6 +388,21 @@ def _convert_api_error(api_method: str, exc: SlackApiError) -> IntegrationError:
     return VendorRejected(
         f"{api_method} refused: {code or f'HTTP {status}'}", vendor=VENDOR, code=code, status=status
     )
+
+
+def _refused_users(exc: VendorRejected, batch: Sequence[str]) -> dict[str, str]:
+    """Which users of ``batch`` Slack refused, and why, from an ``ok: false`` invite."""
+    cause = exc.__cause__
+    data = getattr(getattr(cause, "response", None), "data", None)
+    per_user = data.get("errors") if isinstance(data, dict) else None
+    refused = {
+        str(e["user"]): str(e.get("error") or exc.code)
+        for e in per_user or []
+        if isinstance(e, dict) and e.get("user") in batch
+    }
+    if not refused and len(batch) == 1 and exc.code in PER_USER_ERRORS:
+        refused = {batch[0]: exc.code}  # one person: the error is about them
+    return refused
 
 
 def _retry_after(headers: dict[str, Any]) -> float | None:
