@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make run PORT=8001 NEXUSOPS_STANDIN_PORT_BASE=8200` when the defaults are taken.
+PORT ?= 8000
 
 .PHONY: run test test-smoke lint fmt venv bench clean
 
@@ -15,10 +17,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	PORT=$(PORT) $(BIN)/python scripts/preflight.py
 	$(BIN)/python manage.py migrate --noinput
 	NEXUSOPS_STANDINS=1 $(BIN)/python manage.py seed_demo
-	$(BIN)/python scripts/banner.py
-	NEXUSOPS_STANDINS=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+	PORT=$(PORT) $(BIN)/python scripts/banner.py
+	NEXUSOPS_STANDINS=1 SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" \
+		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python scripts/run_tests.py $(ARGS)

@@ -1,10 +1,14 @@
 """Printed by `make run` before the processes start."""
 
+import os
+
+PORT = os.environ.get("PORT", "8000")
+
 print(
-    """
+    f"""
   NexusOps is starting on the embedded default (SQLite, filesystem broker, local stand-ins).
 
-  Open  http://127.0.0.1:8000/   (public status page: /status/, API docs: /api/docs/)
+  Open  http://127.0.0.1:{PORT}/   (public status page: /status/, API docs: /api/docs/)
 
   Demo logins (password: nexusops)
     ic           Incident Commander: declares and drives incidents

@@ -23,7 +23,7 @@ from ..events import IncidentCloseRequested, IncidentTransitioned
 from ..models import Channel, ChecklistItem, Incident, Status, TimerKind
 from .checklist import checklist_tick
 from .common import bump, lock, require
-from .sla import fmt, monitoring_period, sla_refresh
+from .sla import duration_words, fmt, monitoring_period, sla_refresh
 from .timeline import timeline_append
 
 
@@ -112,8 +112,8 @@ def _guard(transition: Transition, incident: Incident) -> None:
         if clock.now() < ends:
             raise Conflict(
                 f"{incident.number} is being monitored until {fmt(ends)} "
-                f"(runbook: monitor for {int(monitoring_period().total_seconds() // 60)} "
-                "minutes); close it after that.",
+                f"(runbook: monitor for {duration_words(monitoring_period())}); "
+                "close it after that.",
                 code="monitoring",
             )
         if (

@@ -105,7 +105,7 @@ def ack_deadline_passed(timer: Timer, incident: Incident, now: dt.datetime) -> N
         kind="sla_breached",
         channel=Channel.SYSTEM,
         message=f"SLA breached: not acknowledged within {sev.code}'s response time of "
-        f"{_duration(sev.response_time)}{_late(timer, now)}.",
+        f"{duration_words(sev.response_time)}{_late(timer, now)}.",
         data={"sla": timer.kind, "due_at": timer.due_at.isoformat()},
         at=now,
     )
@@ -121,7 +121,7 @@ def first_update_passed(timer: Timer, incident: Incident, now: dt.datetime) -> N
         kind="sla_breached",
         channel=Channel.SYSTEM,
         message="SLA breached: no stakeholder update within "
-        f"{_duration(incident.severity.first_update_within)} of detection{_late(timer, now)}.",
+        f"{duration_words(incident.severity.first_update_within)} of detection{_late(timer, now)}.",
         data={"sla": timer.kind, "due_at": timer.due_at.isoformat()},
         at=now,
     )
@@ -139,18 +139,18 @@ def monitoring_ended(timer: Timer, incident: Incident, now: dt.datetime) -> None
         incident=incident,
         kind="monitoring_complete",
         channel=Channel.SYSTEM,
-        message=f"Monitoring period of {_duration(monitoring_period())} complete: "
+        message=f"Monitoring period of {duration_words(monitoring_period())} complete: "
         "the incident can be closed.",
         at=now,
     )
     events.publish(MonitoringCompleted(incident=incident, entry=entry))
 
 
-def _duration(delta: dt.timedelta | None) -> str:
+def duration_words(delta: dt.timedelta | None) -> str:
     if delta is None:
         return "-"
     minutes = int(delta.total_seconds() // 60)
     if minutes % 60 == 0:
         hours = minutes // 60
         return f"{hours} hour" + ("s" if hours != 1 else "")
-    return f"{minutes} minutes"
+    return f"{minutes} minute" + ("s" if minutes != 1 else "")

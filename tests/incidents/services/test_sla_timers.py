@@ -207,3 +207,18 @@ def test_a_failing_handler_stays_due_and_does_not_hold_up_the_others(ic):
             assert bad.fired_at is None
             assert _breaches(inc)
             assert timers_sweep() == 0  # still due, still failing, still not blocking
+
+
+@pytest.mark.django_db
+def test_a_one_minute_monitoring_period_is_said_in_good_english(ic, settings):
+    from incidents.services import incident_transition
+
+    settings.INCIDENT_MONITORING_MINUTES = 1
+    with clock.frozen(T0) as t:
+        inc = incident(severity_code="P3", actor=ic)
+        for action in ("acknowledge", "investigate", "resolve", "monitor"):
+            incident_transition(incident=inc, action=action, actor=ic)
+        t.advance(minutes=2)
+        timers_sweep()
+    done = TimelineEvent.objects.get(incident=inc, kind="monitoring_complete")
+    assert "Monitoring period of 1 minute complete" in done.message
