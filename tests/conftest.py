@@ -12,7 +12,11 @@ from tests.support.worker import WorkerProcess
 
 CHROMIUM = "/usr/bin/chromium"
 # Fixtures shared across folders: vendor stand-ins, and Playwright driving Chromium.
-pytest_plugins = ["tests.support.standin_fixtures", "tests.support.browser_fixtures"]
+pytest_plugins = [
+    "tests.support.standin_fixtures",
+    "tests.support.standins_process",
+    "tests.support.browser_fixtures",
+]
 
 
 def _is_postgres() -> bool:
