@@ -196,6 +196,8 @@ def register_senders() -> None:
 
 
 def approval_expired(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
+    # The sweep holds the timer (and the incident); lock the run and re-check: an approval
+    # or refusal that committed first has already decided it, and must not be undone.
     run = _locked(timer.data["run"])
     if run.state == State.AWAITING_APPROVAL:
         _expire(run)

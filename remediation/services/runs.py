@@ -5,6 +5,11 @@ action's ``preview``), then waits for a second person whose role may approve it;
 window is a Timer row (``remediation_approval_expiry``) fired by the beat sweep. Every request,
 approval, refusal and expiry is an internal timeline event on the incident, in the same
 transaction as the change.
+
+One lock order (DESIGN.md rule 11), everywhere a run changes: the run's incident (if any),
+then the run, then its timers. Timers are taken with ``SKIP LOCKED``: a timer the sweep holds
+is being fired right now, and its handler re-checks the run's state after locking the run, so
+waiting for it could only deadlock against that same handler.
 """
 
 from __future__ import annotations
@@ -103,7 +108,14 @@ def _enqueue(run: ActionRun, target: str) -> None:
 
 
 def _locked(run: ActionRun | int) -> ActionRun:
+    """The run, locked, after its incident (the subject above it) is locked."""
     pk = run.pk if isinstance(run, ActionRun) else run
+    # A run never changes incident, so reading the id unlocked is safe.
+    incident_id = ActionRun.objects.filter(pk=pk).values_list("incident_id", flat=True).first()
+    if incident_id is not None:
+        # run_event updates the incident row (last_event_id) later in this transaction; taking
+        # that lock now, before the run, is what keeps every path in the same order.
+        list(Incident.objects.select_for_update().filter(pk=incident_id).values_list("pk"))
     found = (
         ActionRun.objects.select_for_update(of=("self",))
         .select_related("incident", "requested_by")
@@ -116,9 +128,17 @@ def _locked(run: ActionRun | int) -> ActionRun:
 
 
 def _cancel_timers(run: ActionRun, kind: str) -> None:
-    Timer.objects.filter(
+    """Cancel the run's pending timers of ``kind``; call with the run locked.
+
+    A timer the sweep holds is skipped, not waited for: the sweep is firing it and its handler
+    will find the run no longer in the state it watches, and do nothing.
+    """
+    free = Timer.objects.select_for_update(skip_locked=True).filter(
         kind=kind, data__run=run.pk, fired_at__isnull=True, cancelled_at__isnull=True
-    ).update(cancelled_at=clock.now())
+    )
+    Timer.objects.filter(pk__in=list(free.values_list("pk", flat=True))).update(
+        cancelled_at=clock.now()
+    )
 
 
 def awaiting_approval(run: ActionRun, preview: str) -> None:
@@ -148,7 +168,11 @@ def _expire(run: ActionRun) -> None:
 
 
 def action_approve(*, run: ActionRun | int, actor: AbstractBaseUser, note: str = "") -> ActionRun:
-    """A second person says yes: the run is queued for a worker."""
+    """A second person says yes: the run is queued for a worker.
+
+    Races the approval-expiry sweep: whichever locks the run first wins, and the loser sees
+    the new state (this raises ``Conflict(code="approval_expired")`` when expiry won).
+    """
     expired = False
     with transaction.atomic():
         run = _locked(run)
@@ -202,6 +226,11 @@ def _check_decider(run: ActionRun, actor: AbstractBaseUser, perm: str, verb: str
         raise PermissionDeniedError(f"Your role cannot {verb} dangerous actions.")
     if run.incident_id and not _can(actor, "incidents.view_internal"):
         raise PermissionDeniedError(f"Your role cannot {verb} actions on incidents.")
+    if run.state == State.EXPIRED:
+        raise Conflict(
+            "The approval window of this request has passed; request it again.",
+            code="approval_expired",
+        )
     if run.state != State.AWAITING_APPROVAL:
         raise Conflict(
             f"This run is {run.get_state_display().lower()}, not awaiting approval.",
