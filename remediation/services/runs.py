@@ -28,6 +28,7 @@ from nexusops.engine.outbox import outbox_enqueue
 from .. import actions
 from ..actions.config import approval_ttl_minutes
 from ..models import ActionRun, IncidentScenario, ScenarioStep
+from .dispatch import run_queue
 from .events import describe, run_event
 
 State = ActionRun.State
@@ -94,17 +95,22 @@ def action_request(
         )
         tail = " (dangerous: dry run, then a second person approves)" if dangerous else ""
         run_event(run, "remediation_requested", f"requested {describe(run)}{tail}.", actor=actor)
-        _enqueue(run, PREVIEW_TARGET if dangerous else RUN_TARGET)
+        if dangerous:
+            _enqueue_preview(run)
+        else:
+            run_queue(run)
     return run
 
 
-def _enqueue(run: ActionRun, target: str) -> None:
-    outbox_enqueue(
-        target=target,
-        key=f"remediation-run:{run.pk}:{target}",
+def _enqueue_preview(run: ActionRun) -> None:
+    enqueued = outbox_enqueue(
+        target=PREVIEW_TARGET,
+        key=f"remediation-run:{run.pk}:{PREVIEW_TARGET}",
         payload={"run": run.pk},
         incident=run.incident,
     )
+    if not enqueued.queued:  # the preview sender is always on; say so if that ever changes
+        raise ApplicationError(f"The dry run cannot be queued: {enqueued.off_reason}.")
 
 
 def _locked(run: ActionRun | int) -> ActionRun:
@@ -141,12 +147,15 @@ def _cancel_timers(run: ActionRun, kind: str) -> None:
     )
 
 
-def awaiting_approval(run: ActionRun, preview: str) -> None:
-    """The dry run is done: show it and start the approval window. Inside a transaction."""
+def awaiting_approval(run: ActionRun, preview: str, pinned: dict | None = None) -> None:
+    """The dry run is done: show it and start the approval window. Inside a transaction.
+
+    ``pinned`` is what the preview showed by id (a version, a revision): the run does that.
+    """
     now = clock.now()
-    run.state, run.preview = State.AWAITING_APPROVAL, preview
+    run.state, run.preview, run.pinned = State.AWAITING_APPROVAL, preview, pinned or {}
     run.approval_expires_at = now + dt.timedelta(minutes=approval_ttl_minutes())
-    run.save(update_fields=["state", "preview", "approval_expires_at"])
+    run.save(update_fields=["state", "preview", "pinned", "approval_expires_at"])
     Timer.objects.create(
         incident=run.incident, kind=APPROVAL_TIMER, due_at=run.approval_expires_at,
         data={"run": run.pk},
@@ -188,7 +197,7 @@ def action_approve(*, run: ActionRun | int, actor: AbstractBaseUser, note: str =
             _cancel_timers(run, APPROVAL_TIMER)
             words = f" ({run.decision_note})" if run.decision_note else ""
             run_event(run, "remediation_approved", f"approved {describe(run)}{words}.", actor=actor)
-            _enqueue(run, RUN_TARGET)
+            run_queue(run)
     if expired:
         raise Conflict("The approval window of this request has passed; request it again.",
                        code="approval_expired")  # fmt: skip

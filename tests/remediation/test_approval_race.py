@@ -13,10 +13,11 @@ import threading
 import pytest
 from django.db import connection
 
-from incidents.models import TimelineEvent, Timer
-from incidents.services import timers_sweep
+from incidents.models import TimelineEvent
 from nexusops.common import clock, roles
 from nexusops.common.errors import Conflict
+from nexusops.engine.models import Timer
+from nexusops.engine.timers import timers_sweep
 from remediation.models import ActionRun
 from remediation.services import action_approve
 from remediation.services.runs import APPROVAL_TIMER, awaiting_approval
