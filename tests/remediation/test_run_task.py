@@ -47,15 +47,27 @@ def argocd_standin() -> Iterator[Standin]:
 
 
 @pytest.fixture(scope="module")
+def short_limits() -> Iterator[dict[str, str]]:
+    """A global soft limit of 3 s, here and in the worker.
+
+    Celery writes the sender's global limits into each message, so the web side (this
+    process) must have them too, as the real web and worker processes share settings.
+    """
+    from nexusops.celery import app
+
+    before = (app.conf.task_soft_time_limit, app.conf.task_time_limit)
+    app.conf.task_soft_time_limit, app.conf.task_time_limit = 3, 5
+    yield {"CELERY_TASK_SOFT_TIME_LIMIT": "3", "CELERY_TASK_TIME_LIMIT": "5"}
+    app.conf.task_soft_time_limit, app.conf.task_time_limit = before
+
+
+@pytest.fixture(scope="module")
 def short_limit_worker(
-    django_db_setup, django_db_blocker, k8s_standin, argocd_standin, moto_url, checks_db
-) -> Iterator[WorkerProcess]:
+    django_db_setup, django_db_blocker, k8s_standin, argocd_standin, moto_url, checks_db,
+    short_limits,
+) -> Iterator[WorkerProcess]:  # fmt: skip
     env = _env(k8s_standin, argocd_standin, moto_url, checks_db)
-    env.update(
-        CELERY_TASK_SOFT_TIME_LIMIT="3",
-        CELERY_TASK_TIME_LIMIT="5",
-        REMEDIATION_LEASE_SECONDS=str(LEASE_SECONDS),
-    )
+    env.update(short_limits, REMEDIATION_LEASE_SECONDS=str(LEASE_SECONDS))
     worker = WorkerProcess(queues="default,remediation", extra_env=env, pool="prefork").start()
     try:
         with django_db_blocker.unblock():
