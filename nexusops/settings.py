@@ -286,8 +286,15 @@ CELERY_BEAT_SCHEDULE["outbox-relay"] = {
     "schedule": env.float("OUTBOX_RELAY_SECONDS", default=10.0),
     "options": {"expires": 60},
 }
+CELERY_BEAT_SCHEDULE["remediation-runs-relay"] = {
+    # Re-dispatches runs the broker lost and deals with runs whose worker stopped beating.
+    "task": "remediation.tasks.action_runs_relay_task",
+    "schedule": env.float("REMEDIATION_RELAY_SECONDS", default=10.0),
+    "options": {"expires": 60},
+}
 CELERY_TASK_ROUTES = {
     "nexusops.engine.tasks.outbox_deliver_task": {"queue": "notifications"},
+    "remediation.tasks.action_run_task": {"queue": "remediation"},
 }
 # How long one delivery attempt may take before another worker assumes it died mid-call.
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)

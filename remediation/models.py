@@ -143,6 +143,24 @@ class ActionRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     deadline_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last handed to the remediation queue."
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times a worker started this run."
+    )
+    lease_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A running run's worker renews this while it works; past it, the worker died.",
+    )
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    pinned = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the dry run showed (object versions, revisions, images): the run does "
+        "exactly this or fails.",
+    )
     progress = models.PositiveSmallIntegerField(default=0)
     progress_note = models.CharField(max_length=200, blank=True)
     summary = models.CharField(max_length=500, blank=True)

@@ -2,9 +2,12 @@
 
 An action is an :class:`ActionSpec`: its parameters (:class:`Param`), who may request it
 (a permission), whether it is dangerous (then a dry run is shown and a second person must
-approve), how long it may take, and two functions that call an adapter in
-``nexusops/integrations``: ``preview(params)`` (the dry run; returns text) and
-``run(params, progress)`` (returns an :class:`Outcome`). To add one::
+approve), how long it may take, whether a worker may start it again after another worker
+died in the middle of it (``idempotent``), and two functions that call an adapter in
+``nexusops/integrations``: ``preview(params)`` (the dry run; returns text, or a
+:class:`Preview` whose ``pinned`` ids the run must use) and ``run(params, progress)``
+(returns an :class:`Outcome`; ``params["pinned"]`` holds what the approved dry run pinned,
+when it pinned anything). To add one::
 
     register(ActionSpec(
         key="redis.ping", label="Redis PING", vendor="redis",
@@ -54,6 +57,19 @@ class Outcome:
     data: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Preview:
+    """A dry run's text and what it pinned (a version id, a revision, image tags).
+
+    The approver approves exactly the pinned things: the run reads them from
+    ``params["pinned"]`` and fails with a clear message if one no longer exists, rather than
+    acting on whatever is current when it runs.
+    """
+
+    text: str
+    pinned: dict = field(default_factory=dict)
+
+
 class ActionFailed(Exception):
     """The action ran and did not achieve its goal (a sync that ended Failed)."""
 
@@ -72,13 +88,20 @@ class ActionSpec:
     params: tuple[Param, ...] = ()
     permission: str = DIAGNOSIS
     dangerous: bool | Callable[[dict], bool] = False
-    preview: Callable[[dict], str] | None = None
+    preview: Callable[[dict], str | Preview] | None = None
+    # The run's time limit (the Celery soft limit of its task); pg_dump and restores take long.
     timeout_seconds: int = 120
     description: str = ""
     standalone: bool = False  # offered on the Runbooks page, outside any incident
+    # Safe to start again when its worker died mid-run? None: only read-only diagnosis is.
+    idempotent: bool | None = None
 
     def is_dangerous(self, params: Mapping[str, Any]) -> bool:
         return self.dangerous(dict(params)) if callable(self.dangerous) else bool(self.dangerous)
+
+    @property
+    def repeatable(self) -> bool:
+        return self.permission == DIAGNOSIS if self.idempotent is None else self.idempotent
 
 
 _actions: dict[str, ActionSpec] = {}

@@ -9,7 +9,17 @@ from dataclasses import asdict
 from nexusops.integrations.aws import AwsClient, ObjectVersion
 from nexusops.integrations.postgres_backup import database_label, pg_dump_to_s3, s3_to_psql
 
-from . import REMEDIATION, ActionFailed, ActionSpec, Outcome, Param, Progress, register, text_table
+from . import (
+    REMEDIATION,
+    ActionFailed,
+    ActionSpec,
+    Outcome,
+    Param,
+    Preview,
+    Progress,
+    register,
+    text_table,
+)
 from .config import backup_bucket, missing, setting
 
 
@@ -56,42 +66,57 @@ def _sql_gz(key: str) -> None:
 
 
 def _dump_object(params: dict) -> ObjectVersion:
-    """The version to restore, read from S3; ActionFailed when there is none."""
-    bucket, key, wanted = params["bucket"], params["key"], params.get("version_id")
+    """The version to restore, read from S3; ActionFailed when there is none.
+
+    The version the approved dry run pinned wins over the parameter: "the latest" is whatever
+    was latest when the approver looked, not when the worker runs.
+    """
+    bucket, key = params["bucket"], params["key"]
+    pinned = (params.get("pinned") or {}).get("version_id")
+    wanted = pinned or params.get("version_id")
     versions = AwsClient.from_settings().list_object_versions(bucket, key)
     found = next(
         (v for v in versions if v.version_id == wanted or not wanted and v.is_latest), None
     )
     if found is None or found.delete_marker:
+        if pinned:
+            raise ActionFailed(
+                f"version {pinned} of s3://{bucket}/{key}, the one approved in the dry run, is "
+                "not in S3 any more: nothing was restored. Request the restore again."
+            )
         which = f"version {wanted} of " if wanted else ""
         raise ActionFailed(f"{which}s3://{bucket}/{key} is not in S3: nothing to restore.")
     return found
 
 
-def _pg_restore_preview(params: dict) -> str:
+def _pg_restore_preview(params: dict) -> Preview:
     found = _dump_object(params)
-    return (
+    return Preview(
         f"Load s3://{params['bucket']}/{params['key']} (version {found.version_id}, "
         f"{found.size} bytes gzip, last modified {found.last_modified}) into the database "
         f"{database_label(setting(RESTORE_URL))}: gunzip | psql --single-transaction "
         "--set ON_ERROR_STOP=1. Objects in the dump are dropped and recreated with the dump's "
-        "rows; anything written since the backup is lost. On any error nothing is changed."
+        "rows; anything written since the backup is lost. On any error nothing is changed.",
+        {"version_id": found.version_id, "etag": found.etag, "size": found.size},
     )
 
 
 def _pg_restore(params: dict, progress: Progress) -> Outcome:
     found = _dump_object(params)
+    pinned = bool((params.get("pinned") or {}).get("version_id") or params.get("version_id"))
     target = database_label(setting(RESTORE_URL))
-    progress(10, f"gunzip | psql: s3://{params['bucket']}/{params['key']} into {target}")
+    progress(10, f"gunzip | psql: s3://{params['bucket']}/{params['key']} "
+                 f"(version {found.version_id}) into {target}")  # fmt: skip
     done = s3_to_psql(
         setting(RESTORE_URL), params["bucket"], params["key"], AwsClient.from_settings(),
-        timeout=3000, version_id=found.version_id if params.get("version_id") else None,
+        timeout=3000, version_id=found.version_id if pinned else None,
     )  # fmt: skip
     output = done.pop("output")
     tags = ", ".join(f"{tag} ×{n}" for tag, n in sorted(done["commands"].items()))
     return Outcome(
-        f"restored s3://{done['bucket']}/{done['key']} into {done['database']}: "
-        f"{done['restored_bytes']} bytes of SQL, {done['rows_copied']} rows copied",
+        f"restored s3://{done['bucket']}/{done['key']} (version {done.get('version_id')}) into "
+        f"{done['database']}: {done['restored_bytes']} bytes of SQL, {done['rows_copied']} "
+        "rows copied",
         f"{json.dumps(done, indent=2)}\n\npsql: {tags}\n{output}",
         done,
     )
@@ -182,7 +207,7 @@ for spec in (
             Param("bucket", "Bucket", required=False, max_length=63,
                   help="empty: BACKUP_BUCKET (nexus-backups)"),
         ),
-        permission=REMEDIATION, timeout_seconds=3600, standalone=True,
+        permission=REMEDIATION, timeout_seconds=3600, standalone=True, idempotent=True,
         description="pg_dump | gzip, multipart upload to S3 with server-side encryption",
     ),
     ActionSpec(
@@ -209,6 +234,7 @@ for spec in (
         "aws.s3_restore", "Restore an object version", "aws", _restore, _aws_missing,
         params=(BUCKET, KEY, Param("version_id", "Version id", max_length=1024)),
         permission=REMEDIATION, dangerous=True, preview=_restore_preview, standalone=True,
+        idempotent=True,  # a second copy of the same version changes no content
         description="copy the chosen version back over the key as the latest",
     ),
     ActionSpec(

@@ -8,7 +8,17 @@ from dataclasses import asdict
 from nexusops.integrations.argocd import ArgoCDClient
 from nexusops.integrations.kubernetes import KubernetesClient
 
-from . import REMEDIATION, ActionFailed, ActionSpec, Outcome, Param, Progress, register, text_table
+from . import (
+    REMEDIATION,
+    ActionFailed,
+    ActionSpec,
+    Outcome,
+    Param,
+    Preview,
+    Progress,
+    register,
+    text_table,
+)
 from .config import missing
 
 
@@ -81,19 +91,73 @@ def _history(params: dict, progress: Progress) -> Outcome:
     )
 
 
-def _undo_preview(params: dict) -> str:
-    plan = _k8s().rollout_undo(params["deployment"], params.get("to_revision"), dry_run=True)
+def _undo_preview(params: dict) -> Preview:
+    k8s, name = _k8s(), params["deployment"]
+    plan = k8s.rollout_undo(name, params.get("to_revision"), dry_run=True)
+    target = next(r for r in k8s.rollout_history(name) if r.revision == plan.to_revision)
+    # What the approver sees, by id: the run rolls back to exactly this ReplicaSet and images.
+    pinned = {
+        "from_revision": plan.from_revision,
+        "to_revision": plan.to_revision,
+        "replicaset": plan.replicaset,
+        "images": list(target.images),
+    }
     if plan.skipped:
-        return f"{plan.deployment} already runs revision {plan.to_revision}'s template: no change."
-    return (
+        return Preview(
+            f"{plan.deployment} already runs revision {plan.to_revision}'s template: no change.",
+            pinned,
+        )
+    return Preview(
         f"Roll {plan.deployment} back from revision {plan.from_revision} to revision "
-        f"{plan.to_revision} (ReplicaSet {plan.replicaset}):\n{plan.diff}"
+        f"{plan.to_revision} (ReplicaSet {plan.replicaset}, images "
+        f"{', '.join(target.images)}):\n{plan.diff}",
+        pinned,
     )
 
 
+def _undo_pinned(name: str, pinned: dict) -> Outcome | None:
+    """Check the cluster still holds what was approved; an Outcome when it is already done."""
+    history = _k8s().rollout_history(name)
+    current = next((r for r in history if r.current), None)
+    if current is not None and current.replicaset == pinned["replicaset"]:
+        # Rolled back already (an earlier attempt whose worker died): Kubernetes renumbers the
+        # restored ReplicaSet, so compare ReplicaSets, not revision numbers.
+        return Outcome(
+            f"{name} already runs {pinned['replicaset']} (images {', '.join(current.images)}),"
+            f" the approved revision {pinned['to_revision']}: skipped",
+            data={"deployment": name, "skipped": True, **pinned},
+        )
+    now = current.revision if current else None
+    if now != pinned["from_revision"]:
+        raise ActionFailed(
+            f"{name} moved from revision {pinned['from_revision']} to {now} since the dry run; "
+            "nothing was changed. Request the rollback again to see what it would do now."
+        )
+    target = next((r for r in history if r.revision == pinned["to_revision"]), None)
+    if target is None or target.replicaset != pinned["replicaset"]:
+        raise ActionFailed(
+            f"revision {pinned['to_revision']} of {name} ({pinned['replicaset']}), the one "
+            "approved in the dry run, no longer exists; nothing was changed."
+        )
+    if list(target.images) != list(pinned["images"]):
+        raise ActionFailed(
+            f"revision {pinned['to_revision']} of {name} now runs {', '.join(target.images)}, "
+            f"not the approved {', '.join(pinned['images'])}; nothing was changed."
+        )
+    return None
+
+
 def _undo(params: dict, progress: Progress) -> Outcome:
+    name, to_revision = params["deployment"], params.get("to_revision")
+    pinned = params.get("pinned") or {}
+    if pinned:
+        progress(15, "checking the approved revision is still there")
+        done_already = _undo_pinned(name, pinned)
+        if done_already is not None:
+            return done_already
+        to_revision = pinned["to_revision"]
     progress(30, "patching the deployment's template")
-    done = _k8s().rollout_undo(params["deployment"], params.get("to_revision"))
+    done = _k8s().rollout_undo(name, to_revision)
     if done.skipped:
         return Outcome(f"{done.deployment} already at revision {done.to_revision}: skipped")
     data = {k: v for k, v in asdict(done).items() if k != "template"}
@@ -171,20 +235,30 @@ def _delete(params: dict, progress: Progress) -> Outcome:
     return Outcome(f"deleted pod {done['pod']}", data=done)
 
 
-def _argocd_preview(params: dict) -> str:
+def _argocd_preview(params: dict) -> Preview:
     app = ArgoCDClient.from_settings().get_app(params["app"])
-    return (
+    return Preview(
         f"Set {app.name}'s target revision from {app.target_revision} to {params['revision']} "
-        f"and sync (now {app.sync_status}, {app.health})."
+        f"and sync (now {app.sync_status}, {app.health}).",
+        {"from_revision": app.target_revision, "revision": params["revision"]},
     )
 
 
 def _argocd(params: dict, progress: Progress) -> Outcome:
     argo, app = ArgoCDClient.from_settings(), params["app"]
+    pinned = params.get("pinned") or {}
+    if pinned:
+        now = argo.get_app(app).target_revision
+        # The target already set to the approved revision is an earlier attempt of this run.
+        if now not in (pinned["from_revision"], pinned["revision"]):
+            raise ActionFailed(
+                f"{app}'s target revision moved from {pinned['from_revision']} to {now} since "
+                "the dry run; nothing was changed. Request it again to see what it would do now."
+            )
     progress(20, f"setting the target revision of {app}")
     argo.set_target_revision(app, params["revision"])
     progress(40, f"syncing {app}")
-    argo.sync(app)
+    argo.sync(app, params["revision"])
     progress(60, "following the sync operation")
     result = argo.wait_for_operation(app, timeout=240)
     data = asdict(result)
@@ -217,7 +291,7 @@ for spec in (
     ActionSpec(
         "k8s.rollout_undo", "Roll back a deployment", "kubernetes", _undo, _k8s_missing,
         params=(DEPLOYMENT, REVISION), permission=REMEDIATION, dangerous=True,
-        preview=_undo_preview,
+        preview=_undo_preview, idempotent=True,  # pinned: a repeat finds it done and skips
         description="kubectl rollout undo deployment/<name> [--to-revision=N]; "
         "empty revision: the previous one",
     ),
@@ -234,6 +308,7 @@ for spec in (
             Param("override_reason", "Reason to go beyond the HPA bounds", required=False),
         ),
         permission=REMEDIATION, dangerous=_scale_dangerous, preview=_scale_preview,
+        idempotent=True,
         description="kubectl scale deployment/<name> --replicas=N (within the HPA bounds "
         "unless a reason is given; 0 needs approval)",
     ),
@@ -250,6 +325,7 @@ for spec in (
             Param("target_cpu", "Target CPU %", "int", required=False, min=1, max=100),
         ),
         permission=REMEDIATION, description="Runbook 3.1: min, max and target CPU",
+        idempotent=True,
     ),
     ActionSpec(
         "k8s.delete_pod", "Delete a crashed pod", "kubernetes", _delete, _k8s_missing,
@@ -264,6 +340,7 @@ for spec in (
             Param("revision", "Git revision", max_length=255),
         ),
         permission=REMEDIATION, dangerous=True, preview=_argocd_preview, timeout_seconds=300,
+        idempotent=True,  # the same revision set and synced again
         description="argocd app set <app> --revision <sha>; argocd app sync <app>",
     ),
 ):  # fmt: skip

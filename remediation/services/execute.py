@@ -1,9 +1,10 @@
 """What a worker does with a run: the dry run, the run itself, and the timers that watch them.
 
-Both arrive through the outbox (targets ``remediation.preview`` and ``remediation.run`` on the
-``remediation`` queue), so a request is never lost between the web process and a worker, and a
-claim is taken before the call: a dangerous action is run at most once. Vendor failures are the
-run's result (failed, timed out), never a delivery retry: a rollback is not repeated by itself.
+The dry run arrives through the outbox (target ``remediation.preview``). The run itself is a
+task of its own (``remediation.tasks.action_run_task``, see :mod:`.dispatch`): it claims the
+run under a row lock before the call, so a dangerous action is started once per attempt, and
+holds a lease renewed by a heartbeat while it works. Vendor failures are the run's result
+(failed, timed out), never a delivery retry: a rollback is not repeated by itself.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from nexusops.integrations.errors import IntegrationError, NotConfigured
 from .. import actions
 from ..events import ActionRunFinished
 from ..models import ActionRun
+from . import dispatch
 from .events import describe, run_event, truncated
 from .runs import (
     DEADLINE_TIMER,
@@ -56,9 +58,12 @@ def action_preview(*, run_id: int) -> dict:
     if run is None or run.state != State.PREVIEWING:
         return {"state": run.state if run else "missing"}
     spec = actions.get(run.action)
+    pinned: dict = {}
     try:
-        text = spec.preview(run.params) if spec.preview else spec.description
-        error = ""
+        shown = spec.preview(run.params) if spec.preview else spec.description
+        text, error = shown, ""
+        if isinstance(shown, actions.Preview):
+            text, pinned = shown.text, _jsonable(shown.pinned)
     except Exception as exc:  # noqa: BLE001 - every failure becomes the run's state
         text, (_, error) = "", _failure(exc)
     with transaction.atomic():
@@ -72,7 +77,7 @@ def action_preview(*, run_id: int) -> dict:
                 run, "remediation_rejected", f"{describe(run)} refused by its dry run: {error}"
             )
         else:
-            awaiting_approval(run, text)
+            awaiting_approval(run, text, pinned)
     return {"state": run.state}
 
 
@@ -86,24 +91,41 @@ def _progress(run_id: int):  # noqa: ANN202 - a Progress callback
 
 
 def action_execute(*, run_id: int) -> dict:
-    """Run a queued action once; record its output and result on the run and the timeline."""
+    """Run a queued action once per attempt; record its output and result.
+
+    A second delivery of the same task (a broker redelivery, the relay) finds the run no longer
+    queued and does nothing: the run row, not the message, says whether it has started.
+    """
     with transaction.atomic():
         run = _locked(run_id)
         if run.state != State.QUEUED:
             return {"state": run.state}
         spec = actions.get(run.action)
         now = clock.now()
-        run.state, run.started_at, run.progress = State.RUNNING, now, 5
-        run.deadline_at = now + dt.timedelta(seconds=spec.timeout_seconds)
-        run.progress_note = "started"
-        run.save(update_fields=["state", "started_at", "progress", "progress_note", "deadline_at"])
+        run.state, run.progress, run.progress_note = State.RUNNING, 5, "started"
+        run.started_at = run.started_at or now
+        run.attempts += 1
+        run.heartbeat_at = now
+        run.lease_expires_at = now + dt.timedelta(seconds=dispatch.lease_seconds())
+        # The task's hard limit kills the worker's child a little after this; the deadline
+        # timer is the backstop when nothing reports at all.
+        run.deadline_at = now + dt.timedelta(seconds=dispatch.time_limits(run.action)[1])
+        run.save(update_fields=[
+            "state", "started_at", "progress", "progress_note", "deadline_at", "attempts",
+            "heartbeat_at", "lease_expires_at",
+        ])  # fmt: skip
         Timer.objects.create(
             incident=run.incident, kind=DEADLINE_TIMER, due_at=run.deadline_at, data={"run": run.pk}
         )
-        run_event(run, "remediation_started", f"started {describe(run)}.")
+        again = f" (attempt {run.attempts})" if run.attempts > 1 else ""
+        run_event(run, "remediation_started", f"started {describe(run)}{again}.")
+        attempt, params = run.attempts, dict(run.params)
+        if run.pinned:
+            params["pinned"] = dict(run.pinned)
     output, summary, data = "", "", {}
     try:
-        outcome = spec.run(run.params, _progress(run_id))
+        with dispatch.heartbeat(run_id, attempt):
+            outcome = spec.run(params, _progress(run_id))
         state, error = State.SUCCEEDED, ""
         output, summary, data = outcome.output, outcome.summary, outcome.data
     except BaseException as exc:  # noqa: BLE001 - every failure becomes the run's state
@@ -111,22 +133,32 @@ def action_execute(*, run_id: int) -> dict:
             raise
         state, error = _failure(exc)
         output = getattr(exc, "output", "") or ""
-    return _finish(run_id, state, summary, output, data, error)
+    return _finish(run_id, attempt, state, summary, output, data, error)
 
 
-def _finish(run_id: int, state: str, summary: str, output: str, data: dict, error: str) -> dict:
+def _finish(
+    run_id: int, attempt: int, state: str, summary: str, output: str, data: dict, error: str
+) -> dict:
     with transaction.atomic():
         run = _locked(run_id)
-        late = run.state != State.RUNNING
+        if run.attempts != attempt:
+            # The relay gave this worker up for dead and started the run again: the newer
+            # attempt owns the run's fields; this one only says what it saw.
+            run_event(run, "remediation_late_result", f"an earlier attempt of {describe(run)} "
+                      f"finished after it was given up: {(summary or error)[:500]}")  # fmt: skip
+            return {"state": run.state}
+        late = run.state != State.RUNNING  # its deadline passed meanwhile
         run.output, run.result, run.error = output, _jsonable(data), error
         run.summary = (summary or error)[:500]
         run.finished_at = run.finished_at or clock.now()
         fields = ["output", "result", "error", "summary", "finished_at"]
         if not late:
             run.state, run.progress, run.progress_note = state, 100, ""
-            fields += ["state", "progress", "progress_note"]
+            run.lease_expires_at = None
+            fields += ["state", "progress", "progress_note", "lease_expires_at"]
         run.save(update_fields=fields)
-        _cancel_timers(run, DEADLINE_TIMER)
+        if not late:
+            _cancel_timers(run, DEADLINE_TIMER)
         if output:
             shown, cut = truncated(output)
             run_event(run, "remediation_output", f"output of {describe(run)}:\n{shown}",
@@ -156,29 +188,12 @@ def _send_preview(message: OutboxMessage) -> dict:
 
 
 def _send_run(message: OutboxMessage) -> dict:
-    return action_execute(run_id=message.payload["run"])
-
-
-def _reconcile_run(message: OutboxMessage) -> dict | None:
-    """A worker died holding this run. Never start a dangerous change twice on a guess."""
+    """Runs queued through the outbox before runs had a task of their own: hand them over."""
     run_id = message.payload["run"]
-    with transaction.atomic():
-        run = _locked(run_id)
-        if run.state == State.QUEUED:
-            return None  # it never started: run it
-        if run.state == State.RUNNING and run.deadline_at and clock.now() < run.deadline_at:
-            return {"state": run.state}  # still within its time; the deadline timer watches it
-        if run.state == State.RUNNING:
-            run.state, run.finished_at = State.FAILED, clock.now()
-            run.error = run.summary = (
-                "the worker running this action stopped; check the target's state before "
-                "running it again"
-            )
-            run.save(update_fields=["state", "finished_at", "error", "summary"])
-            _cancel_timers(run, DEADLINE_TIMER)
-            run_event(run, "remediation_failed", f"{describe(run)} failed: {run.error}")
-            events.publish(ActionRunFinished(run=run))
-        return {"state": run.state}
+    run = ActionRun.objects.filter(pk=run_id).only("state", "action").first()
+    if run is not None and run.state == State.QUEUED:
+        dispatch.run_dispatch(run_id, run.action)
+    return {"handed_to": "remediation.tasks.action_run_task"}
 
 
 def register_senders() -> None:
@@ -187,8 +202,8 @@ def register_senders() -> None:
         label="Remediation dry run",
     )  # fmt: skip
     outbox.register_sender(
-        RUN_TARGET, send=_send_run, enabled=lambda: True, reconcile=_reconcile_run,
-        queue="remediation", label="Remediation action",
+        RUN_TARGET, send=_send_run, enabled=lambda: True, queue="remediation",
+        label="Remediation action (hand-over)",
     )  # fmt: skip
 
 
@@ -196,6 +211,8 @@ def register_senders() -> None:
 
 
 def approval_expired(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
+    # The sweep holds the timer (and the incident); lock the run and re-check: an approval
+    # or refusal that committed first has already decided it, and must not be undone.
     run = _locked(timer.data["run"])
     if run.state == State.AWAITING_APPROVAL:
         _expire(run)

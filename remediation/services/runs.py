@@ -5,6 +5,11 @@ action's ``preview``), then waits for a second person whose role may approve it;
 window is a Timer row (``remediation_approval_expiry``) fired by the beat sweep. Every request,
 approval, refusal and expiry is an internal timeline event on the incident, in the same
 transaction as the change.
+
+One lock order (DESIGN.md rule 11), everywhere a run changes: the run's incident (if any),
+then the run, then its timers. Timers are taken with ``SKIP LOCKED``: a timer the sweep holds
+is being fired right now, and its handler re-checks the run's state after locking the run, so
+waiting for it could only deadlock against that same handler.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from nexusops.engine.outbox import outbox_enqueue
 from .. import actions
 from ..actions.config import approval_ttl_minutes
 from ..models import ActionRun, IncidentScenario, ScenarioStep
+from .dispatch import run_queue
 from .events import describe, run_event
 
 State = ActionRun.State
@@ -89,21 +95,33 @@ def action_request(
         )
         tail = " (dangerous: dry run, then a second person approves)" if dangerous else ""
         run_event(run, "remediation_requested", f"requested {describe(run)}{tail}.", actor=actor)
-        _enqueue(run, PREVIEW_TARGET if dangerous else RUN_TARGET)
+        if dangerous:
+            _enqueue_preview(run)
+        else:
+            run_queue(run)
     return run
 
 
-def _enqueue(run: ActionRun, target: str) -> None:
-    outbox_enqueue(
-        target=target,
-        key=f"remediation-run:{run.pk}:{target}",
+def _enqueue_preview(run: ActionRun) -> None:
+    enqueued = outbox_enqueue(
+        target=PREVIEW_TARGET,
+        key=f"remediation-run:{run.pk}:{PREVIEW_TARGET}",
         payload={"run": run.pk},
         incident=run.incident,
     )
+    if not enqueued.queued:  # the preview sender is always on; say so if that ever changes
+        raise ApplicationError(f"The dry run cannot be queued: {enqueued.off_reason}.")
 
 
 def _locked(run: ActionRun | int) -> ActionRun:
+    """The run, locked, after its incident (the subject above it) is locked."""
     pk = run.pk if isinstance(run, ActionRun) else run
+    # A run never changes incident, so reading the id unlocked is safe.
+    incident_id = ActionRun.objects.filter(pk=pk).values_list("incident_id", flat=True).first()
+    if incident_id is not None:
+        # run_event updates the incident row (last_event_id) later in this transaction; taking
+        # that lock now, before the run, is what keeps every path in the same order.
+        list(Incident.objects.select_for_update().filter(pk=incident_id).values_list("pk"))
     found = (
         ActionRun.objects.select_for_update(of=("self",))
         .select_related("incident", "requested_by")
@@ -116,17 +134,28 @@ def _locked(run: ActionRun | int) -> ActionRun:
 
 
 def _cancel_timers(run: ActionRun, kind: str) -> None:
-    Timer.objects.filter(
+    """Cancel the run's pending timers of ``kind``; call with the run locked.
+
+    A timer the sweep holds is skipped, not waited for: the sweep is firing it and its handler
+    will find the run no longer in the state it watches, and do nothing.
+    """
+    free = Timer.objects.select_for_update(skip_locked=True).filter(
         kind=kind, data__run=run.pk, fired_at__isnull=True, cancelled_at__isnull=True
-    ).update(cancelled_at=clock.now())
+    )
+    Timer.objects.filter(pk__in=list(free.values_list("pk", flat=True))).update(
+        cancelled_at=clock.now()
+    )
 
 
-def awaiting_approval(run: ActionRun, preview: str) -> None:
-    """The dry run is done: show it and start the approval window. Inside a transaction."""
+def awaiting_approval(run: ActionRun, preview: str, pinned: dict | None = None) -> None:
+    """The dry run is done: show it and start the approval window. Inside a transaction.
+
+    ``pinned`` is what the preview showed by id (a version, a revision): the run does that.
+    """
     now = clock.now()
-    run.state, run.preview = State.AWAITING_APPROVAL, preview
+    run.state, run.preview, run.pinned = State.AWAITING_APPROVAL, preview, pinned or {}
     run.approval_expires_at = now + dt.timedelta(minutes=approval_ttl_minutes())
-    run.save(update_fields=["state", "preview", "approval_expires_at"])
+    run.save(update_fields=["state", "preview", "pinned", "approval_expires_at"])
     Timer.objects.create(
         incident=run.incident, kind=APPROVAL_TIMER, due_at=run.approval_expires_at,
         data={"run": run.pk},
@@ -148,7 +177,11 @@ def _expire(run: ActionRun) -> None:
 
 
 def action_approve(*, run: ActionRun | int, actor: AbstractBaseUser, note: str = "") -> ActionRun:
-    """A second person says yes: the run is queued for a worker."""
+    """A second person says yes: the run is queued for a worker.
+
+    Races the approval-expiry sweep: whichever locks the run first wins, and the loser sees
+    the new state (this raises ``Conflict(code="approval_expired")`` when expiry won).
+    """
     expired = False
     with transaction.atomic():
         run = _locked(run)
@@ -164,7 +197,7 @@ def action_approve(*, run: ActionRun | int, actor: AbstractBaseUser, note: str =
             _cancel_timers(run, APPROVAL_TIMER)
             words = f" ({run.decision_note})" if run.decision_note else ""
             run_event(run, "remediation_approved", f"approved {describe(run)}{words}.", actor=actor)
-            _enqueue(run, RUN_TARGET)
+            run_queue(run)
     if expired:
         raise Conflict("The approval window of this request has passed; request it again.",
                        code="approval_expired")  # fmt: skip
@@ -202,6 +235,11 @@ def _check_decider(run: ActionRun, actor: AbstractBaseUser, perm: str, verb: str
         raise PermissionDeniedError(f"Your role cannot {verb} dangerous actions.")
     if run.incident_id and not _can(actor, "incidents.view_internal"):
         raise PermissionDeniedError(f"Your role cannot {verb} actions on incidents.")
+    if run.state == State.EXPIRED:
+        raise Conflict(
+            "The approval window of this request has passed; request it again.",
+            code="approval_expired",
+        )
     if run.state != State.AWAITING_APPROVAL:
         raise Conflict(
             f"This run is {run.get_state_display().lower()}, not awaiting approval.",

@@ -210,17 +210,47 @@ def test_a_run_past_its_deadline_is_reported_timed_out(remediation_settings, peo
     assert TimelineEvent.objects.filter(incident=inc, kind="remediation_timed_out").exists()
 
 
-def test_a_run_whose_worker_died_is_not_started_again(remediation_settings, people):
-    from nexusops.engine.models import OutboxMessage
-    from remediation.services.execute import _reconcile_run
+def test_a_run_whose_worker_died_is_not_started_again(remediation_settings, people, settings):
+    """A dangerous action that is not safe to repeat fails with the reason when its lease
+    runs out; a read-only one is queued again (issue 12 item 5)."""
+    from remediation.services.dispatch import action_runs_relay
 
+    settings.REMEDIATION_REDISPATCH_SECONDS = 3600  # only the dead runs concern this test
+    inc = incident()
+    restart = action_request(
+        action="k8s.rollout_restart", params={"deployment": "api-gateway"}, actor=people["ic"],
+        incident=inc,
+    )  # fmt: skip
+    pods = action_request(action="k8s.pods", params={}, actor=people["ic"], incident=inc)
+    past = clock.now() - dt.timedelta(seconds=1)
+    for run in (restart, pods):
+        ActionRun.objects.filter(pk=run.pk).update(
+            state=State.RUNNING, started_at=past, attempts=1, lease_expires_at=past,
+            heartbeat_at=past - dt.timedelta(seconds=20),
+        )  # fmt: skip
+    # A lease still running is left alone.
+    alive = action_request(action="k8s.pods", params={}, actor=people["ic"], incident=inc)
+    ActionRun.objects.filter(pk=alive.pk).update(
+        state=State.RUNNING, attempts=1, lease_expires_at=clock.now() + dt.timedelta(minutes=1)
+    )
+    assert action_runs_relay() == {"redispatched": 0, "restarted": 1, "failed": 1}
+    restart.refresh_from_db()
+    assert restart.state == State.FAILED
+    assert "not safe to repeat automatically" in restart.error
+    assert "check the target's state" in restart.error
+    pods.refresh_from_db()
+    assert pods.state == State.QUEUED and pods.attempts == 1
+    assert ActionRun.objects.get(pk=alive.pk).state == State.RUNNING
+    assert TimelineEvent.objects.filter(incident=inc, kind="remediation_requeued").count() == 1
+    # The re-queued run then runs as its second attempt.
+    action_execute(run_id=pods.pk)
+    pods.refresh_from_db()
+    assert pods.state == State.SUCCEEDED and pods.attempts == 2
+
+
+def test_a_second_delivery_of_a_running_run_does_nothing(remediation_settings, people):
     inc = incident()
     run = action_request(action="k8s.pods", params={}, actor=people["ic"], incident=inc)
-    message = OutboxMessage(payload={"run": run.pk})
-    assert _reconcile_run(message) is None  # never started: run it
-    run.state, run.started_at = State.RUNNING, clock.now()
-    run.deadline_at = clock.now() - dt.timedelta(seconds=1)
-    run.save()
-    assert _reconcile_run(message) == {"state": State.FAILED}
-    run.refresh_from_db()
-    assert "check the target's state" in run.error
+    ActionRun.objects.filter(pk=run.pk).update(state=State.RUNNING, attempts=1)
+    assert action_execute(run_id=run.pk) == {"state": State.RUNNING}
+    assert ActionRun.objects.get(pk=run.pk).attempts == 1

@@ -55,7 +55,10 @@ class WorkerProcess:
         queues: str = "default,notifications,remediation",
         *,
         extra_env: dict[str, str] | None = None,
+        pool: str = "solo",
     ) -> None:
+        # "prefork" (one child) where a test needs Celery's time limits: solo ignores them.
+        self.pool = pool
         self.queues = queues
         self.extra_env = extra_env or {}
         self.proc: subprocess.Popen | None = None
@@ -84,7 +87,8 @@ class WorkerProcess:
                 "-Q",
                 self.queues,
                 "--pool",
-                "solo",
+                self.pool,
+                *(["--concurrency", "1"] if self.pool == "prefork" else []),
                 "--without-heartbeat",
                 "--without-gossip",
                 "--without-mingle",
