@@ -7,6 +7,8 @@
   a replayed delivery has the same ``event_key`` and is dropped by the unique constraint.
 * ``Alert``: the deduplicated alert, one per source and fingerprint (aggregation key).
 * ``AlertGroup``: the alerts of one rule and service; it is what pages, posts and attaches.
+* ``AlertProcessingFailure``: a group whose processing keeps failing; its events wait, with
+  backoff, and after a few attempts it is dead until a person retries it. Other groups go on.
 """
 
 from __future__ import annotations
@@ -120,6 +122,10 @@ class AlertEvent(models.Model):
     data = models.JSONField(default=dict)
     received_at = models.DateTimeField()
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The group it was routed to; set when processed, or when its group's processing failed
+    # (then it waits with that group instead of holding up everyone else's).
+    # db_default: the ingest INSERT names its columns and leaves this one out.
+    group_key = models.CharField(max_length=140, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["id"]
@@ -213,6 +219,38 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} [{self.status}]"
+
+
+class AlertProcessingFailure(models.Model):
+    """A group whose processing raised. Its events wait until ``next_attempt_at``; after
+    ``ALERTS_GROUP_MAX_ATTEMPTS`` it is dead (``dead_at``) until a person retries it."""
+
+    key = models.CharField(max_length=140, unique=True, help_text="The alert group's key.")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    first_failed_at = models.DateTimeField()
+    last_failed_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    dead_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_failed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(dead_at__isnull=False) | models.Q(next_attempt_at__isnull=False),
+                name="alertfailure_dead_or_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({'dead' if self.dead_at else 'retrying'})"
+
+    @property
+    def dead(self) -> bool:
+        return self.dead_at is not None
+
+    def waiting_events(self) -> int:
+        return AlertEvent.objects.filter(processed_at__isnull=True, group_key=self.key).count()
 
 
 class SlackChannelState(models.Model):

@@ -8,11 +8,27 @@ judged the threshold, so its own severity label picks between the rules of that 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from decimal import Decimal
 
 from ..models import AlertRule
 
 SERVICE_LABELS = ("service", "service_name", "app", "job")
+KNOWN_SERVICE_LABELS = (
+    "service",
+    "service_name",
+    "app",
+    "app_kubernetes_io_name",
+    "app.kubernetes.io/name",
+    "deployment",
+    "statefulset",
+    "container",
+    "job",
+    "pod",
+)
+POD_SUFFIX = re.compile(r"-[a-z0-9]{5,10}-[a-z0-9]{5}$")  # deployment-<replicaset>-<pod>
+STATEFUL_SUFFIX = re.compile(r"-\d+$")  # statefulset-0
 
 
 def _labels_match(rule: AlertRule, labels: dict[str, str]) -> bool:
@@ -59,8 +75,32 @@ def rule_match(rules: list[AlertRule], data: dict) -> AlertRule | None:
     return default
 
 
-def service_of(labels: dict[str, str]) -> str:
+def service_of(labels: dict[str, str], *, known: Collection[str] = ()) -> str:
+    """The NEXUS service an alert is about.
+
+    Real payloads name it in many labels (Prometheus/Kubernetes: ``service``, ``job``,
+    ``deployment``, ``pod``, ``app.kubernetes.io/name``...; ``namespace`` is an environment,
+    not a service). With ``known`` slugs, the first label naming a known service wins (a pod's
+    ``api-gateway-7f9c6d5b8-x2x9q`` is ``api-gateway``); otherwise the first service-ish label.
+    """
+    if known:
+        for name in KNOWN_SERVICE_LABELS:
+            for candidate in _candidates(labels.get(name) or ""):
+                if candidate in known:
+                    return candidate
     for name in SERVICE_LABELS:
         if labels.get(name):
             return labels[name][:100]
     return ""
+
+
+def _candidates(value: str) -> list[str]:
+    value = value.strip().lower()
+    if not value:
+        return []
+    out = [value, value.rsplit("/", 1)[-1]]  # a job is often "namespace/name"
+    for pattern in (POD_SUFFIX, STATEFUL_SUFFIX):
+        trimmed = pattern.sub("", out[-1])
+        if trimmed != out[-1]:
+            out.append(trimmed)
+    return out
