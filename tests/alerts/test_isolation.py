@@ -139,3 +139,52 @@ def test_a_stakeholder_cannot_retry(client, tokens, settings):
     assert client.post(f"/alerts/failures/{failure.pk}/retry/").status_code == 403
     failure.refresh_from_db()
     assert failure.dead
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_racing_a_failing_attempt_is_never_lost(tokens, settings):
+    """A person's Retry and the processing attempt that fails again meet on the failure row:
+    whichever commits last, the group is left alive (never dead right after a Retry)."""
+    import threading
+
+    from django.db import connection
+
+    from alerts.services import alert_processing_retry
+
+    settings.ALERTS_GROUP_MAX_ATTEMPTS = 3
+    settings.ALERTS_GROUP_BACKOFF_SECONDS = 30  # one attempt per race: the clock is frozen
+    _poisoned_event()
+    alerts_process()
+    failure = AlertProcessingFailure.objects.get()
+    errors: list[BaseException] = []
+    for _ in range(50):
+        # One attempt left: if the attempt overwrote the Retry, the group would die.
+        AlertProcessingFailure.objects.filter(pk=failure.pk).update(
+            attempts=2, dead_at=None, next_attempt_at=clock.now()
+        )
+        barrier = threading.Barrier(2)
+
+        def run(call, barrier=barrier):  # noqa: ANN001
+            try:
+                barrier.wait()
+                call()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [
+            threading.Thread(target=run, args=(alerts_process,)),
+            threading.Thread(
+                target=run, args=(lambda: alert_processing_retry(failure=failure.pk, actor=None),)
+            ),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors, errors
+        failure.refresh_from_db()
+        assert not failure.dead, f"a Retry was lost: {failure.attempts} attempts"
+        assert failure.attempts in (0, 1)
