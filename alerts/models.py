@@ -80,8 +80,10 @@ class AlertRule(models.Model):
     match_labels = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Labels/tags that must be equal, e.g. {"alertname": "KubePodCrashLooping"}; '
-        '"*" means present with any value.',
+        help_text="Label matchers, all of which must hold, as Alertmanager's: "
+        '{"alertname": "KubePodCrashLooping"} (equal), "*" (present, any value), '
+        '["critical", "page"] (one of), "~(?i)high.*error.*" (regular expression, whole value), '
+        '"!staging" (absent or not equal).',
     )
     operator = models.CharField(max_length=3, choices=Operator.choices, default=Operator.GT)
     threshold = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
@@ -91,6 +93,18 @@ class AlertRule(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         help_text="Incident severity for a critical rule (P1 when empty).",
+    )
+
+    class OnHigherSeverity(models.TextChoices):
+        RAISE = "raise", "Raise the incident's severity"
+        PROPOSE = "propose", "Propose a raise to the IC (timeline note)"
+
+    on_higher_severity = models.CharField(
+        max_length=10,
+        choices=OnHigherSeverity.choices,
+        default=OnHigherSeverity.PROPOSE,
+        help_text="When this critical rule's alert attaches to an open incident of a lower "
+        "severity.",
     )
     is_default = models.BooleanField(
         default=False, help_text="The route for alerts no other rule matches."
@@ -102,6 +116,24 @@ class AlertRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # A matcher that cannot be read would fail every alert that reaches this rule.
+        import re
+
+        from django.core.exceptions import ValidationError
+
+        if not isinstance(self.match_labels, dict):
+            raise ValidationError({"match_labels": "Give an object of label: matcher."})
+        for name, wanted in self.match_labels.items():
+            values = wanted if isinstance(wanted, list) else [wanted]
+            if not values or not all(isinstance(v, str) for v in values):
+                raise ValidationError({"match_labels": f"{name}: use a string or strings."})
+            if isinstance(wanted, str) and wanted.startswith("~"):
+                try:
+                    re.compile(wanted[1:])
+                except re.error as exc:
+                    raise ValidationError({"match_labels": f"{name}: {exc}"}) from None
 
     @property
     def condition(self) -> str:

@@ -1,13 +1,16 @@
 """Which ``AlertRule`` an alert falls under (runbook 6.2 as rows).
 
 Rules are tried in order; the first that matches wins. A rule matches when every one of its
-``match_labels`` is on the alert, its ``metric`` (if any) is the alert's, and, when the
-alert carries a value, the value passes the threshold. Without a value the sender already
-judged the threshold, so its own severity label picks between the rules of that metric.
+``match_labels`` matchers holds (equal, one of, regular expression, not equal: as
+Alertmanager's), its ``metric`` (if any) is the alert's, and, when the alert carries a value,
+the value passes the threshold. Without a value the sender already judged the threshold, so
+its own severity label picks between the rules of that metric. Real Alertmanager alerts carry
+no ``metric`` label: the label-only rules (alertname, severity) route them.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 from decimal import Decimal
@@ -32,12 +35,32 @@ STATEFUL_SUFFIX = re.compile(r"-\d+$")  # statefulset-0
 
 
 def _labels_match(rule: AlertRule, labels: dict[str, str]) -> bool:
-    for name, wanted in (rule.match_labels or {}).items():
-        if name not in labels:
-            return False
-        if wanted != "*" and labels[name] != str(wanted):
-            return False
-    return True
+    return all(
+        label_matches(wanted, labels.get(name))
+        for name, wanted in (rule.match_labels or {}).items()
+    )
+
+
+def label_matches(wanted: object, value: str | None) -> bool:
+    """One matcher, as Alertmanager's ``=``, ``=~`` and ``!=``: ``"*"`` present; a list,
+    one of; ``"~re"`` the whole value matches ``re``; ``"!x"`` absent or not ``x``."""
+    if isinstance(wanted, list):
+        return value is not None and value in [str(w) for w in wanted]
+    wanted = str(wanted)
+    if wanted.startswith("!"):
+        return value != wanted[1:]
+    if value is None:
+        return False
+    if wanted == "*":
+        return True
+    if wanted.startswith("~"):
+        return _regex(wanted[1:]).fullmatch(value) is not None
+    return value == wanted
+
+
+@functools.lru_cache(maxsize=256)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def _passes(rule: AlertRule, value: float) -> bool:
@@ -58,11 +81,18 @@ def rule_match(rules: list[AlertRule], data: dict) -> AlertRule | None:
     value = data.get("value")
     hint = data.get("level_hint") or ""
     default = None
+    # A value for a metric the runbook's thresholds judge is theirs to judge: rules that only
+    # look at labels (e.g. the sender's own severity) do not overrule them.
+    judged = value is not None and any(
+        r.metric == metric and r.threshold is not None for r in rules if r.metric
+    )
     for rule in rules:
         if rule.is_default:
             default = default or rule
             continue
         if rule.metric and rule.metric != metric:
+            continue
+        if judged and not rule.metric:
             continue
         if not _labels_match(rule, labels):
             continue
