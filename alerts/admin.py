@@ -7,7 +7,17 @@ from .services.sources import alert_source_create, alert_source_rotate_token
 
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
-    list_display = ("name", "level", "metric", "operator", "threshold", "severity", "order")
+    list_display = (
+        "name",
+        "level",
+        "metric",
+        "match_labels",
+        "operator",
+        "threshold",
+        "severity",
+        "on_higher_severity",
+        "order",
+    )
     list_editable = ("order",)
     list_filter = ("level", "enabled")
     search_fields = ("name", "slug", "metric")

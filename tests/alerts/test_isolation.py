@@ -188,3 +188,20 @@ def test_a_retry_racing_a_failing_attempt_is_never_lost(tokens, settings):
         failure.refresh_from_db()
         assert not failure.dead, f"a Retry was lost: {failure.attempts} attempts"
         assert failure.attempts in (0, 1)
+
+
+def test_a_dead_group_is_listed_and_retried_in_the_admin(admin_client, tokens, settings):
+    settings.ALERTS_GROUP_MAX_ATTEMPTS = 1
+    _poisoned_event()
+    alerts_process()
+    failure = AlertProcessingFailure.objects.get()
+
+    listing = admin_client.get("/admin/alerts/alertprocessingfailure/")
+    assert listing.status_code == 200 and "unmatched:auth-service" in listing.content.decode()
+    response = admin_client.post(
+        "/admin/alerts/alertprocessingfailure/",
+        {"action": "retry", "_selected_action": [failure.pk]},
+    )
+    assert response.status_code == 302
+    failure.refresh_from_db()
+    assert not failure.dead and failure.attempts == 0 and failure.next_attempt_at == clock.now()
