@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from incidents.models import Incident, OutboxMessage
-from incidents.services.outbox import outbox_deliver, outbox_relay
+from incidents.models import Incident
 from incidents.status.services import public_update_publish
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import outbox_deliver, outbox_relay
 from nexusops.integrations.statuspage.client import StatuspageClient
 from tests.conftest import _await_ready
 from tests.factories import incident, severities
