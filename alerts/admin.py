@@ -1,12 +1,23 @@
 from django.contrib import admin, messages
 
-from .models import Alert, AlertGroup, AlertRule, AlertSource
+from .models import Alert, AlertGroup, AlertProcessingFailure, AlertRule, AlertSource
+from .services.groups import alert_processing_retry
 from .services.sources import alert_source_create, alert_source_rotate_token
 
 
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
-    list_display = ("name", "level", "metric", "operator", "threshold", "severity", "order")
+    list_display = (
+        "name",
+        "level",
+        "metric",
+        "match_labels",
+        "operator",
+        "threshold",
+        "severity",
+        "on_higher_severity",
+        "order",
+    )
     list_editable = ("order",)
     list_filter = ("level", "enabled")
     search_fields = ("name", "slug", "metric")
@@ -46,3 +57,21 @@ class AlertAdmin(admin.ModelAdmin):
     list_display = ("title", "status", "fingerprint", "event_count", "last_seen")
     list_filter = ("status",)
     readonly_fields = [f.name for f in Alert._meta.fields]
+
+
+@admin.register(AlertProcessingFailure)
+class AlertProcessingFailureAdmin(admin.ModelAdmin):
+    list_display = ("key", "dead_at", "attempts", "next_attempt_at", "last_failed_at", "waiting")
+    list_filter = (("dead_at", admin.EmptyFieldListFilter),)
+    readonly_fields = [f.name for f in AlertProcessingFailure._meta.fields]
+    actions = ["retry"]
+
+    @admin.display(description="Waiting alerts")
+    def waiting(self, obj: AlertProcessingFailure) -> int:
+        return obj.waiting_events()
+
+    @admin.action(description="Retry processing these groups now")
+    def retry(self, request, queryset):
+        for failure in queryset:
+            alert_processing_retry(failure=failure, actor=request.user)
+        messages.success(request, f"Processing {queryset.count()} group(s) again.")

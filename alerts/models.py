@@ -7,6 +7,8 @@
   a replayed delivery has the same ``event_key`` and is dropped by the unique constraint.
 * ``Alert``: the deduplicated alert, one per source and fingerprint (aggregation key).
 * ``AlertGroup``: the alerts of one rule and service; it is what pages, posts and attaches.
+* ``AlertProcessingFailure``: a group whose processing keeps failing; its events wait, with
+  backoff, and after a few attempts it is dead until a person retries it. Other groups go on.
 """
 
 from __future__ import annotations
@@ -78,8 +80,10 @@ class AlertRule(models.Model):
     match_labels = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Labels/tags that must be equal, e.g. {"alertname": "KubePodCrashLooping"}; '
-        '"*" means present with any value.',
+        help_text="Label matchers, all of which must hold, as Alertmanager's: "
+        '{"alertname": "KubePodCrashLooping"} (equal), "*" (present, any value), '
+        '["critical", "page"] (one of), "~(?i)high.*error.*" (regular expression, whole value), '
+        '"!staging" (absent or not equal).',
     )
     operator = models.CharField(max_length=3, choices=Operator.choices, default=Operator.GT)
     threshold = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
@@ -89,6 +93,18 @@ class AlertRule(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         help_text="Incident severity for a critical rule (P1 when empty).",
+    )
+
+    class OnHigherSeverity(models.TextChoices):
+        RAISE = "raise", "Raise the incident's severity"
+        PROPOSE = "propose", "Propose a raise to the IC (timeline note)"
+
+    on_higher_severity = models.CharField(
+        max_length=10,
+        choices=OnHigherSeverity.choices,
+        default=OnHigherSeverity.PROPOSE,
+        help_text="When this critical rule's alert attaches to an open incident of a lower "
+        "severity.",
     )
     is_default = models.BooleanField(
         default=False, help_text="The route for alerts no other rule matches."
@@ -100,6 +116,24 @@ class AlertRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # A matcher that cannot be read would fail every alert that reaches this rule.
+        import re
+
+        from django.core.exceptions import ValidationError
+
+        if not isinstance(self.match_labels, dict):
+            raise ValidationError({"match_labels": "Give an object of label: matcher."})
+        for name, wanted in self.match_labels.items():
+            values = wanted if isinstance(wanted, list) else [wanted]
+            if not values or not all(isinstance(v, str) for v in values):
+                raise ValidationError({"match_labels": f"{name}: use a string or strings."})
+            if isinstance(wanted, str) and wanted.startswith("~"):
+                try:
+                    re.compile(wanted[1:])
+                except re.error as exc:
+                    raise ValidationError({"match_labels": f"{name}: {exc}"}) from None
 
     @property
     def condition(self) -> str:
@@ -120,6 +154,10 @@ class AlertEvent(models.Model):
     data = models.JSONField(default=dict)
     received_at = models.DateTimeField()
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The group it was routed to; set when processed, or when its group's processing failed
+    # (then it waits with that group instead of holding up everyone else's).
+    # db_default: the ingest INSERT names its columns and leaves this one out.
+    group_key = models.CharField(max_length=140, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["id"]
@@ -213,6 +251,38 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} [{self.status}]"
+
+
+class AlertProcessingFailure(models.Model):
+    """A group whose processing raised. Its events wait until ``next_attempt_at``; after
+    ``ALERTS_GROUP_MAX_ATTEMPTS`` it is dead (``dead_at``) until a person retries it."""
+
+    key = models.CharField(max_length=140, unique=True, help_text="The alert group's key.")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    first_failed_at = models.DateTimeField()
+    last_failed_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    dead_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_failed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(dead_at__isnull=False) | models.Q(next_attempt_at__isnull=False),
+                name="alertfailure_dead_or_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({'dead' if self.dead_at else 'retrying'})"
+
+    @property
+    def dead(self) -> bool:
+        return self.dead_at is not None
+
+    def waiting_events(self) -> int:
+        return AlertEvent.objects.filter(processed_at__isnull=True, group_key=self.key).count()
 
 
 class SlackChannelState(models.Model):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import Alert, AlertGroup
+from .models import Alert, AlertGroup, AlertProcessingFailure
 
 GROUP_STATUSES = ("firing", "resolved")
 
@@ -23,3 +23,12 @@ def alert_list(*, status: str = "") -> QuerySet[Alert]:
 
 def alert_groups_of_incident(*, number: str) -> QuerySet[AlertGroup]:
     return AlertGroup.objects.filter(incident__number=number).order_by("-last_seen", "-id")
+
+
+def alert_processing_failures() -> list[AlertProcessingFailure]:
+    """Groups whose processing failed, dead first, each with how many events wait for it."""
+    failures = list(AlertProcessingFailure.objects.order_by("dead_at", "-last_failed_at")[:100])
+    failures.sort(key=lambda f: (not f.dead, -f.last_failed_at.timestamp()))
+    for failure in failures:
+        failure.waiting = failure.waiting_events()
+    return failures

@@ -17,6 +17,11 @@ urlpatterns = [
     path("alerts/groups/<int:pk>/ack/", views.alert_group_ack, name="alert-group-ack"),
     path("alerts/groups/<int:pk>/silence/", views.alert_group_silence, name="alert-group-silence"),
     path(
+        "alerts/failures/<int:pk>/retry/",
+        views.alert_processing_retry,
+        name="alert-processing-retry",
+    ),
+    path(
         "alerts/incidents/<str:number>/groups/",
         views.alert_incident_groups,
         name="alert-incident-groups",

@@ -37,9 +37,14 @@ def alert_group_list(request: HttpRequest) -> HttpResponse:
         return _forbidden(request)
     status = request.GET.get("status", "")
     page = _page(request, selectors.alert_group_list(status=status))
-    return render(
-        request, "alerts/group_list.html", {"page": page, "status": status, "now": clock.now()}
-    )
+    context = {
+        "page": page,
+        "status": status,
+        "now": clock.now(),
+        "failures": selectors.alert_processing_failures(),
+        "can_retry": request.user.has_perm("alerts.acknowledge_alertgroup"),
+    }
+    return render(request, "alerts/group_list.html", context)
 
 
 @require_GET
@@ -103,6 +108,19 @@ def alert_group_silence(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "Silence updated.",
     )
+
+
+@require_POST
+def alert_processing_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.alert_processing_retry(failure=pk, actor=request.user)
+    except ApplicationError as exc:
+        if exc.status == 403:
+            return render(request, "incidents/forbidden.html", {"message": exc.message}, status=403)
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Processing this group again.")
+    return redirect("alert-group-list")
 
 
 @require_GET

@@ -4,7 +4,7 @@
 Maintenance windows (deployments, below) downgrade alerts through ``suppression``.
 """
 
-from .groups import alert_group_acknowledge, alert_group_silence
+from .groups import alert_group_acknowledge, alert_group_silence, alert_processing_retry
 from .ingest import alert_events_record, processing_schedule
 from .processing import alerts_pending, alerts_process, alerts_settle
 from .sources import alert_source_authenticate, alert_source_create, alert_source_rotate_token
@@ -14,6 +14,7 @@ __all__ = [
     "alert_events_record",
     "alert_group_acknowledge",
     "alert_group_silence",
+    "alert_processing_retry",
     "alert_source_authenticate",
     "alert_source_create",
     "alert_source_rotate_token",

@@ -3,8 +3,10 @@ the rest, at most once per change (runbook 6.2: critical pages, warnings go to S
 
 Critical: attach to the group's incident, or to the open incident of the same service, or
 declare one (the communications fan-out then pages PagerDuty once, by incident number); a
-re-fire during monitoring reopens it. Under a storm, after ``ALERTS_NEW_INCIDENTS_PER_MINUTE``
-declarations, further groups attach to the latest alert incident instead of opening more.
+re-fire during monitoring reopens it. An alert whose rule is more severe than the incident it
+joins raises the incident's severity or proposes the raise, as the rule says. Under a storm,
+after ``ALERTS_NEW_INCIDENTS_PER_MINUTE`` declarations, further groups attach to the latest
+alert incident instead of opening more.
 """
 
 from __future__ import annotations
@@ -13,10 +15,15 @@ import datetime as dt
 
 from django.conf import settings
 
-from incidents.models import OPEN_STATUSES, Channel, Incident, Status, TimelineEvent
-from incidents.services import incident_declare, incident_note_add, incident_transition
+from incidents.models import OPEN_STATUSES, Channel, Incident, Severity, Status, TimelineEvent
+from incidents.services import (
+    incident_declare,
+    incident_note_add,
+    incident_transition,
+    incident_update,
+)
 
-from ..models import AlertGroup, AlertStatus, Level
+from ..models import AlertGroup, AlertRule, AlertStatus, Level
 from .slack import slack_alert_post
 from .suppression import suppression_reason
 
@@ -116,6 +123,33 @@ def _attach_or_declare(group: AlertGroup, now: dt.datetime, counted: str) -> Non
         )
     else:
         _note(incident, f"Alert group attached: {group.title} ({counted}).")
+    _severity_check(group, incident, counted)
+
+
+def _severity_check(group: AlertGroup, incident: Incident, counted: str) -> None:
+    """An alert more severe than its incident raises the incident's severity, or proposes
+    it to the IC, as its rule says; the timeline says which was done."""
+    rule = group.rule
+    if rule is None:
+        return
+    wanted = rule.severity if rule.severity_id else Severity.objects.filter(code="P1").first()
+    incident = Incident.objects.select_related("severity").get(pk=incident.pk)
+    if wanted is None or wanted.rank >= incident.severity.rank:
+        return
+    was = incident.severity.code
+    if rule.on_higher_severity == AlertRule.OnHigherSeverity.RAISE:
+        incident_update(incident=incident, actor=None, channel=Channel.ALERT, severity=wanted.code)
+        _note(
+            incident,
+            f"Severity raised {was} → {wanted.code} by alert rule “{rule.name}”: "
+            f"{group.title} ({counted}).",
+        )
+    else:
+        _note(
+            incident,
+            f"Alert rule “{rule.name}” proposes raising the severity {was} → {wanted.code}: "
+            f"{group.title} ({counted}). Not changed: the IC decides.",
+        )
 
 
 def _storm_incident(now: dt.datetime) -> Incident | None:

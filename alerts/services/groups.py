@@ -1,4 +1,5 @@
-"""What a person does to an alert group: acknowledge it, or silence it for a while."""
+"""What a person does to an alert group: acknowledge it, silence it for a while, or retry
+processing it after it failed."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.db import transaction
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
 
-from ..models import AlertGroup
+from ..models import AlertGroup, AlertProcessingFailure
 
 MAX_SILENCE = dt.timedelta(days=7)
 
@@ -69,3 +70,25 @@ def alert_group_silence(
         group.silenced_until, group.silence_reason, group.silenced_by = None, "", None
     group.save(update_fields=["silenced_until", "silence_reason", "silenced_by"])
     return group
+
+
+@transaction.atomic
+def alert_processing_retry(
+    *, failure: AlertProcessingFailure | int, actor: AbstractBaseUser | None
+) -> AlertProcessingFailure:
+    """A person asks to process a failed group's waiting events again, now.
+
+    The failure keeps its history but gets a fresh set of attempts; if it fails again it
+    backs off and, after ``ALERTS_GROUP_MAX_ATTEMPTS``, is dead again.
+    """
+    from .ingest import processing_schedule
+
+    _require(actor, "acknowledge_alertgroup", "retry alert processing")
+    pk = failure.pk if isinstance(failure, AlertProcessingFailure) else failure
+    found = AlertProcessingFailure.objects.select_for_update().filter(pk=pk).first()
+    if found is None:
+        raise NotFoundError("No such failed alert group (it may have been processed since).")
+    found.attempts, found.dead_at, found.next_attempt_at = 0, None, clock.now()
+    found.save(update_fields=["attempts", "dead_at", "next_attempt_at"])
+    transaction.on_commit(processing_schedule)
+    return found

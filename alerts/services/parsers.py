@@ -9,6 +9,7 @@ To add a vendor: write ``parse_<kind>(body, now) -> list[ParsedAlert]`` with the
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 from .parsing import (  # noqa: F401 - decode and PayloadError are part of this API
@@ -108,30 +109,52 @@ def parse_alertmanager(body: object, now: dt.datetime) -> list[ParsedAlert]:
     return out
 
 
-# --- Datadog webhook (the payload template in alerts/README.md) ----------------------------
-DD_FIELDS = frozenset(
-    {
-        "id",
-        "alert_id",
-        "aggregation_key",
-        "cycle_key",
-        "transition",
-        "alert_type",
-        "priority",
-        "title",
-        "body",
-        "metric",
-        "value",
-        "scope",
-        "tags",
-        "date",
-        "link",
-        "hostname",
-        "org",
-    }
-)
+# --- Datadog webhook ------------------------------------------------------------------------
+# Datadog's payload is whatever template the user wrote, filled with its $VARIABLES; it does
+# not retry a 4xx, so refusing a field we do not know loses the alert. We read the fields we
+# understand, under the names people give them (our README's, the variable's own name in lower
+# case, Datadog's default payload), and ignore the rest: the body limit still bounds them.
+DD_NAMES: dict[str, tuple[str, ...]] = {
+    # what we read: the keys it may arrive under, first found wins
+    "id": ("id", "event_id"),  # $ID
+    "alert_id": ("alert_id",),  # $ALERT_ID (the monitor)
+    "aggregation_key": ("aggregation_key", "aggreg_key", "aggregate_key"),  # $AGGREG_KEY
+    "cycle_key": ("cycle_key", "alert_cycle_key"),  # $ALERT_CYCLE_KEY
+    "transition": ("transition", "alert_transition"),  # $ALERT_TRANSITION
+    "alert_type": ("alert_type",),  # $ALERT_TYPE: error, warning, success, info
+    "priority": ("priority", "alert_priority"),  # $PRIORITY (normal/low), $ALERT_PRIORITY (P1)
+    "title": ("title", "event_title", "alert_title"),  # $EVENT_TITLE, $ALERT_TITLE
+    "body": ("body", "event_msg", "text_only_msg", "message"),  # $EVENT_MSG
+    "metric": ("metric", "alert_metric"),  # $ALERT_METRIC
+    "value": ("value",),
+    "scope": ("scope", "alert_scope"),  # $ALERT_SCOPE
+    "status": ("alert_status",),  # $ALERT_STATUS: a sentence, e.g. "... was > 0 ..."
+    "tags": ("tags",),  # $TAGS
+    "date": ("date", "date_posix", "last_updated"),  # $DATE (ms), $DATE_POSIX, $LAST_UPDATED
+    "link": ("link", "url"),  # $LINK
+    "hostname": ("hostname", "host"),  # $HOSTNAME
+    "org": ("org",),  # {"id": "$ORG_ID", "name": "$ORG_NAME"}
+    "event_type": ("event_type",),  # $EVENT_TYPE, e.g. metric_alert_monitor
+}
 DD_RESOLVED = {"recovered", "warn recovered", "no data recovered"}
 DD_FIRING = {"triggered", "re-triggered", "renotify", "no data", "warn", "re-warn", "re-no data"}
+# A monitor event's title starts with its transition: "[Triggered] ...", "[Recovered on
+# {host:web-1}] ...", "[P1] [Re-Triggered] ..." (the priority comes first when set).
+DD_TITLE_TRANSITION = re.compile(
+    r"^\s*(?:\[P\d\]\s*)?\[(?P<transition>[A-Za-z][A-Za-z -]*?)(?:\s+on\s+\{[^}]*\})?\]\s*"
+)
+DD_UNSET = re.compile(r"^\$[A-Z][A-Z_]*$")  # a variable Datadog left unfilled for this event
+
+
+def _dd(obj: dict, name: str) -> object:
+    for key in DD_NAMES[name]:
+        value = obj.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str) and DD_UNSET.match(value.strip()):
+            continue
+        return value
+    return None
 
 
 def _tags(value: object) -> dict[str, str]:
@@ -150,13 +173,42 @@ def _tags(value: object) -> dict[str, str]:
     return labels
 
 
+def _dd_transition(obj: dict, title: str, where: str) -> str:
+    transition = _text(_dd(obj, "transition"), f"{where}.transition", limit=40).strip().lower()
+    if not transition:  # Datadog's default payload has no transition: its title carries it
+        found = DD_TITLE_TRANSITION.match(title)
+        transition = found["transition"].strip().lower() if found else ""
+    if not transition:
+        alert_type = _text(_dd(obj, "alert_type"), f"{where}.alert_type", limit=20).lower()
+        if alert_type == "success":
+            return "recovered"
+        if alert_type in ("error", "warning"):
+            return "triggered" if alert_type == "error" else "warn"
+        raise PayloadError(
+            f"{where} has no $ALERT_TRANSITION, and its title does not start with one."
+        )
+    return transition
+
+
+def _dd_fingerprint(obj: dict, title: str, scope: str, where: str) -> str:
+    aggregation = _text(_dd(obj, "aggregation_key"), f"{where}.aggregation_key", limit=200)
+    if aggregation.strip():
+        return aggregation.strip()
+    # Without $AGGREG_KEY (Datadog's default payload): the monitor and its scope, else the
+    # title without its "[Triggered]" prefix, so triggered and recovered meet on one alert.
+    monitor = _text(_dd(obj, "alert_id"), f"{where}.alert_id", limit=64).strip()
+    if monitor:
+        return _key("dd-monitor", monitor, scope)[:40]
+    bare = DD_TITLE_TRANSITION.sub("", title, count=1).strip()
+    if not bare:
+        raise PayloadError(f"{where} needs $AGGREG_KEY, $ALERT_ID or $EVENT_TITLE.")
+    return _key("dd-title", bare)[:40]
+
+
 def _datadog_one(item: object, where: str, now: dt.datetime) -> ParsedAlert:
     obj = _obj(item, where)
-    _only(obj, DD_FIELDS, where)
-    aggregation = _text(obj.get("aggregation_key"), f"{where}.aggregation_key", limit=200)
-    if not aggregation.strip():
-        raise PayloadError(f"{where}.aggregation_key is required ($AGGREG_KEY).")
-    transition = _text(obj.get("transition"), f"{where}.transition", limit=40).strip().lower()
+    title = _text(_dd(obj, "title"), f"{where}.title", limit=MAX_TEXT).strip()
+    transition = _dd_transition(obj, title, where)
     if transition in DD_RESOLVED:
         status = "resolved"
     elif transition in DD_FIRING:
@@ -165,39 +217,47 @@ def _datadog_one(item: object, where: str, now: dt.datetime) -> ParsedAlert:
         raise PayloadError(
             f"{where}.transition {transition[:40]!r} is not a Datadog $ALERT_TRANSITION."
         )
-    at = _epoch(obj.get("date"), f"{where}.date", now)
-    labels = _tags(obj.get("tags"))
-    if obj.get("org") is not None:
-        _str_map(obj.get("org"), f"{where}.org")
-    alert_type = _text(obj.get("alert_type"), f"{where}.alert_type", limit=20).lower()
+    at = _epoch(_dd(obj, "date"), f"{where}.date", now)
+    labels = _tags(_dd(obj, "tags"))
+    if _dd(obj, "org") is not None:
+        _str_map(_dd(obj, "org"), f"{where}.org")
+    scope = _text(_dd(obj, "scope"), f"{where}.scope", limit=MAX_VALUE)
+    fingerprint = _dd_fingerprint(obj, title, scope, where)
+    alert_type = _text(_dd(obj, "alert_type"), f"{where}.alert_type", limit=20).lower()
     hint = "warning" if transition in ("warn", "re-warn") or alert_type == "warning" else ""
+    priority = _text(_dd(obj, "priority"), f"{where}.priority", limit=MAX_VALUE)
     if not hint:
-        hint = _level(labels.get("severity", "")) or ("critical" if alert_type == "error" else "")
-    cycle = _text(obj.get("cycle_key"), f"{where}.cycle_key", limit=200)
-    event_id = _text(obj.get("id"), f"{where}.id", limit=64)
-    body_text = _text(obj.get("body"), f"{where}.body")
-    title = _text(obj.get("title"), f"{where}.title", limit=MAX_TEXT).strip()
+        hint = _level(labels.get("severity", "")) or (
+            "critical" if alert_type == "error" or priority.upper() in ("P1", "P0") else ""
+        )
+    cycle = _text(_dd(obj, "cycle_key"), f"{where}.cycle_key", limit=200)
+    event_id = _text(_dd(obj, "id"), f"{where}.id", limit=64)
+    body_text = _text(_dd(obj, "body"), f"{where}.body")
     annotations = {"summary": title[:MAX_VALUE]} if title else {}
     if body_text:
         annotations["description"] = body_text[:MAX_VALUE]
-    for name in ("alert_id", "priority", "scope", "hostname"):
-        text = _text(obj.get(name), f"{where}.{name}", limit=MAX_VALUE)
+    for name in ("alert_id", "status", "event_type", "hostname"):
+        text = _text(_dd(obj, name), f"{where}.{name}", limit=MAX_VALUE)
         if text:
             annotations[name] = text
+    if priority:
+        annotations["priority"] = priority
+    if scope:
+        annotations["scope"] = scope
     return ParsedAlert(
-        fingerprint=aggregation,
+        fingerprint=fingerprint,
         event_key=_key("dd", event_id)
         if event_id
-        else _key("dd", aggregation, cycle, transition, at.isoformat()),
+        else _key("dd", fingerprint, cycle, transition, at.isoformat()),
         status=status,
         at=at,
-        title=(title or aggregation)[:200],
+        title=(DD_TITLE_TRANSITION.sub("", title, count=1).strip() or title or fingerprint)[:200],
         labels=labels,
         annotations=annotations,
         level_hint=hint,
-        metric=_text(obj.get("metric"), f"{where}.metric", limit=200) or labels.get("metric", ""),
-        value=_number(obj.get("value"), f"{where}.value"),
-        url=_text(obj.get("link"), f"{where}.link", limit=500),
+        metric=_text(_dd(obj, "metric"), f"{where}.metric", limit=200) or labels.get("metric", ""),
+        value=_number(_dd(obj, "value"), f"{where}.value"),
+        url=_text(_dd(obj, "link"), f"{where}.link", limit=500),
     )
 
 

@@ -1,7 +1,10 @@
 """Process recorded events: dedup into alerts, group by rule and service, then announce.
 
 Batches run one at a time (a locked row) and each is one transaction that marks its events
-processed, so a task run twice, or a sweep racing a task, changes nothing. People hear about
+processed, so a task run twice, or a sweep racing a task, changes nothing. Inside a batch each
+group is a savepoint: a group whose processing raises rolls back alone, its events wait with
+backoff (``AlertProcessingFailure``) and, after ``ALERTS_GROUP_MAX_ATTEMPTS``, it is dead and
+shown on the alerts page until someone retries it; every other group goes on. People hear about
 a group only when its status differs from what they were last told (``announced_status``):
 one timeline event or Slack line per group state change, however many alerts arrive.
 """
@@ -9,6 +12,8 @@ one timeline event or Slack line per group state change, however many alerts arr
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
@@ -17,13 +22,23 @@ from django.db.models import Count, F, Q
 from incidents.models import Service
 from nexusops.common import clock
 
-from ..models import Alert, AlertEvent, AlertGroup, AlertRule, AlertStatus, Level, ProcessingLock
+from ..models import (
+    Alert,
+    AlertEvent,
+    AlertGroup,
+    AlertProcessingFailure,
+    AlertRule,
+    AlertStatus,
+    Level,
+    ProcessingLock,
+)
 from .announce import group_announce
 from .rules import rule_match, service_of
 
 BATCH_SIZE = 1000
 MAX_BATCHES = 60
 FIRING, RESOLVED = AlertStatus.FIRING, AlertStatus.RESOLVED
+logger = logging.getLogger(__name__)
 
 
 def flap_window() -> dt.timedelta:
@@ -35,78 +50,192 @@ def flap_changes() -> int:
     return getattr(settings, "ALERTS_FLAP_CHANGES", 4)
 
 
+def max_attempts() -> int:
+    """Failed processing attempts of one group before it is dead until someone retries it."""
+    return getattr(settings, "ALERTS_GROUP_MAX_ATTEMPTS", 5)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    base = getattr(settings, "ALERTS_GROUP_BACKOFF_SECONDS", 30.0)
+    return dt.timedelta(seconds=min(3600.0, base * 2 ** max(0, attempts - 1)))
+
+
 def alerts_process(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> int:
-    """Process pending events, batch after batch; returns how many were processed."""
+    """Process pending events, batch after batch; returns how many were processed.
+
+    A group whose processing raises is set aside (its events wait, with backoff) and the
+    batch starts again without it, so one poisoned group never stops the others.
+    """
     ProcessingLock.objects.get_or_create(name="alerts")
     total = 0
     for _ in range(max_batches):
-        done = _batch(batch_size)
+        fetched, done, failed = _batch(batch_size)
         total += done
-        if done < batch_size:
+        if not failed and fetched < batch_size:
             break
     return total
 
 
 def alerts_pending() -> bool:
-    return AlertEvent.objects.filter(processed_at__isnull=True).exists()
+    return _pending(clock.now()).exists()
+
+
+def _held_keys(now: dt.datetime) -> list[str]:
+    """Groups whose events wait: dead, or failed and not due for another attempt yet."""
+    held = AlertProcessingFailure.objects.filter(
+        Q(dead_at__isnull=False) | Q(next_attempt_at__gt=now)
+    )
+    return list(held.values_list("key", flat=True))
+
+
+def _pending(now: dt.datetime):  # noqa: ANN202 - a queryset of AlertEvent
+    return AlertEvent.objects.filter(processed_at__isnull=True).exclude(
+        group_key__in=_held_keys(now)
+    )
+
+
+@dataclass
+class _Unit:
+    """The events of one batch that go to one group, with what routed them there."""
+
+    key: str
+    events: list[AlertEvent] = field(default_factory=list)
+    rule: AlertRule | None = None
+    service: str = ""
+    route_error: Exception | None = None
 
 
 @transaction.atomic
-def _batch(size: int) -> int:
+def _batch(size: int) -> tuple[int, int, bool]:
+    """One batch: (events fetched, events processed, whether a group failed)."""
     ProcessingLock.objects.select_for_update().get(name="alerts")
-    events = list(AlertEvent.objects.filter(processed_at__isnull=True).order_by("id")[:size])
-    if not events:
-        return 0
     now = clock.now()
+    held = set(_held_keys(now))
+    events = list(
+        AlertEvent.objects.filter(processed_at__isnull=True)
+        .exclude(group_key__in=held)
+        .order_by("id")[:size]
+    )
+    if not events:
+        return 0, 0, False
     rules = list(AlertRule.objects.filter(enabled=True).select_related("severity"))
     alerts = _existing_alerts(events)
     by_key: dict[str, AlertGroup] = {}
     for known in alerts.values():  # one instance per group, so counts add up
         known.group = by_key.setdefault(known.group.key, known.group)
-    touched: dict[str, AlertGroup] = {}
+    units = _route(rules, events, alerts)
+    done = 0
+    for unit in units.values():
+        if unit.key in held:  # newly arrived for a group that is waiting: it waits too
+            AlertEvent.objects.filter(pk__in=[e.pk for e in unit.events]).update(group_key=unit.key)
+            continue
+        try:
+            with transaction.atomic():  # a savepoint: a failing group rolls back alone
+                if unit.route_error is not None:
+                    raise unit.route_error
+                _process_unit(unit, alerts, by_key, now)
+        except Exception as exc:  # noqa: BLE001 - any failure of one group is that group's
+            logger.exception("alert group %s: processing failed", unit.key)
+            _failed(unit, exc, now)
+            # Shared in-memory alerts may be half-applied: the next batch reloads them.
+            return len(events), done, True
+        AlertProcessingFailure.objects.filter(key=unit.key).delete()
+        done += len(unit.events)
+    return len(events), done, False
+
+
+def _route(
+    rules: list[AlertRule], events: list[AlertEvent], alerts: dict[tuple[int, str], Alert]
+) -> dict[str, _Unit]:
+    """Each alert's events go to one group: the one its latest firing event routes to, or
+    the group it is in. Routing reads only; nothing is written before a group's savepoint."""
+    services = set(Service.objects.values_list("slug", flat=True))
+    target: dict[tuple[int, str], _Unit] = {}
+    units: dict[str, _Unit] = {}
     for event in events:
         ident = (event.source_id, event.fingerprint)
         alert = alerts.get(ident)
         if alert is None or event.status == FIRING:
-            group = _group_for(rules, event, by_key, now)
-            if alert is not None and alert.group_id != group.pk:
-                touched.setdefault(alert.group.key, alert.group)
-            if alert is None:
-                alert = alerts[ident] = Alert(
-                    source_id=event.source_id,
-                    fingerprint=event.fingerprint,
-                    first_seen=event.at,
-                    last_seen=now,
-                    status_changed_at=event.at,
-                    status="",
-                )
-            alert.group = group
+            try:
+                data = event.data or {}
+                rule = rule_match(rules, data)
+                service = service_of(data.get("labels") or {}, known=services)
+                key = f"{rule.slug if rule else 'unrouted'}:{service or '-'}"[:140]
+                unit = units.setdefault(key, _Unit(key=key, rule=rule, service=service))
+            except Exception as exc:  # noqa: BLE001 - a row no rule can judge fails alone
+                key = f"alert:{event.source_id}:{event.fingerprint}"[:140]
+                unit = units.setdefault(key, _Unit(key=key, route_error=exc))
+            target[ident] = unit
+        elif ident not in target:
+            key = alert.group.key
+            target[ident] = units.setdefault(key, _Unit(key=key, rule=alert.group.rule))
+    for event in events:
+        target[(event.source_id, event.fingerprint)].events.append(event)
+    return {key: unit for key, unit in units.items() if unit.events}
+
+
+def _process_unit(
+    unit: _Unit,
+    alerts: dict[tuple[int, str], Alert],
+    by_key: dict[str, AlertGroup],
+    now: dt.datetime,
+) -> None:
+    group = _group_for(unit, by_key, now)
+    touched: dict[str, AlertGroup] = {group.key: group}
+    mine: dict[tuple[int, str], Alert] = {}
+    for event in unit.events:
+        ident = (event.source_id, event.fingerprint)
+        alert = alerts.get(ident)
+        if alert is None:
+            alert = alerts[ident] = Alert(
+                source_id=event.source_id,
+                fingerprint=event.fingerprint,
+                first_seen=event.at,
+                last_seen=now,
+                status_changed_at=event.at,
+                status="",
+            )
+        elif alert.group_id is not None and alert.group.key != group.key:
+            touched.setdefault(alert.group.key, alert.group)  # it moves: recount where it was
+        alert.group = group
+        mine[ident] = alert
         _apply(alert, event, now)
-        touched[alert.group.key] = alert.group
-        alert.group.event_count += 1
-        alert.group.last_seen = now
-    _save_alerts(alerts)
-    AlertEvent.objects.filter(pk__in=[e.pk for e in events]).update(processed_at=now)
+        group.event_count += 1
+        group.last_seen = now
+    _save_alerts(mine)
+    AlertEvent.objects.filter(pk__in=[e.pk for e in unit.events]).update(
+        processed_at=now, group_key=group.key
+    )
     _recount(list(touched.values()), now)
-    for group in touched.values():
-        group_announce(group=group, now=now)
-    return len(events)
+    for each in touched.values():
+        group_announce(group=each, now=now)
+
+
+def _failed(unit: _Unit, exc: Exception, now: dt.datetime) -> None:
+    # Locked: a person's Retry of this row waits for us, or we read what it wrote.
+    failure = AlertProcessingFailure.objects.select_for_update().filter(key=unit.key).first()
+    if failure is None:
+        failure = AlertProcessingFailure(key=unit.key, first_failed_at=now)
+    failure.attempts += 1
+    failure.last_failed_at = now
+    failure.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if failure.attempts >= max_attempts():
+        failure.dead_at, failure.next_attempt_at = now, None
+    else:
+        failure.next_attempt_at = now + backoff(failure.attempts)
+    failure.save()
+    AlertEvent.objects.filter(pk__in=[e.pk for e in unit.events]).update(group_key=unit.key)
 
 
 def _existing_alerts(events: list[AlertEvent]) -> dict[tuple[int, str], Alert]:
     fingerprints = {e.fingerprint for e in events}
     sources = {e.source_id for e in events}
     found = Alert.objects.filter(source_id__in=sources, fingerprint__in=fingerprints)
-    return {(a.source_id, a.fingerprint): a for a in found.select_related("group")}
+    return {(a.source_id, a.fingerprint): a for a in found.select_related("group__rule")}
 
 
-def _group_for(
-    rules: list[AlertRule], event: AlertEvent, by_key: dict[str, AlertGroup], now: dt.datetime
-) -> AlertGroup:
-    data = event.data or {}
-    rule = rule_match(rules, data)
-    service = service_of(data.get("labels") or {})
-    key = f"{rule.slug if rule else 'unrouted'}:{service or '-'}"[:140]
+def _group_for(unit: _Unit, by_key: dict[str, AlertGroup], now: dt.datetime) -> AlertGroup:
+    key, rule, service = unit.key, unit.rule, unit.service
     group = by_key.get(key)
     if group is None:
         group = AlertGroup.objects.filter(key=key).first()
@@ -123,7 +252,7 @@ def _group_for(
             service_slug=service,
             title=title[:200],
             status=RESOLVED,
-            first_seen=event.at,
+            first_seen=min(e.at for e in unit.events),
             last_seen=now,
             status_changed_at=now,
         )

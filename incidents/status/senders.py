@@ -6,6 +6,10 @@ console backend in embedded mode); Atlassian Statuspage only when ``STATUSPAGE_A
 builds the message with :mod:`incidents.status.messages` and sends it; a second run after a
 failure part-way is harmless (an email may at worst go twice; Statuspage is created once,
 then updated, in publishing order).
+
+Creating a Statuspage incident is not idempotent on the vendor's side, so the create carries
+the console's reference in the incident's ``metadata`` and any attempt after the first (and the
+outbox's ``reconcile``, when a worker died mid-call) looks it up before creating again.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from . import messages
 UPDATE_EMAIL = "email.public_update"
 SUBSCRIPTION_CONFIRM = "email.subscription_confirm"
 STATUSPAGE_SYNC = "statuspage.incident_sync"
+METADATA_KEY = "nexusops"  # incident.metadata["nexusops"]["incident_number"] on Statuspage
 
 
 def email_enabled() -> bool:
@@ -86,15 +91,20 @@ def send_statuspage_sync(message: OutboxMessage) -> dict:
             f"an earlier update of {message.incident_id} is still on its way", retry_after=2
         )
     update = _update(message)
-    incident = Incident.objects.only("statuspage_incident_id").get(pk=update.incident_id)
+    incident = Incident.objects.only("statuspage_incident_id", "number").get(pk=update.incident_id)
     body = messages.statuspage_incident(update, messages.update_components(update))
     client = StatuspageClient.default()
     if not incident.statuspage_incident_id:
+        if message.attempts > 1:  # an earlier attempt may have created it before failing
+            found = _statuspage_find(client, incident.number)
+            if found is not None:
+                return found
         created = client.incident_create(
             body["name"],
             body["status"],
             body["body"],
             component_statuses=body["component_statuses"],
+            metadata={METADATA_KEY: {"incident_number": incident.number}},
         )
         return {"statuspage_incident_id": created["id"], "created": True}
     client.incident_update(
@@ -104,6 +114,27 @@ def send_statuspage_sync(message: OutboxMessage) -> dict:
         component_statuses=body["component_statuses"],
     )
     return {"statuspage_incident_id": incident.statuspage_incident_id, "created": False}
+
+
+def _statuspage_find(client: StatuspageClient, number: str) -> dict | None:
+    def ours(candidate: dict) -> bool:
+        meta = (candidate.get("metadata") or {}).get(METADATA_KEY) or {}
+        return meta.get("incident_number") == number
+
+    found = client.incident_find(ours, q=number)
+    if found is None:
+        return None
+    return {"statuspage_incident_id": found["id"], "created": True, "reconciled": True}
+
+
+def reconcile_statuspage_sync(message: OutboxMessage) -> dict | None:
+    """A worker died mid-call: if this row was the create and Statuspage has the incident,
+    it is delivered (its body was the create's first update). An update is sent again."""
+    update = _update(message)
+    incident = Incident.objects.only("statuspage_incident_id", "number").get(pk=update.incident_id)
+    if incident.statuspage_incident_id:
+        return None
+    return _statuspage_find(StatuspageClient.default(), incident.number)
 
 
 def _remember_statuspage_id(message: OutboxMessage, result: dict) -> None:
@@ -131,6 +162,7 @@ def register() -> None:
         STATUSPAGE_SYNC,
         send=send_statuspage_sync,
         enabled=statuspage_enabled,
+        reconcile=reconcile_statuspage_sync,
         on_sent=_remember_statuspage_id,
         label="Statuspage incident",
     )

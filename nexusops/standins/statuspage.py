@@ -157,16 +157,38 @@ class StatuspageStandin(StandinApp):
     # --- incidents and scheduled maintenances ---------------------------------------------
     @route("GET", _PAGE + r"/incidents")
     def incidents_list(self, request: Request, page_id: str) -> Response:
-        return Response(200, list(self._page(page_id)["incidents"].values()))
+        """Newest first, ``limit`` (max 100) per ``page``; ``q`` searches the incidents' name,
+        status, postmortem body and update bodies, as the real API documents (not metadata)."""
+        incidents = self._newest_first(page_id)
+        q = request.query.get("q", "").strip().lower()
+        if q:
+            incidents = [i for i in incidents if q in _searchable(i)]
+        size = _bounded(request.query.get("limit"), 100)
+        return Response(200, _paged(incidents, request.query.get("page"), size))
 
     @route("GET", _PAGE + r"/incidents/(?P<which>unresolved|scheduled)")
     def incidents_filtered(self, request: Request, page_id: str, which: str) -> Response:
-        incidents = self._page(page_id)["incidents"].values()
+        incidents = self._newest_first(page_id)
         if which == "scheduled":
             chosen = [i for i in incidents if i["status"] == "scheduled"]
         else:
             chosen = [i for i in incidents if i["status"] in INCIDENT_STATUSES[:3]]
-        return Response(200, chosen)
+        size = _bounded(request.query.get("per_page"), 100)
+        return Response(200, _paged(chosen, request.query.get("page"), size))
+
+    @route("GET", _PAGE + r"/incidents/(?P<incident_id>i[0-9]+)")
+    def incidents_get(self, request: Request, page_id: str, incident_id: str) -> Response:
+        incident = self._page(page_id)["incidents"].get(incident_id)
+        if incident is None:
+            return _error(404, "The requested resource could not be found.")
+        return Response(200, incident)
+
+    def _newest_first(self, page_id: str) -> list[dict[str, Any]]:
+        return sorted(
+            self._page(page_id)["incidents"].values(),
+            key=lambda i: (i["created_at"], i["id"]),
+            reverse=True,
+        )
 
     @route("POST", _PAGE + r"/incidents")
     def incidents_create(self, request: Request, page_id: str) -> Response:
@@ -180,6 +202,11 @@ class StatuspageStandin(StandinApp):
         scheduled = status in MAINTENANCE_STATUSES
         if scheduled and not (spec.get("scheduled_for") and spec.get("scheduled_until")):
             return _error(422, "scheduled_for and scheduled_until are required")
+        metadata = spec.get("metadata") or {}
+        if not isinstance(metadata, dict) or not all(
+            isinstance(v, dict) for v in metadata.values()
+        ):
+            return _error(422, "metadata: all top-level values must be objects")
         component_ids = list(spec.get("component_ids") or [])
         statuses = dict(spec.get("components") or {})
         unknown = [c for c in component_ids + list(statuses) if c not in page["components"]]
@@ -205,6 +232,8 @@ class StatuspageStandin(StandinApp):
             "scheduled_auto_in_progress": bool(spec.get("scheduled_auto_in_progress", False)),
             "scheduled_auto_completed": bool(spec.get("scheduled_auto_completed", False)),
             "deliver_notifications": spec.get("deliver_notifications", True),
+            "metadata": metadata,
+            "postmortem_body": None,
             "components": [
                 page["components"][c] for c in dict.fromkeys(component_ids + list(statuses))
             ],
@@ -252,6 +281,27 @@ class StatuspageStandin(StandinApp):
                 "display_at": _now(),
             },
         )
+
+
+def _searchable(incident: dict[str, Any]) -> str:
+    parts = [incident["name"], incident["status"], incident.get("postmortem_body") or ""]
+    parts += [u["body"] for u in incident["incident_updates"]]
+    return "\n".join(parts).lower()
+
+
+def _bounded(value: str | None, ceiling: int) -> int:
+    try:
+        return max(1, min(ceiling, int(value))) if value else ceiling
+    except ValueError:
+        return ceiling
+
+
+def _paged(items: list[dict[str, Any]], page: str | None, size: int) -> list[dict[str, Any]]:
+    try:
+        number = max(1, int(page)) if page else 1
+    except ValueError:
+        number = 1
+    return items[(number - 1) * size : number * size]
 
 
 def make_server(

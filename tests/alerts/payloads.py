@@ -99,3 +99,56 @@ def datadog(
         "hostname": "billing-7f9c",
         "org": {"id": "12345", "name": "NEXUS"},
     }
+
+
+# Datadog's own default payload (Integrations › Webhooks, "Payload" left as it is): every value
+# is a $VARIABLE rendered as a string; $DATE is epoch milliseconds. No transition and no
+# aggregation key: the event title carries the transition.
+def datadog_default(*, title: str, date_ms: int, event_id: str = "7188000000000000001") -> dict:
+    return {
+        "body": "%%%\nerror rate is 7.3% on api-gateway\n\n@webhook-nexusops\n%%%",
+        "last_updated": str(date_ms),
+        "event_type": "query_alert_monitor",
+        "title": title,
+        "date": str(date_ms),
+        "org": {"id": "123456", "name": "NEXUS"},
+        "id": event_id,
+    }
+
+
+# A typical custom template: each documented variable under its own name in lower case,
+# including ones the console has no use for ($ALERT_QUERY, $USER, $SNAPSHOT, $EMAIL...).
+def datadog_custom(
+    *, transition: str, date_ms: int, event_id: str, tags: str, alert_type: str = "error"
+) -> dict:
+    return {
+        "event_title": f"[{transition}] High error rate on api-gateway",
+        "alert_transition": transition,
+        "alert_id": "98765432",
+        "aggreg_key": "9bd4ac313a4d1e8fae2482df7b77628",
+        "alert_cycle_key": "7188000000000000000",
+        "priority": "normal",
+        "alert_priority": "P1",
+        "tags": tags,
+        "link": "https://app.datadoghq.com/event/event?id=" + event_id,
+        "alert_status": "trace.http.request.errors over service:api-gateway was > 5.0 "
+        "on average during the last 5m.",
+        "alert_type": alert_type,
+        "alert_query": "avg(last_5m):sum:trace.http.request.errors{service:api-gateway} > 5",
+        "alert_metric": "trace.http.request.errors",
+        "alert_scope": "service:api-gateway",
+        "alert_title": "High error rate on api-gateway",
+        "event_msg": "Error rate above 5% @webhook-nexusops",
+        "event_type": "query_alert_monitor",
+        "date": str(date_ms),
+        "last_updated": str(date_ms),
+        "id": event_id,
+        "hostname": "api-gateway-7f9c6d5b8-x2x9q",
+        "email": "",
+        "user": "",
+        "username": "",
+        "snapshot": "https://p.datadoghq.com/snapshot/view/dd-snapshots-prod/org_1/2026-11-26/a.png",
+        "text_only_msg": "Error rate above 5%",
+        "org": {"id": "123456", "name": "NEXUS"},
+        "security_rule_name": "$SECURITY_RULE_NAME",
+    }

@@ -7,7 +7,7 @@ from alerts.models import AlertEvent, AlertSource
 from alerts.services import alert_source_rotate_token
 
 from .conftest import T0, post
-from .payloads import alertmanager, am_alert, datadog
+from .payloads import alertmanager, am_alert, datadog, datadog_custom, datadog_default
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,20 @@ def test_datadog_with_basic_auth(client, tokens):
     )
     assert response.status_code == 202, response.content
     assert AlertEvent.objects.get().fingerprint == "a1b2c3d4e5f6"
+
+
+def test_datadog_default_payload_and_a_custom_template_are_accepted(send):
+    from alerts.models import Alert
+
+    ms = int(T0.timestamp() * 1000)
+    send("datadog", datadog_default(title="[Triggered] Disk almost full on db-1", date_ms=ms))
+    send(
+        "datadog",
+        datadog_custom(
+            transition="Triggered", date_ms=ms, event_id="42", tags="service:api-gateway"
+        ),
+    )
+    assert Alert.objects.filter(status="firing").count() == 2
 
 
 @pytest.mark.parametrize(

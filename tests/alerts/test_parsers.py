@@ -11,7 +11,7 @@ from alerts.services.parsers import (
 )
 
 from .conftest import T0
-from .payloads import alertmanager, am_alert, datadog
+from .payloads import alertmanager, am_alert, datadog, datadog_custom, datadog_default
 
 
 def test_alertmanager_grouped_firing_merges_common_labels_and_reads_the_value():
@@ -94,16 +94,88 @@ def test_datadog_triggered_warn_and_recovered():
 @pytest.mark.parametrize(
     "change, words",
     [
-        (lambda b: b.update(aggregation_key=""), "aggregation_key"),
+        (lambda b: b.update(aggregation_key="", alert_id="", title=""), "AGGREG_KEY"),
         (lambda b: b.update(transition="Exploded"), "ALERT_TRANSITION"),
         (lambda b: b.update(date="soon"), "number"),
         (lambda b: b.update(date=10), "plausible"),
-        (lambda b: b.update(surprise=True), "Unknown field"),
         (lambda b: b.update(value="1e999"), "finite"),
     ],
 )
 def test_datadog_bad_input(change, words):
     body = datadog(date_posix=int(T0.timestamp()))
+    change(body)
+    with pytest.raises(PayloadError) as exc:
+        parse_datadog(body, T0)
+    assert words in exc.value.message
+
+
+def test_datadog_fields_it_does_not_use_are_ignored_not_refused():
+    # Datadog does not retry a 4xx: refusing an unknown field would lose the alert.
+    body = datadog(date_posix=int(T0.timestamp()))
+    body.update(surprise=True, alert_query="avg(last_5m):cpu > 70", snapshot="https://x/a.png")
+    [parsed] = parse_datadog(body, T0)
+    assert parsed.fingerprint == "a1b2c3d4e5f6" and parsed.status == "firing"
+
+
+def test_datadog_default_payload_is_understood_from_its_title():
+    ms = int(T0.timestamp() * 1000)
+    [fired] = parse_datadog(
+        datadog_default(title="[Triggered on {service:api-gateway}] High error rate", date_ms=ms),
+        T0,
+    )
+    [back] = parse_datadog(
+        datadog_default(
+            title="[Recovered on {service:api-gateway}] High error rate",
+            date_ms=ms,
+            event_id="7188000000000000002",
+        ),
+        T0,
+    )
+    assert fired.status == "firing" and back.status == "resolved"
+    assert fired.at == T0 and fired.title == "High error rate"
+    assert fired.fingerprint == back.fingerprint and fired.event_key != back.event_key
+    assert fired.annotations["event_type"] == "query_alert_monitor"
+
+
+def test_datadog_custom_template_with_the_variables_own_names():
+    ms = int(T0.timestamp() * 1000)
+    tags = "env:production,service:api-gateway,monitor"
+    [fired] = parse_datadog(
+        datadog_custom(transition="Triggered", date_ms=ms, event_id="1", tags=tags), T0
+    )
+    assert fired.status == "firing" and fired.level_hint == "critical"
+    assert fired.fingerprint == "9bd4ac313a4d1e8fae2482df7b77628"
+    assert fired.labels == {"env": "production", "service": "api-gateway", "monitor": ""}
+    assert fired.metric == "trace.http.request.errors"
+    assert fired.annotations["priority"] == "normal" and fired.annotations["alert_id"] == "98765432"
+    assert "was > 5.0" in fired.annotations["status"]
+    [warn] = parse_datadog(
+        datadog_custom(
+            transition="Warn", date_ms=ms, event_id="2", tags=tags, alert_type="warning"
+        ),
+        T0,
+    )
+    assert warn.level_hint == "warning"
+    [back] = parse_datadog(
+        datadog_custom(
+            transition="Recovered", date_ms=ms, event_id="3", tags=tags, alert_type="success"
+        ),
+        T0,
+    )
+    assert back.status == "resolved" and back.fingerprint == fired.fingerprint
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda b: b.update(title="x" * 5000), "limit"),
+        (lambda b: b.update(title=["a list"]), "string"),
+        (lambda b: b.update(title="No transition here"), "ALERT_TRANSITION"),
+        (lambda b: b.update(date="99"), "plausible"),
+    ],
+)
+def test_datadog_default_payload_keeps_its_limits(change, words):
+    body = datadog_default(title="[Triggered] CPU high", date_ms=int(T0.timestamp() * 1000))
     change(body)
     with pytest.raises(PayloadError) as exc:
         parse_datadog(body, T0)

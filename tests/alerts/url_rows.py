@@ -29,6 +29,21 @@ def _group() -> dict:
     return {"pk": group.pk}
 
 
+def _failure() -> dict:
+    from alerts.models import AlertProcessingFailure
+
+    now = clock.now()
+    failure = AlertProcessingFailure.objects.create(
+        key="unmatched:auth-service",
+        attempts=5,
+        last_error="ValueError: boom",
+        first_failed_at=now,
+        last_failed_at=now,
+        dead_at=now,
+    )
+    return {"pk": failure.pk}
+
+
 def _write(ok, **kw) -> Row:  # noqa: ANN001 - a tuple of roles
     return Row({ANON: 302, **{r: (302 if r in ok else 403) for r in SIGNED_IN}}, **kw)
 
@@ -52,5 +67,6 @@ ROWS = {
         method="post",
         data=lambda: {"minutes": "30", "reason": "known noisy node"},
     ),
+    "alert-processing-retry": _write(WRITERS, kwargs=_failure, method="post"),
     "alert-incident-groups": page(kwargs=lambda: {"number": incident().number}),
 }

@@ -207,3 +207,39 @@ def test_not_configured_when_settings_are_unset(settings):
     with pytest.raises(NotConfigured):
         StatuspageClient.default()
     assert StatuspageClient.default_or_none() is None
+
+
+def test_incidents_are_found_by_search_and_among_the_unresolved_by_metadata(statuspage):
+    client = StatuspageClient.default()
+    ours = client.incident_create(
+        "Login failures",
+        "investigating",
+        "Ref INC-20261126-007.",
+        metadata={"nexusops": {"incident_number": "INC-20261126-007"}},
+    )
+    client.incident_create("Something else", "investigating", "Unrelated.")
+
+    [found] = client.incidents_search("inc-20261126-007")  # case-insensitive, in update bodies
+    assert found["id"] == ours["id"]
+    assert client.incidents_search("nothing like it") == []
+    assert [i["name"] for i in client.incidents_unresolved(per_page=1)] == ["Something else"]
+    assert [i["name"] for i in client.incidents_unresolved(page=2, per_page=1)] == [
+        "Login failures"
+    ]
+
+    def match(i):
+        return i["metadata"].get("nexusops", {}).get("incident_number") == "INC-20261126-007"
+
+    assert client.incident_find(match)["id"] == ours["id"]
+    query = statuspage.received(f"{PAGE}/incidents/unresolved")[-1]["query"]
+    assert query == {"page": "1", "per_page": "100"}
+
+
+def test_metadata_values_must_be_objects_as_on_statuspage(statuspage):
+    with pytest.raises(VendorRejected) as caught:
+        StatuspageClient.default().incident_create(
+            "x",
+            "investigating",
+            metadata={"nexusops": "INC-1"},  # type: ignore[dict-item]
+        )
+    assert caught.value.status == 422

@@ -158,8 +158,13 @@ class StatuspageClient:
         *,
         component_statuses: Mapping[str, str] | None = None,
         deliver_notifications: bool = True,
+        metadata: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Open a public incident; ``component_statuses`` also sets those components."""
+        """Open a public incident; ``component_statuses`` also sets those components.
+
+        ``metadata`` is Statuspage's free JSON on the incident (each top-level value an
+        object): the console puts its own reference there, so it can find the incident again.
+        """
         _check(status, INCIDENT_STATUSES, "incident status")
         statuses = dict(component_statuses or {})
         for value in statuses.values():
@@ -173,7 +178,36 @@ class StatuspageClient:
         }
         if statuses:
             incident["components"] = statuses
+        if metadata:
+            incident["metadata"] = dict(metadata)
         return self._request("POST", "/incidents", json={"incident": incident})
+
+    def incidents_unresolved(self, *, page: int = 1, per_page: int = 100) -> list[dict[str, Any]]:
+        return self._request(
+            "GET", "/incidents/unresolved", params={"page": page, "per_page": per_page}
+        )
+
+    def incidents_search(self, q: str, *, page: int = 1, limit: int = 100) -> list[dict[str, Any]]:
+        """Newest first; ``q`` matches name, status, postmortem and update bodies."""
+        return self._request("GET", "/incidents", params={"q": q, "page": page, "limit": limit})
+
+    def incident_find(
+        self,
+        match: Callable[[dict[str, Any]], bool],
+        *,
+        q: str = "",
+        max_pages: int = 5,
+    ) -> dict[str, Any] | None:
+        """The first incident ``match`` accepts: among the unresolved ones, then the newest
+        (or those ``q`` finds). Read-only, so it is safe before a create that may repeat."""
+        for page in range(1, max_pages + 1):
+            batch = self.incidents_unresolved(page=page)
+            found = next((i for i in batch if match(i)), None)
+            if found is not None or len(batch) < 100:
+                break
+        if found is None:
+            found = next((i for i in self.incidents_search(q) if match(i)), None)
+        return found
 
     def incident_update(
         self,

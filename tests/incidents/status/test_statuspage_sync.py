@@ -63,6 +63,7 @@ def test_first_update_creates_the_statuspage_incident_then_updates_it(components
         "component_ids": [ids["API"], ids["Web dashboard"]],
         "components": {ids["API"]: "major_outage", ids["Web dashboard"]: "degraded_performance"},
         "deliver_notifications": True,
+        "metadata": {"nexusops": {"incident_number": inc.number}},
     }
     inc.refresh_from_db()
     created_id = inc.statuspage_incident_id
