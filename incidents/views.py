@@ -452,7 +452,7 @@ def _command_context(
         "older_query": older_query,
         "newer": bool(before),
         "kinds": kinds,
-        "all_kinds": sorted(set(kind_qs.values_list("kind", flat=True).distinct())),
+        "all_kinds": sorted(kind_qs.order_by().values_list("kind", flat=True).distinct()),
         "sections": set(sections),
         "errors": errors or {},
     }

@@ -132,3 +132,26 @@ def test_incident_and_timeline_api_queries_do_not_grow(
     with django_assert_max_num_queries(3):
         events = [(e.kind, e.actor and e.actor.username) for e in timeline(incident=inc, user=ic)]
     assert len(events) == count + 1
+
+
+def test_the_command_page_reads_event_kinds_without_reading_every_event(client, ic):
+    """DISTINCT over kinds must not carry the model's ordering, which would make it return one
+    row per event and the page grow with its timeline."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from incidents.services import incident_note_add
+
+    inc = incident(actor=ic)
+    for n in range(30):
+        incident_note_add(incident=inc, actor=ic, message=f"note {n}", internal=True)
+    client.force_login(ic)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("incident-detail", args=[inc.number])).status_code == 200
+    [kinds] = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT DISTINCT "incidents_timelineevent"."kind"')
+    ]
+    assert "ORDER BY" not in kinds
