@@ -2,7 +2,8 @@
 
 Every table is a :class:`Table` (columns and rows of plain values) built by one function in
 ``TABLES`` from a :class:`Window`; the dashboard shows them with a chart, the CSV view exports
-one. Time buckets and "night" are in UTC. To add a table, write ``def _x(w: Window) -> Table``
+one. Time buckets are UTC days and months; "night" is the pay policy's night in the on-call
+rotation's time zone, as on the pay report. To add a table, write ``def _x(w: Window) -> Table``
 and list it in ``TABLES``.
 """
 
@@ -11,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Avg,
+    Case,
     CharField,
     Count,
     DateTimeField,
@@ -25,12 +28,15 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
+    When,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth, TruncTime
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
 from incidents.models import Incident, TimelineEvent
+from incidents.oncall.pay import night_time_zone, pay_policy
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError
 
@@ -255,13 +261,18 @@ def _overdue(w: Window) -> Table:
 
 
 def _on_call(w: Window) -> Table:
+    tz, policy = night_time_zone(), pay_policy()
+    starts, ends = policy.night_starts, policy.night_ends
+
     def load_of(prefix: str) -> dict:
         end = Coalesce(f"{prefix}resolved_at", Value(w.now, output_field=DateTimeField()))
         spent = ExpressionWrapper(end - F(f"{prefix}detected_at"), output_field=DurationField())
-        night = Q(**{f"{prefix}detected_at__hour__gte": 22}) | Q(
-            **{f"{prefix}detected_at__hour__lt": 7}
-        )
-        return {"pages": Count("pk"), "night": Count("pk", filter=night), "time": Sum(spent)}
+        local = TruncTime(f"{prefix}detected_at", tzinfo=ZoneInfo(tz))
+        after, before = GreaterThanOrEqual(local, starts), LessThan(local, ends)
+        # A night that spans midnight (22:00-06:00) is after its start OR before its end.
+        whens = [When(after, then=1), When(before, then=1)] if ends <= starts else []
+        night = Case(*whens, default=0) if whens else Case(When(after & before, then=1), default=0)
+        return {"pages": Count("pk"), "night": Sum(night), "time": Sum(spent)}
 
     load: dict[int, list] = {}
     led = (
@@ -300,7 +311,7 @@ def _on_call(w: Window) -> Table:
     return Table(
         "on_call",
         "On-call load per person",
-        ["person", "pages", "night pages (22-07 UTC)", "incident hours"],
+        ["person", "pages", f"night pages ({starts:%H:%M}-{ends:%H:%M} {tz})", "incident hours"],
         rows,
         chart=(1, 2),
     )

@@ -34,6 +34,14 @@ def pay_policy() -> PayPolicy:
     return policy or PayPolicy(name="default")
 
 
+def night_time_zone() -> str:
+    """Where "night" is counted, for pay and for the reports alike: the on-call rotation's
+    time zone (the first active one), so a page at 23:30 in Los Angeles is a night page
+    whatever the hour in UTC."""
+    rotation = Rotation.objects.filter(active=True).order_by("pk").first()
+    return rotation.time_zone if rotation else "UTC"
+
+
 def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -149,6 +157,7 @@ def _incident_work(
         return
     User = get_user_model()
     users = User.objects.select_related("profile").in_bulk({pk for pk, _ in spans})
+    zone = night_time_zone()
     incidents = Incident.objects.select_related("severity").in_bulk({i for _, i in spans})
     for (pk, incident_id), (first, last) in spans.items():
         if not start <= first < end or pk not in users:
@@ -161,8 +170,7 @@ def _incident_work(
             continue
         person = _person(report, users[pk])
         worked = hours(stop - first)
-        tz = getattr(users[pk], "profile", None)
-        nights = nights_touched(first, stop, tz.time_zone if tz else "UTC", policy)
+        nights = nights_touched(first, stop, zone, policy)
         pay = money(worked * person.rate * policy.incident_multiplier)
         person.work.append(IncidentWork(incident, first, stop, worked, pay, nights))
         person.incident_hours += worked

@@ -121,3 +121,29 @@ def test_dashboard_shows_charts_tables_and_exports_csv(history, manager, client)
         )
         bad_csv = client.get(reverse("report-csv", args=["sla"]), {"start": "x"})
         assert bad_csv.status_code == 400
+
+
+def test_night_pages_are_counted_in_the_rotations_time_zone_like_pay(ic):
+    from incidents.models import PayPolicy, Rotation
+
+    PayPolicy.objects.create(name="default")  # nights 22:00-06:00
+    Rotation.objects.create(
+        name="Primary", start_date=dt.date(2026, 1, 2), time_zone="America/Los_Angeles"
+    )
+    _run(dt.datetime(2026, 1, 20, 7, 30, tzinfo=dt.UTC), "P2", 5, 30, ic)  # 23:30 PST: night
+    _run(dt.datetime(2026, 1, 21, 23, 0, tzinfo=dt.UTC), "P2", 5, 30, ic)  # 15:00 PST: day
+    table = _table("on_call", dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
+    assert table.columns[2] == "night pages (22:00-06:00 America/Los_Angeles)"
+    [[_, pages, night, _]] = table.rows
+    assert (pages, night) == (2, 1)
+
+
+def test_chart_labels_get_the_room_they_need():
+    from postmortems.charts import CHAR_W, bar_chart
+
+    label = "Acknowledged within the response time"
+    svg = str(bar_chart(title="SLA", labels=[label, "P1"], series=[("met", [3, 1])]))
+    x = float(svg.split('class="chart-label"')[0].rsplit('x="', 1)[1].split('"')[0])
+    # The label is right-aligned at x: it starts at x - its width, which must not be below 0.
+    assert x - len(label) * CHAR_W >= 0
+    assert f">{label}</text>" in svg
