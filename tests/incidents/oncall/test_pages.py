@@ -260,3 +260,50 @@ def test_a_page_opened_while_the_incident_resolves_is_resolved_by_its_sender(org
     page.refresh_from_db()
     assert page.result["resolved"] is True
     assert pagerduty.state()["open"] == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_resolve_racing_the_page_delivery_leaves_no_page_open(org, pagerduty):
+    """50 rounds of a worker delivering a page while the commander resolves (and the
+    resolve_pages row is delivered at once): whichever wins, nothing stays open."""
+    ended_by = {"sender": 0, "resolve_pages": 0, "never opened": 0}
+    for _ in range(50):
+        inc = incident(severity_code="P1", actor=org["ic"])
+        timers_sweep()
+        for action in ("acknowledge", "investigate"):
+            incident_transition(incident=inc, action=action, actor=org["ic"])
+        page = OutboxMessage.objects.get(incident=inc, target=PAGE_USER)
+        barrier = threading.Barrier(2)
+        outcome = []
+
+        def deliver(pk=page.pk, barrier=barrier, outcome=outcome):
+            try:
+                barrier.wait()
+                outcome.append(outbox_deliver(message_id=pk))
+            finally:
+                connection.close()
+
+        worker = threading.Thread(target=deliver)
+        worker.start()
+        try:
+            barrier.wait()
+            incident_transition(incident=inc, action="resolve", actor=org["ic"])
+            (resolve_pages,) = OutboxMessage.objects.filter(incident=inc, target=RESOLVE_PAGES)
+            assert outbox_deliver(message_id=resolve_pages.pk) == "sent"
+        finally:
+            worker.join()
+        assert outcome == ["sent"]
+        page.refresh_from_db()
+        resolve_pages.refresh_from_db()
+        if "skipped" in page.result:
+            ended_by["never opened"] += 1
+        elif page.result.get("resolved"):
+            ended_by["sender"] += 1
+        if resolve_pages.result["resolved"]:
+            ended_by["resolve_pages"] += 1
+        key = page.payload["incident_key"]
+        left = [i for i in console_pages(pagerduty) if i["incident_key"] == key]
+        assert all(i["status"] == "resolved" for i in left), left
+    assert pagerduty.state()["open"] == []
+    print(f"how 50 racing pages ended: {ended_by}")  # which side won varies from run to run
