@@ -21,7 +21,14 @@ from .models import (
 
 @admin.register(Severity)
 class SeverityAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "definition", "response_time", "first_update_within")
+    list_display = (
+        "code",
+        "name",
+        "definition",
+        "response_time",
+        "first_update_within",
+        "pagerduty_urgency",
+    )
 
 
 @admin.register(Service)

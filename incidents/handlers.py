@@ -31,6 +31,7 @@ HANDLERS = {
     ],
     IncidentTransitioned: [
         fanout.pagerduty_follow,  # acknowledge / resolve / re-trigger the PagerDuty alert
+        escalation.pages_resolve,  # on resolve: the per-person pages escalation opened
         fanout.slack_summary,
         fanout.slack_mirror,
         fanout.slack_archive_later,  # on close

@@ -51,6 +51,9 @@ SERVICES = [
 ]
 
 # Runbook 2.1; the 15-minute initial update is runbook 2.2 step 3, applied to P0/P1.
+# The last column is the PagerDuty urgency of escalation pages: P0/P1 (outage, major feature
+# broken, response within 15 min / 1 h) wake people; P2/P3 (some users, cosmetic; 4 h / 24 h)
+# notify without waking anyone.
 SEVERITIES = [
     (
         "P0",
@@ -60,6 +63,7 @@ SEVERITIES = [
         "Platform down",
         dt.timedelta(minutes=15),
         dt.timedelta(minutes=15),
+        "high",
     ),
     (
         "P1",
@@ -69,6 +73,7 @@ SEVERITIES = [
         "API errors, slow response",
         dt.timedelta(hours=1),
         dt.timedelta(minutes=15),
+        "high",
     ),
     (
         "P2",
@@ -78,6 +83,7 @@ SEVERITIES = [
         "Single feature not working",
         dt.timedelta(hours=4),
         None,
+        "low",
     ),
     (
         "P3",
@@ -87,6 +93,7 @@ SEVERITIES = [
         "UI bug, typo",
         dt.timedelta(hours=24),
         None,
+        "low",
     ),
 ]
 
@@ -110,7 +117,7 @@ def seed_catalog(say: Callable[[str], None]) -> None:
             defaults={"name": name, "kind": kind, "owner_team": team, "description": description},
         )
     say(f"{len(SERVICES)} services")
-    for code, rank, name, definition, example, response, first_update in SEVERITIES:
+    for code, rank, name, definition, example, response, first_update, urgency in SEVERITIES:
         Severity.objects.update_or_create(
             code=code,
             defaults={
@@ -120,6 +127,7 @@ def seed_catalog(say: Callable[[str], None]) -> None:
                 "example": example,
                 "response_time": response,
                 "first_update_within": first_update,
+                "pagerduty_urgency": urgency,
             },
         )
     say("severities P0-P3")

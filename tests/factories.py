@@ -76,6 +76,8 @@ def severity(code: str) -> Severity:
             "definition": definition,
             "response_time": response,
             "first_update_within": first_update,
+            # As seeded from the runbook: P2/P3 pages do not wake anyone.
+            "pagerduty_urgency": "low" if rank >= 2 else "high",
         },
     )
     return obj

@@ -36,6 +36,12 @@ class Service(models.Model):
 class Severity(models.Model):
     """P0–P3 with the runbook's definition and acknowledgement response time."""
 
+    class Urgency(models.TextChoices):
+        # PagerDuty's two urgencies: high notifies by the person's high-urgency rules (phone,
+        # at night too); low by their low-urgency rules (typically e-mail or push, no call).
+        HIGH = "high", "High: wake the person"
+        LOW = "low", "Low: notify without waking"
+
     code = models.CharField(
         max_length=2, unique=True, validators=[RegexValidator(r"^P[0-9]$", "Use P0 to P9.")]
     )
@@ -49,6 +55,12 @@ class Severity(models.Model):
         blank=True,
         help_text="Initial stakeholder update deadline (runbook 2.2 step 3); empty for none.",
     )
+    pagerduty_urgency = models.CharField(
+        max_length=4,
+        choices=Urgency.choices,
+        default=Urgency.HIGH,
+        help_text="Urgency of the PagerDuty pages escalation sends for this severity.",
+    )
 
     class Meta:
         ordering = ["rank"]
@@ -57,7 +69,11 @@ class Severity(models.Model):
             models.CheckConstraint(
                 condition=models.Q(response_time__gt=dt.timedelta(0)),
                 name="severity_response_time_positive",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pagerduty_urgency__in=["high", "low"]),
+                name="severity_pagerduty_urgency_valid",
+            ),
         ]
 
     def __str__(self) -> str:

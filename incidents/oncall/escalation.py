@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,8 +20,9 @@ from django.db import transaction
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
 from nexusops.engine import events
-from nexusops.engine.models import Timer
+from nexusops.engine.models import OutboxMessage, Timer
 from nexusops.engine.outbox import outbox_enqueue
+from nexusops.integrations.slack.messages import incident_channel_name
 
 from ..events import (
     IncidentDeclared,
@@ -42,6 +44,7 @@ from ..services.common import lock, require
 from ..services.sla import fmt
 from ..services.timeline import timeline_append
 from . import schedule
+from .senders import PAGE_USER, RESOLVE_PAGES
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +141,22 @@ def rearm(event: IncidentDeclared | IncidentUpdated | IncidentTransitioned) -> N
     escalation_refresh(event.incident, now=event.entry.created_at)
 
 
+def pages_resolve(event: IncidentTransitioned) -> None:
+    """The incident resolved: end its per-person PagerDuty pages too, whatever channel the
+    resolve came from (PagerDuty resolving its own alert does not touch the pages)."""
+    incident = event.incident
+    if event.action != "resolve":
+        return
+    if not OutboxMessage.objects.filter(incident=incident, target=PAGE_USER).exists():
+        return
+    outbox_enqueue(
+        target=RESOLVE_PAGES,
+        key=f"{incident.number}:{event.entry.pk}:pd-resolve-pages",
+        incident=incident,
+        payload={"resolution": f"{incident.number} was resolved in the console."},
+    )
+
+
 # --- firing ---------------------------------------------------------------------------------
 def _targets(tier: EscalationTier, policy: EscalationPolicy, now: dt.datetime) -> list:
     if tier.target == EscalationTier.Target.USER:
@@ -165,6 +184,117 @@ def _name(user: AbstractBaseUser) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def tier_applies(incident: Incident, tier: EscalationTier) -> bool:
+    """Whether this tier's conditions (severities, flags) call for it on this incident at all,
+    whenever it would be due; fall-through skips a tier that does not apply, as ``_wanted``
+    never arms one."""
+    if incident.data_breach and tier.on_data_breach:
+        return True
+    if incident.major_customer_impact and tier.on_major_customer_impact:
+        return True
+    codes = {s.pk for s in tier.severities.all()}
+    return tier.delay is not None and (not codes or incident.severity_id in codes)
+
+
+def _situation(incident: Incident) -> str:
+    """What the tiers' conditions read, e.g. "P3, no data breach or major customer impact"."""
+    flags = [
+        words
+        for on, words in (
+            (incident.data_breach, "data breach"),
+            (incident.major_customer_impact, "major customer impact"),
+        )
+        if on
+    ]
+    return ", ".join(
+        [incident.severity.code, *(flags or ["no data breach or major customer impact"])]
+    )
+
+
+@dataclass
+class _Reach:
+    """What was done to pull one person in: what the timeline says, and the outbox rows."""
+
+    person: AbstractBaseUser
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    pages: list[dict] = field(default_factory=list)  # {"user", "via", "outbox"}: one per row
+
+    @property
+    def reached(self) -> bool:
+        return bool(self.pages)
+
+
+def _reach(
+    person: AbstractBaseUser,
+    *,
+    incident: Incident,
+    tier: EscalationTier,
+    timer: Timer,
+    words: str,
+) -> _Reach:
+    """Enqueue the person's page and Slack invitation; record only what was enqueued."""
+    name, (pd_id, slack_id) = _name(person), _contact(person)
+    reach = _Reach(person)
+    if not (pd_id or slack_id):
+        reach.failed.append(f"could not page {name}: no PagerDuty or Slack id in the profile")
+        return reach
+    if pd_id:
+        page = outbox_enqueue(
+            target=PAGE_USER,
+            key=f"{incident.number}:esc:{timer.pk}:{person.pk}:pd",
+            incident=incident,
+            payload={
+                "user_id": pd_id,
+                "title": f"{incident.number} [{incident.severity.code}] {incident.title}",
+                "incident_key": f"{incident.number}:esc:{timer.pk}:{person.pk}",
+                "urgency": incident.severity.pagerduty_urgency,
+                "details": f"Escalation tier {tier.order} ({tier.name}): {words}.",
+            },
+        )
+        if page.queued:
+            reach.done.append(f"paged {name} via PagerDuty")
+            reach.pages.append({"user": person.pk, "via": "pagerduty", "outbox": page.message.pk})
+        else:
+            how = "" if not slack_id else " via PagerDuty"
+            reach.failed.append(f"could not page {name}{how}: {page.off_reason}")
+    if slack_id:
+        invite = outbox_enqueue(
+            target="slack.invite",
+            key=f"{incident.number}:esc:{timer.pk}:{person.pk}:slack",
+            incident=incident,
+            payload={"users": [slack_id]},
+        )
+        if invite.queued:
+            channel = incident.slack_channel_name or incident_channel_name(incident.number)
+            reach.done.append(f"invited {name} to #{channel} in Slack")
+            reach.pages.append({"user": person.pk, "via": "slack", "outbox": invite.message.pk})
+        else:
+            reach.failed.append(f"could not invite {name} in Slack: {invite.off_reason}")
+    return reach
+
+
+def _nobody(tier: EscalationTier) -> str:
+    if tier.target == EscalationTier.Target.ON_CALL:
+        return "nobody is on call"
+    if tier.target == EscalationTier.Target.ORG_ROLE:
+        return f"nobody active has the role {tier.target_label()}"
+    return f"{tier.target_label()} is not an active user"
+
+
+def _next_applicable(
+    incident: Incident, policy: EscalationPolicy, tier: EscalationTier
+) -> EscalationTier | None:
+    return next(
+        (
+            t
+            for t in policy.tiers.order_by("order").prefetch_related("severities")
+            if t.order > tier.order and tier_applies(incident, t)
+        ),
+        None,
+    )
+
+
 def fire_tier(
     *,
     incident: Incident,
@@ -175,66 +305,66 @@ def fire_tier(
     words: str,
     actor: AbstractBaseUser | None = None,
 ) -> list[int]:
-    """Page the tier's people, invite them to the Slack channel, write the timeline; a tier
-    nobody can be reached at is a failed page and falls through to the next tier."""
+    """Page the tier's people and invite them to the Slack channel, and say on the timeline
+    exactly what was enqueued for whom (DESIGN.md rule 13). A person nothing could be enqueued
+    for is a failed page; a tier that reached nobody falls through to the next tier whose
+    conditions apply to this incident, or says that none does."""
     people = _targets(tier, policy, now)
-    reached, failed = [], []
-    for person in people:
-        pd_id, slack_id = _contact(person)
-        if not (pd_id or slack_id):
-            failed.append(person)
-            continue
-        reached.append(person)
-        if pd_id:
-            outbox_enqueue(
-                target="pagerduty.page_user",
-                key=f"{incident.number}:esc:{timer.pk}:{person.pk}:pd",
-                incident=incident,
-                payload={
-                    "user_id": pd_id,
-                    "title": f"{incident.number} [{incident.severity.code}] {incident.title}",
-                    "incident_key": f"{incident.number}:esc:{timer.pk}:{person.pk}",
-                    "details": f"Escalation tier {tier.order} ({tier.name}): {words}.",
-                },
-            )
-        if slack_id:
-            outbox_enqueue(
-                target="slack.invite",
-                key=f"{incident.number}:esc:{timer.pk}:{person.pk}:slack",
-                incident=incident,
-                payload={"users": [slack_id]},
-            )
+    reaches = [_reach(p, incident=incident, tier=tier, timer=timer, words=words) for p in people]
+    reached = [r for r in reaches if r.reached]
+    unreached = [r for r in reaches if not r.reached]
     if reached:
-        incident.responders.add(*reached)
+        incident.responders.add(*(r.person for r in reached))
     late = int((now - timer.due_at).total_seconds())
     base = {"tier": tier.order, "policy": policy.pk, "timer": timer.pk, "reason": words}
-    if failed or not people:
-        who = ", ".join(_name(p) for p in failed) or f"nobody ({tier.target_label()})"
+    following = None if reached else _next_applicable(incident, policy, tier)
+    if unreached or not people:
+        what = "; ".join(f for r in unreached for f in r.failed) or _nobody(tier)
+        if reached:
+            then = ""
+        elif following is not None:
+            then = f" Falling through to tier {following.order} ({following.name})."
+        else:
+            then = (
+                f" No further tier applies to this incident ({_situation(incident)}); "
+                "nobody else is paged."
+            )
         timeline_append(
             incident=incident,
             kind="page_failed",
             channel=Channel.SYSTEM,
             internal=True,
             at=now,
-            message=f"Could not page tier {tier.order} ({tier.name}): {who} has no PagerDuty "
-            "or Slack id." + ("" if reached else " Falling through to the next tier."),
-            data={**base, "users": [p.pk for p in failed]},
+            message=f"Could not page tier {tier.order} ({tier.name}): {what}.{then}",
+            data={
+                **base,
+                "users": [r.person.pk for r in unreached],
+                "next_tier": following.order if following else None,
+            },
         )
     if reached:
-        names = ", ".join(_name(p) for p in reached)
+        said = "; ".join(
+            [*(d for r in reached for d in r.done), *(f for r in reached for f in r.failed)]
+        )
         entry = timeline_append(
             incident=incident,
             kind="escalated",
             actor=actor,
             channel=Channel.WEB if actor else Channel.SYSTEM,
             at=now,
-            message=f"Escalated to tier {tier.order} ({tier.name}): paged {names} — {words}"
+            message=f"Escalated to tier {tier.order} ({tier.name}): {said} — {words}"
             + (f" (fired {late}s late)." if late > 60 else "."),
-            data={**base, "paged": [p.pk for p in reached], "late_seconds": max(late, 0)},
+            # "paged": everyone pulled in (pay reads it); "pages": the outbox row behind each
+            # word of the message, so every claim on the timeline can be checked against a row.
+            data={
+                **base,
+                "paged": [r.person.pk for r in reached],
+                "pages": [page for r in reached for page in r.pages],
+                "late_seconds": max(late, 0),
+            },
         )
         events.publish(IncidentEscalated(incident=incident, entry=entry))
-        return [p.pk for p in reached]
-    following = policy.tiers.filter(order__gt=tier.order).order_by("order").first()
+        return [r.person.pk for r in reached]
     if following is None:
         return []
     nxt = _take_tier(incident, policy, following, now, reason="fall_through")

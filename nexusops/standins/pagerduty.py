@@ -7,7 +7,12 @@ point ``PAGERDUTY_EVENTS_URL`` and ``PAGERDUTY_API_URL`` at ``base_url``.
 
 Incidents are kept by dedup key, so trigger/acknowledge/resolve change their status the way
 PagerDuty does: a trigger on an open incident is deduplicated, one after a resolve opens a new
-incident. See :mod:`nexusops.standins.common` for control endpoints and adding routes.
+incident. Each incident keeps its status (triggered, acknowledged, resolved) and urgency, and
+the REST API changes them as strictly as PagerDuty: ``PUT /incidents/{id}`` and the bulk
+``PUT /incidents`` need the ``From`` header, a wrapped ``incident_reference``, and refuse to
+move a resolved incident. ``GET /_standin/state`` lists them all, with ``open`` naming those
+still triggered or acknowledged, so a test can assert nothing the console opened is left open.
+See :mod:`nexusops.standins.common` for control endpoints and adding routes.
 """
 
 from __future__ import annotations
@@ -30,6 +35,11 @@ from .common import (
 
 SEVERITIES = ("critical", "error", "warning", "info")
 ACTIONS = ("trigger", "acknowledge", "resolve")
+URGENCIES = ("high", "low")
+# What the REST API lets a client set; PagerDuty has no way back to "triggered".
+SETTABLE_STATUSES = ("acknowledged", "resolved")
+BULK_LIMIT = 250  # PagerDuty's limit for one PUT /incidents
+FROM_MISSING = "You must specify a user's email address in the From header"
 
 
 def _now() -> str:
@@ -62,7 +72,11 @@ class PagerDutyStandin(StandinApp):
         self._numbers = itertools.count(1)
 
     def state(self) -> Any:
-        return {"incidents": list(self.incidents.values()), "notes": self.notes}
+        return {
+            "incidents": list(self.incidents.values()),
+            "notes": self.notes,
+            "open": [i["id"] for i in self.incidents.values() if i["status"] != "resolved"],
+        }
 
     def authorize(self, request: Request) -> Response | None:
         if request.path.startswith("/v2/"):
@@ -118,6 +132,9 @@ class PagerDutyStandin(StandinApp):
                     "status": "triggered",
                     "urgency": "high" if payload["severity"] in ("critical", "error") else "low",
                     "created_at": _now(),
+                    "last_status_change_at": _now(),
+                    "last_status_change_by": "events_api",
+                    "resolved_at": None,
                     "self": f"{self.base_url}/incidents/{incident_id}",
                     "html_url": f"https://nexusops-standin.pagerduty.com/incidents/{incident_id}",
                     "alert_counts": {"all": 0},
@@ -128,7 +145,8 @@ class PagerDutyStandin(StandinApp):
         else:
             incident = self._open_incident(dedup_key)
             if incident is not None:  # PagerDuty accepts and ignores events for unknown keys
-                incident["status"] = "acknowledged" if action == "acknowledge" else "resolved"
+                status = "acknowledged" if action == "acknowledge" else "resolved"
+                _set_status(incident, status, by="events_api")
         return Response(
             202, {"status": "success", "message": "Event processed", "dedup_key": dedup_key}
         )
@@ -162,7 +180,7 @@ class PagerDutyStandin(StandinApp):
     def incident_create(self, request: Request) -> Response:
         """REST v2 create: needs ``From``, a service reference and an unused open key."""
         if "@" not in request.header("From"):
-            return _rest_invalid("You must specify a user's email address in the From header")
+            return _rest_invalid(FROM_MISSING)
         body = request.body if isinstance(request.body, dict) else {}
         data = body.get("incident") if isinstance(body.get("incident"), dict) else None
         if data is None:
@@ -194,6 +212,9 @@ class PagerDutyStandin(StandinApp):
             "status": "triggered",
             "urgency": data.get("urgency", "high"),
             "created_at": _now(),
+            "last_status_change_at": _now(),
+            "last_status_change_by": request.header("From"),
+            "resolved_at": None,
             "service": {"id": service["id"], "type": "service_reference"},
             "assignments": [
                 {"assignee": {"id": a["id"], "type": "user_reference"}} for a in assignees
@@ -213,6 +234,52 @@ class PagerDutyStandin(StandinApp):
         if incident is None:
             return Response(404, {"error": {"message": "Not Found", "code": 2100}})
         return Response(200, {"incident": incident})
+
+    @route("PUT", r"/incidents/(?P<incident_id>[A-Z0-9]+)")
+    def incident_update(self, request: Request, incident_id: str) -> Response:
+        """REST v2 update: ``{"incident": {"type": "incident_reference", "status": ...}}``."""
+        if "@" not in request.header("From"):
+            return _rest_invalid(FROM_MISSING)
+        incident = self.incidents.get(incident_id)
+        if incident is None:
+            return Response(404, {"error": {"message": "Not Found", "code": 2100}})
+        body = request.body if isinstance(request.body, dict) else {}
+        data = body.get("incident") if isinstance(body.get("incident"), dict) else None
+        if data is None:
+            return _rest_invalid("Incident object is required")
+        errors = _update_errors(incident, data)
+        if errors:
+            return _rest_invalid(*errors)
+        _apply_update(incident, data, request.header("From"))
+        return Response(200, {"incident": incident})
+
+    @route("PUT", r"/incidents")
+    def incidents_update(self, request: Request) -> Response:
+        """REST v2 bulk update: every change is checked before any is made."""
+        if "@" not in request.header("From"):
+            return _rest_invalid(FROM_MISSING)
+        body = request.body if isinstance(request.body, dict) else {}
+        items = body.get("incidents")
+        if not isinstance(items, list) or not items:
+            return _rest_invalid("Incidents array is required")
+        if len(items) > BULK_LIMIT:
+            return _rest_invalid(f"At most {BULK_LIMIT} incidents can be updated at once")
+        errors: list[str] = []
+        found = []
+        for data in items:
+            incident = self.incidents.get(data.get("id")) if isinstance(data, dict) else None
+            if incident is None:
+                errors.append(
+                    f"Incident {data.get('id') if isinstance(data, dict) else data!r} not found"
+                )
+                continue
+            errors.extend(f"{incident['id']}: {e}" for e in _update_errors(incident, data))
+            found.append((incident, data))
+        if errors:
+            return _rest_invalid(*errors)
+        for incident, data in found:
+            _apply_update(incident, data, request.header("From"))
+        return Response(200, {"incidents": [incident for incident, _ in found]})
 
     @route("GET", r"/incidents/(?P<incident_id>[A-Z0-9]+)/notes")
     def notes_list(self, request: Request, incident_id: str) -> Response:
@@ -256,6 +323,40 @@ class PagerDutyStandin(StandinApp):
         }
         self.notes.setdefault(incident_id, []).append(note)
         return Response(201, {"note": note})
+
+
+def _set_status(incident: dict[str, Any], status: str, *, by: str) -> None:
+    if incident["status"] == status:
+        return
+    incident["status"] = status
+    incident["last_status_change_at"] = _now()
+    incident["last_status_change_by"] = by
+    if status == "resolved":
+        incident["resolved_at"] = incident["last_status_change_at"]
+
+
+def _update_errors(incident: dict[str, Any], data: dict[str, Any]) -> list[str]:
+    errors = []
+    if data.get("type") not in ("incident", "incident_reference"):
+        errors.append("Type must be incident or incident_reference")
+    status = data.get("status")
+    if status is not None and status not in SETTABLE_STATUSES:
+        errors.append("Status must be acknowledged or resolved")
+    if data.get("urgency") is not None and data["urgency"] not in URGENCIES:
+        errors.append("Urgency is invalid")
+    # PagerDuty keeps a resolved incident resolved: a later change is refused, not ignored.
+    if incident["status"] == "resolved" and (status is not None or "urgency" in data):
+        errors.append("Incident Already Resolved")
+    return errors
+
+
+def _apply_update(incident: dict[str, Any], data: dict[str, Any], sender: str) -> None:
+    if data.get("urgency"):
+        incident["urgency"] = data["urgency"]
+    if data.get("status"):
+        _set_status(incident, data["status"], by=sender)
+    if data.get("resolution"):
+        incident["resolution"] = data["resolution"]
 
 
 def make_server(

@@ -49,6 +49,8 @@ def test_seed_demo_loads_the_runbook_and_is_idempotent():
         "P3": dt.timedelta(hours=24),
     }
     assert Severity.objects.get(code="P0").definition == "Complete outage, data breach"
+    urgencies = dict(Severity.objects.values_list("code", "pagerduty_urgency"))
+    assert urgencies == {"P0": "high", "P1": "high", "P2": "low", "P3": "low"}
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
+
 import pytest
 
 from nexusops.common.tasks import RetryableError
@@ -226,3 +230,121 @@ def test_a_second_open_incident_with_the_same_key_is_rejected(pagerduty):
         client.incident_create(**kwargs)
     with pytest.raises(VendorRejected, match="Service must be"):
         client.incident_create(**{**kwargs, "service_id": "", "incident_key": "other"})
+
+
+def _page(client: PagerDutyClient, key: str, urgency: str = "high") -> dict:
+    return client.incident_create(
+        title=f"page {key}",
+        service_id="PSVC001",
+        assignee_ids=["PMAYA01"],
+        incident_key=key,
+        urgency=urgency,
+    )
+
+
+def _raw(pagerduty, method: str, path: str, body: dict, *, sender: str = PAGERDUTY_FROM):
+    """One REST request by hand (no client library), to show what the stand-in refuses."""
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": f"Token token={PAGERDUTY_API_TOKEN}",
+    }
+    if sender:
+        headers["From"] = sender
+    request = urllib.request.Request(
+        f"{pagerduty.base_url}{path}",
+        data=json.dumps(body).encode(),
+        method=method,
+        headers=headers,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5, context=pagerduty.ssl_context) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_an_incident_keeps_the_urgency_it_was_opened_with(pagerduty):
+    client = PagerDutyClient.default()
+    low = _page(client, "INC-20261126-030:esc:1:1", urgency="low")
+    high = _page(client, "INC-20261126-030:esc:1:2")
+
+    held = {i["id"]: i for i in pagerduty.state()["incidents"]}
+    assert (held[low["id"]]["urgency"], held[high["id"]]["urgency"]) == ("low", "high")
+    with pytest.raises(ValueError, match="urgency"):
+        _page(client, "INC-20261126-030:esc:1:3", urgency="medium")
+
+
+def test_resolve_goes_through_put_with_from_and_is_safe_to_repeat(pagerduty):
+    client = PagerDutyClient.default()
+    page = _page(client, "INC-20261126-031:esc:1:1")
+    assert pagerduty.state()["open"] == [page["id"]]
+
+    resolved = client.incident_resolve(page["id"], resolution="console incident resolved")
+
+    assert resolved["status"] == "resolved" and pagerduty.state()["open"] == []
+    (put,) = [r for r in pagerduty.received() if r["method"] == "PUT"]
+    assert put["path"] == f"/incidents/{page['id']}"
+    assert put["headers"]["From"] == PAGERDUTY_FROM
+    assert put["body"] == {
+        "incident": {
+            "type": "incident_reference",
+            "status": "resolved",
+            "resolution": "console incident resolved",
+        }
+    }
+    assert client.incident_resolve(page["id"])["status"] == "resolved"  # a retry: no second PUT
+    assert len([r for r in pagerduty.received() if r["method"] == "PUT"]) == 1
+
+
+def test_the_stand_in_refuses_what_pagerduty_refuses(pagerduty):
+    client = PagerDutyClient.default()
+    page = _page(client, "INC-20261126-032:esc:1:1")
+    path = f"/incidents/{page['id']}"
+    resolve = {"incident": {"type": "incident_reference", "status": "resolved"}}
+
+    status, body = _raw(pagerduty, "PUT", path, resolve, sender="")
+    assert status == 400 and "From header" in body["error"]["errors"][0]
+    status, body = _raw(pagerduty, "PUT", path, {"type": "incident_reference", "status": "x"})
+    assert status == 400 and body["error"]["errors"] == ["Incident object is required"]
+    status, body = _raw(pagerduty, "PUT", path, {"incident": {"type": "incident", "status": "x"}})
+    assert status == 400 and body["error"]["errors"] == ["Status must be acknowledged or resolved"]
+    status, _ = _raw(pagerduty, "PUT", "/incidents/QNOPE01", resolve)
+    assert status == 404
+    assert pagerduty.state()["open"] == [page["id"]]  # nothing above changed it
+
+    ack = {"incident": {"type": "incident_reference", "status": "acknowledged"}}
+    assert _raw(pagerduty, "PUT", path, ack)[0] == 200
+    assert _raw(pagerduty, "PUT", path, resolve)[0] == 200
+    status, body = _raw(pagerduty, "PUT", path, ack)
+    assert status == 400 and body["error"]["errors"] == ["Incident Already Resolved"]
+    (held,) = pagerduty.state()["incidents"]
+    assert held["status"] == "resolved" and held["resolved_at"]
+
+
+def test_bulk_resolve_is_all_or_nothing(pagerduty):
+    client = PagerDutyClient.default()
+    first = _page(client, "INC-20261126-033:esc:1:1")
+    second = _page(client, "INC-20261126-033:esc:1:2")
+    ref = {"type": "incident_reference", "status": "resolved"}
+
+    status, body = _raw(
+        pagerduty,
+        "PUT",
+        "/incidents",
+        {"incidents": [{"id": first["id"], **ref}, {"id": "QNOPE01", **ref}]},
+    )
+    assert status == 400 and "QNOPE01" in body["error"]["errors"][0]
+    assert sorted(pagerduty.state()["open"]) == sorted([first["id"], second["id"]])
+    status, _ = _raw(
+        pagerduty, "PUT", "/incidents", {"incidents": [{"id": first["id"], **ref}]}, sender=""
+    )
+    assert status == 400
+
+    status, body = _raw(
+        pagerduty,
+        "PUT",
+        "/incidents",
+        {"incidents": [{"id": first["id"], **ref}, {"id": second["id"], **ref}]},
+    )
+    assert status == 200 and [i["status"] for i in body["incidents"]] == ["resolved"] * 2
+    assert pagerduty.state()["open"] == []

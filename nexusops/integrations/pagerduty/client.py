@@ -6,7 +6,7 @@ Two APIs, each optional:
   and resolve an alert by dedup key - the incident's number is a good key.
 * REST API v2 (``PAGERDUTY_API_URL`` + ``PAGERDUTY_API_TOKEN`` + ``PAGERDUTY_FROM_EMAIL``):
   find the PagerDuty incident for a dedup key and add a note to it; open an incident assigned
-  to named users (escalation pages a person).
+  to named users at an urgency (escalation pages a person), and resolve it again.
 
 ``PAGERDUTY_CA_BUNDLE`` names an extra CA file to trust besides the system's (the stand-in's
 test CA). The library retries 429/5xx only ``max_retries`` times, then we raise
@@ -41,6 +41,7 @@ from nexusops.integrations.errors import (
 VENDOR = "pagerduty"
 SEVERITIES = ("critical", "error", "warning", "info")
 RETRIED_STATUSES = (429, 500, 502, 503, 504)
+URGENCIES = ("high", "low")
 
 
 class PagerDutyClient:
@@ -184,8 +185,8 @@ class PagerDutyClient:
     ) -> dict[str, Any]:
         """Open a PagerDuty incident assigned to these users (pages them, not the service's
         on-call); ``incident_key`` makes a retry find the first one (``incident_find``)."""
-        if urgency not in ("high", "low"):
-            raise ValueError(f"urgency must be 'high' or 'low', not {urgency!r}")
+        if urgency not in URGENCIES:
+            raise ValueError(f"urgency must be one of {URGENCIES}, not {urgency!r}")
         body: dict[str, Any] = {
             "type": "incident",
             "title": title[:255],
@@ -200,6 +201,32 @@ class PagerDutyClient:
             body["body"] = {"type": "incident_body", "details": details}
         with _converted_errors("incident create"):
             return self._rest().rpost("/incidents", json={"incident": body})
+
+    def incident_get(self, incident_id: str) -> dict[str, Any]:
+        with _converted_errors("incident get"):
+            return self._rest().rget(f"/incidents/{incident_id}")
+
+    def incident_resolve(self, incident_id: str, *, resolution: str = "") -> dict[str, Any]:
+        """Resolve one PagerDuty incident (``From`` is PAGERDUTY_FROM_EMAIL); returns it.
+
+        Safe to call again: PagerDuty refuses to change a resolved incident, so one already
+        resolved (by us before a crash, or by a person in PagerDuty) is returned as it is.
+        """
+        incident = self.incident_get(incident_id)
+        if incident.get("status") == "resolved":
+            return incident
+        body: dict[str, Any] = {"type": "incident_reference", "status": "resolved"}
+        if resolution:
+            body["resolution"] = resolution[:1000]
+        try:
+            with _converted_errors("incident resolve"):
+                return self._rest().rput(f"/incidents/{incident_id}", json=body)
+        except VendorRejected:
+            # Resolved by someone else between our read and our write: that is done too.
+            incident = self.incident_get(incident_id)
+            if incident.get("status") == "resolved":
+                return incident
+            raise
 
     # --- the edge -------------------------------------------------------------------------
     def _events(self) -> pagerduty.EventsApiV2Client:

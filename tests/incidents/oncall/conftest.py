@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.urls import NoReverseMatch, reverse
 
-from incidents.models import EscalationPolicy, EscalationTier, Profile
+from incidents.models import EscalationPolicy, EscalationTier, Profile, Rotation, RotationMember
 from nexusops.common import roles
 from tests.factories import UserFactory, severities
 
@@ -62,3 +62,23 @@ def runbook_policy(*, cto_delay=dt.timedelta(hours=2)) -> EscalationPolicy:
         )
         tier.severities.set([sevs[c] for c in codes])
     return policy
+
+
+@pytest.fixture
+def org(db, settings, slack, pagerduty):
+    """Runbook 2.4 with one person per tier: Olga on call (PagerDuty and Slack), Emma the
+    engineering manager (both), Carl the CTO (PagerDuty only), Cleo the CEO (Slack only)."""
+    settings.PAGERDUTY_SERVICE_ID = "PSVC001"
+    oncall = person("olga", pd="POLGA01", slack="U0OLGA", role=roles.RESPONDER)
+    rotation = Rotation.objects.create(name="Primary", start_date=dt.date(2026, 1, 2))
+    RotationMember.objects.create(rotation=rotation, user=oncall, position=0)
+    policy = runbook_policy()
+    return {
+        "oncall": oncall,
+        "em": person("emma", org_role="engineering_manager", pd="PEMMA01", slack="U0EMMA"),
+        "cto": person("carl", org_role="cto", pd="PCARL01"),
+        "ceo": person("cleo", org_role="ceo", slack="U0CLEO"),
+        "ic": UserFactory(username="iris", role=roles.INCIDENT_COMMANDER),
+        "policy": policy,
+        "rotation": rotation,
+    }

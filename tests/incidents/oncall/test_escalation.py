@@ -4,36 +4,17 @@ import threading
 import pytest
 from django.db import connection
 
-from incidents.models import Rotation, RotationMember, TimelineEvent
+from incidents.models import TimelineEvent
 from incidents.oncall.escalation import incident_escalate
 from incidents.services import incident_transition, incident_update
-from nexusops.common import clock, roles
+from nexusops.common import clock
 from nexusops.common.errors import ApplicationError
 from nexusops.engine.models import OutboxMessage, Timer
 from nexusops.engine.outbox import outbox_deliver
 from nexusops.engine.timers import timers_sweep
-from tests.factories import UserFactory, incident
-
-from .conftest import person, runbook_policy
+from tests.factories import incident
 
 T0 = dt.datetime(2026, 3, 10, 18, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def org(db, settings, slack, pagerduty):
-    settings.PAGERDUTY_SERVICE_ID = "PSVC001"
-    oncall = person("olga", pd="POLGA01", slack="U0OLGA", role=roles.RESPONDER)
-    rotation = Rotation.objects.create(name="Primary", start_date=dt.date(2026, 1, 2))
-    RotationMember.objects.create(rotation=rotation, user=oncall, position=0)
-    policy = runbook_policy()
-    return {
-        "oncall": oncall,
-        "em": person("emma", org_role="engineering_manager", pd="PEMMA01", slack="U0EMMA"),
-        "cto": person("carl", org_role="cto", pd="PCARL01"),
-        "ceo": person("cleo", org_role="ceo", slack="U0CLEO"),
-        "ic": UserFactory(username="iris", role=roles.INCIDENT_COMMANDER),
-        "policy": policy,
-    }
 
 
 def escalations(inc):
@@ -143,13 +124,15 @@ def test_no_contact_details_is_a_failed_page_and_falls_through(org):
     org["em"].profile.pagerduty_user_id = org["em"].profile.slack_user_id = ""
     org["em"].profile.save()
     with clock.frozen(T0) as t:
-        inc = incident(severity_code="P1", actor=org["ic"])
+        inc = incident(severity_code="P0", actor=org["ic"])
         incident_transition(incident=inc, action="acknowledge", actor=org["ic"])
         t.set(T0 + dt.timedelta(hours=1))
         timers_sweep()
     failed = TimelineEvent.objects.get(incident=inc, kind="page_failed")
-    assert failed.data["tier"] == 2 and "Emma has no PagerDuty or Slack id" in failed.message
-    assert escalations(inc)[-1] == (3, [org["cto"].pk])
+    assert failed.data["tier"] == 2 and failed.data["next_tier"] == 3
+    assert "could not page Emma: no PagerDuty or Slack id" in failed.message
+    assert "Falling through to tier 3 (CTO)" in failed.message
+    assert escalations(inc)[-1] == (3, [org["cto"].pk])  # tier 3 applies to a P0
 
 
 def test_escalate_now_needs_a_reason_and_pages_the_next_tier(org):

@@ -60,7 +60,8 @@ def test_a_week_across_dst_is_one_full_stipend(month):
     assert report["ben"].oncall_hours == 335 and report["ben"].stipend == Decimal("1000.00")
 
 
-def test_overnight_incident_pays_time_and_a_half_and_a_flex_day(month, settings):
+def test_overnight_incident_pays_time_and_a_half_and_a_flex_day(month, settings, pagerduty):
+    settings.PAGERDUTY_SERVICE_ID = "PSVC001"  # Ben's page is really enqueued: pay from it
     runbook_policy()
     ic = UserFactory(username="iris", role=roles.INCIDENT_COMMANDER)
     paged = dt.datetime(2026, 2, 10, 5, 30, tzinfo=UTC)  # Mon 9 Feb 21:30 PST, Ben on call

@@ -22,7 +22,7 @@ registered = "oncall" in inspect.getsource(IncidentsConfig.ready)
 
 @pytest.mark.skipif(not registered, reason="IncidentsConfig.ready() does not call oncall setup yet")
 @pytest.mark.django_db(transaction=True)
-def test_escalation_due_while_stopped_fires_at_restart():
+def test_escalation_due_while_stopped_fires_at_restart(slack):
     oncall = person("olga", slack="U0OLGA", role=roles.RESPONDER)
     rotation = Rotation.objects.create(name="Primary", start_date=dt.date(2020, 1, 3))
     RotationMember.objects.create(rotation=rotation, user=oncall, position=0)
@@ -34,7 +34,8 @@ def test_escalation_due_while_stopped_fires_at_restart():
     assert timer.due_at <= inc.detected_at  # due already; nothing is running to fire it
     time.sleep(1.5)
     assert not TimelineEvent.objects.filter(incident=inc, kind="escalated").exists()
-    worker = WorkerProcess().start()
+    # Slack on in the worker too: Olga is reached by her Slack invitation, nothing else.
+    worker = WorkerProcess(extra_env=slack.env).start()
     try:
         timers_sweep_task.delay()  # beat's first tick after the restart
         wait_for(
