@@ -8,6 +8,7 @@ them all.
 """
 
 from nexusops.engine.outbox import OutboxMessageDied
+from nexusops.engine.timers import TimerDied
 
 from .comms import fanout
 from .events import (
@@ -22,7 +23,7 @@ from .events import (
 )
 from .models import TimerKind
 from .oncall import escalation, handoff
-from .services import delivery, sla
+from .services import delivery, sla, stopped_timers
 
 HANDLERS = {
     IncidentDeclared: [
@@ -59,6 +60,7 @@ HANDLERS = {
     MonitoringCompleted: [fanout.slack_mirror],
     IncidentEscalated: [fanout.slack_mirror],
     OutboxMessageDied: [delivery.record_delivery_failed],
+    TimerDied: [stopped_timers.record_timer_died],
 }
 
 TIMERS = {

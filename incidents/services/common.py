@@ -31,7 +31,14 @@ def actor_name(actor: AbstractBaseUser | None) -> str:
 
 
 def lock(incident: Incident | int, *, expected_version: int | None = None) -> Incident:
-    """Re-read and lock the row; refuse a stale version (optimistic concurrency)."""
+    """Re-read and lock the row; refuse a stale version (optimistic concurrency).
+
+    The one lock order (DESIGN.md rule 11): the incident first, then its timers and other
+    rows. A service that changes an incident's timers, checklist or outbox rows calls this
+    before touching them; the engine's timer sweep takes the same order (the incident with
+    ``SKIP LOCKED``, then the timer), so a person's action and a sweep never wait on each
+    other in a cycle.
+    """
     pk = incident.pk if isinstance(incident, Incident) else incident
     try:
         locked = (

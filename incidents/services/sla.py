@@ -91,12 +91,28 @@ def sla_refresh(incident: Incident) -> list[str]:
     return changes
 
 
+def _still_wanted(timer: Timer, incident: Incident, now: dt.datetime) -> bool:
+    """Re-check under the sweep's locks: if the incident no longer calls for this deadline now
+    (acknowledged, updated), the timer is un-fired and aligned (moved or cancelled) instead
+    of breaching. Every change runs ``sla_refresh`` in its own transaction, so this is the
+    belt to that pair of braces."""
+    due = _wanted_sla(incident).get(timer.kind)
+    if due is not None and due <= now:
+        return True
+    timer.fired_at = None
+    timer.save(update_fields=["fired_at"])
+    sla_refresh(incident)
+    return False
+
+
 def _late(timer: Timer, now: dt.datetime) -> str:
     seconds = int((now - timer.due_at).total_seconds())
     return f" (fired {seconds}s late)" if seconds > 60 else ""
 
 
 def ack_deadline_passed(timer: Timer, incident: Incident, now: dt.datetime) -> None:
+    if not _still_wanted(timer, incident, now):
+        return
     sev = incident.severity
     incident.sla_breached = True
     incident.save(update_fields=["sla_breached"])
@@ -114,6 +130,8 @@ def ack_deadline_passed(timer: Timer, incident: Incident, now: dt.datetime) -> N
 
 
 def first_update_passed(timer: Timer, incident: Incident, now: dt.datetime) -> None:
+    if not _still_wanted(timer, incident, now):
+        return
     incident.sla_breached = True
     incident.save(update_fields=["sla_breached"])
     entry = timeline_append(

@@ -12,7 +12,13 @@ from django.db import models
 
 
 class Timer(models.Model):
-    """One due moment (DESIGN.md rule 4). A beat sweep fires what is due; nothing sleeps."""
+    """One due moment (DESIGN.md rule 4). A beat sweep fires what is due; nothing sleeps.
+
+    A handler that fails leaves the timer due with ``attempts`` counted, its ``last_error`` and
+    a ``next_attempt_at`` (backoff; ``due_at`` keeps the moment it was meant for). After
+    ``TIMER_MAX_ATTEMPTS`` it stops (``dead_at``) until a person retries it; a dead timer is
+    still pending, so its subject's own changes still move or cancel it.
+    """
 
     incident = models.ForeignKey(
         "incidents.Incident",
@@ -27,6 +33,16 @@ class Timer(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Failed firings since it was armed or last retried."
+    )
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="After a failed firing: not before this (backoff)."
+    )
+    last_error = models.TextField(blank=True)
+    dead_at = models.DateTimeField(
+        null=True, blank=True, help_text="Stopped after too many failures; waits for a Retry."
+    )
 
     class Meta:
         db_table = "incidents_timer"
@@ -43,6 +59,10 @@ class Timer(models.Model):
                 condition=models.Q(fired_at__isnull=True) | models.Q(cancelled_at__isnull=True),
                 name="timer_fired_or_cancelled_not_both",
             ),
+            models.CheckConstraint(
+                condition=models.Q(dead_at__isnull=True) | models.Q(fired_at__isnull=True),
+                name="timer_dead_is_not_fired",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -51,6 +71,10 @@ class Timer(models.Model):
     @property
     def pending(self) -> bool:
         return self.fired_at is None and self.cancelled_at is None
+
+    @property
+    def dead(self) -> bool:
+        return self.pending and self.dead_at is not None
 
 
 class OutboxMessage(models.Model):

@@ -1,20 +1,46 @@
 """Due moments stored as rows (DESIGN.md rule 4), and the sweep that fires them.
 
-``timers_sweep`` (Celery beat, every few seconds) fires what is due, each timer under a row lock
-so two sweepers never fire one twice. What a timer of a kind does is in the ``TIMERS`` table of
-the app that owns the kind (its ``handlers.py``, see ``events``)::
+``timers_sweep`` (Celery beat, every few seconds) fires what is due. What a timer of a kind
+does is in the ``TIMERS`` table of the app that owns the kind (its ``handlers.py``, see
+``events``)::
 
     TIMERS = {"escalation": fire_escalation_timer}   # fn(timer, incident, now)
+
+The handler runs inside the firing's transaction with the subject (the incident, if any) and
+the timer locked and the timer already marked fired; it sees the committed state and
+re-checks that the subject still wants it. A handler that raises rolls back alone.
+
+Lock order (DESIGN.md rule 11), the same everywhere: **the subject first, then its timers.**
+Services lock the incident (``incidents.services.common.lock``) before they create, move or
+cancel its timers. The sweep picks due timer ids without locking anything, then per timer, in
+one transaction: locks the subject with ``SKIP LOCKED`` (someone is changing it, so this run
+leaves it alone rather than queue behind a person), then the timer with ``SKIP LOCKED`` and
+the due filter again (fired, cancelled, moved or taken by another sweeper since: nothing to
+do), and only then calls the handler. Lock waits inside a handler are bounded
+(``TIMERS_LOCK_TIMEOUT_MS``, below PostgreSQL's 1 s deadlock check), so should a handler
+still wait in a cycle with a person, the sweep gives way and retries on its next run, without
+counting an attempt; the person's action wins.
+
+Failures: a kind no installed app handles in this process (an older worker during a rolling
+deploy) is not taken: it stays due for a process that knows it, and is logged once. A handler
+that raises backs off exponentially (``attempts``, ``next_attempt_at``, ``last_error``) and
+after ``TIMER_MAX_ATTEMPTS`` stops (``dead_at``) and publishes ``TimerDied``, so the app that
+owns the subject shows it; ``timer_requeue`` makes it due again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
+from enum import Enum
 
-from django.db import transaction
+from django.conf import settings
+from django.db import DatabaseError, connection, models, transaction
+from django.db.models import Q
 
 from nexusops.common import clock
+from nexusops.common.errors import Conflict, NotFoundError
 
 from . import events
 from .models import Timer
@@ -22,67 +48,227 @@ from .models import Timer
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class TimerDied(events.Event):
+    """A timer's handler failed ``attempts`` times and the sweep stopped trying; ``subject``
+    is its locked incident (or ``None``). The app that owns the subject says so where people
+    look."""
+
+    timer: Timer
+    subject: models.Model | None
+
+
+class Outcome(Enum):
+    FIRED = "fired"
+    GONE = "gone"  # fired, cancelled, moved or taken by another sweeper since it was picked
+    BUSY = "busy"  # its subject (or a row its handler needs) is held: the next run tries
+    FAILED = "failed"  # the handler raised: backed off, or dead after too many attempts
+
+
+# SQLSTATEs that mean "someone else holds it", not "this handler is broken": lock_not_available
+# (our lock timeout), deadlock_detected, serialization_failure. They cost no attempt.
+_CONTENTION = {"55P03", "40P01", "40001"}
+_unknown_logged: set[str] = set()  # kinds this process has said it cannot handle
+
+
+def max_attempts() -> int:
+    return getattr(settings, "TIMER_MAX_ATTEMPTS", 8)
+
+
+def retry_backoff(attempts: int) -> dt.timedelta:
+    """After the n-th failure: base · 2^(n-1), at most ``TIMER_BACKOFF_MAX_SECONDS``.
+
+    No jitter: a timer is one row handled by one sweeper at a time, not a burst of calls to
+    one vendor, and a deterministic delay is what the admin shows as "next attempt".
+    """
+    base = getattr(settings, "TIMER_BACKOFF_BASE_SECONDS", 5.0)
+    ceiling = getattr(settings, "TIMER_BACKOFF_MAX_SECONDS", 900.0)
+    return dt.timedelta(seconds=min(ceiling, base * 2 ** max(0, attempts - 1)))
+
+
 def timers_cancel(incident: object, *kinds: str) -> None:
-    """Cancel the subject's pending timers of these kinds."""
+    """Cancel the subject's pending timers of these kinds (the caller holds its lock)."""
     Timer.objects.filter(
         incident=incident, kind__in=kinds, fired_at__isnull=True, cancelled_at__isnull=True
     ).update(cancelled_at=clock.now())
 
 
-def timers_sweep(*, limit: int = 500, batch: int = 1) -> int:
-    """Fire every due timer; safe to run in several processes at once.
+def _due(now: dt.datetime) -> Q:
+    return Q(
+        due_at__lte=now,
+        fired_at__isnull=True,
+        cancelled_at__isnull=True,
+        dead_at__isnull=True,
+    ) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
 
-    Up to ``batch`` due timers are claimed per transaction (``skip_locked``: another sweeper
-    takes the next ones) and fired in incident order, each in a savepoint, so a timer whose
-    handler fails is left due (logged, retried next sweep) without holding up the others.
-    One per transaction by default: larger batches measured no faster (bench/README.md) and
-    hold sibling timers locked longer while their incident is being changed.
+
+def _known_kinds() -> set[str]:
+    return {kind for table in events.tables() for kind in table.timers}
+
+
+def timers_sweep(*, limit: int = 500, page: int = 50) -> int:
+    """Fire every due timer this process has a handler for; returns how many fired.
+
+    Safe to run in several processes at once and beside people's actions: see the lock order
+    in the module docstring. Each timer is visited at most once per run (whatever became of
+    it), so a busy subject or a failing handler never makes a run spin.
     """
     fired = 0
-    failed: set[int] = set()  # left due for the next sweep, not retried in a loop here
+    visited: set[int] = set()
+    kinds = _known_kinds()
     while fired < limit:
-        with transaction.atomic():
-            now = clock.now()
-            claimed = list(
-                Timer.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(due_at__lte=now, fired_at__isnull=True, cancelled_at__isnull=True)
-                .exclude(pk__in=failed)
-                .order_by("due_at", "id")[: min(batch, limit - fired)]
-            )
-            if not claimed:
-                return fired
-            claimed.sort(key=lambda t: (t.incident_id or 0, t.due_at, t.pk))
-            for timer in claimed:
-                try:
-                    with transaction.atomic():
-                        if _fire(timer, now):
-                            fired += 1
-                except Exception:  # noqa: BLE001 - one bad timer must not stop the sweep
-                    failed.add(timer.pk)
-                    logger.exception("timer %s (%s) failed; it stays due", timer.pk, timer.kind)
+        now = clock.now()
+        # Read without locks: which timers to try, soonest first. Each is re-checked under
+        # its locks, so a stale row here costs a query, never a wrong firing.
+        picked = list(
+            Timer.objects.filter(_due(now), kind__in=kinds)
+            .exclude(pk__in=visited)
+            .order_by("due_at", "id")
+            .values_list("pk", "incident_id")[:page]
+        )
+        if not picked:
+            break
+        for pk, subject_id in picked:
+            visited.add(pk)
+            if _sweep_one(pk, subject_id, now, kinds) is Outcome.FIRED:
+                fired += 1
+                if fired >= limit:
+                    break
+    _log_unknown_kinds(clock.now(), kinds)
     return fired
 
 
-def _fire(timer: Timer, now: dt.datetime) -> bool:
-    # An earlier handler in this batch may have cancelled or moved this timer.
-    timer.refresh_from_db(fields=["fired_at", "cancelled_at", "due_at"])
-    if timer.fired_at or timer.cancelled_at or timer.due_at > now:
-        return False
-    incident = None
-    if timer.incident_id:
-        subject = Timer._meta.get_field("incident").related_model
-        incident = (
-            # of=self: the joined severity row is shared by every incident of its level;
-            # locking it too would serialise all firings.
-            subject.objects.select_for_update(of=("self",))
-            .select_related("severity")
-            .get(pk=timer.incident_id)
-        )
-    timer.fired_at = now
-    timer.save(update_fields=["fired_at"])
-    handler = events.timer_handler(timer.kind)
-    if handler is None:
-        logger.error("no handler for timer kind %s (timer %s)", timer.kind, timer.pk)
+def _sweep_one(pk: int, subject_id: int | None, now: dt.datetime, kinds: set[str]) -> Outcome:
+    """Lock subject, then timer; re-check; fire. Every outcome is committed or rolled back
+    here, so one timer never holds up the others."""
+    try:
+        with transaction.atomic():
+            _bound_lock_waits()
+            subject = None
+            if subject_id is not None:
+                subject = _lock_subject_if_free(subject_id)
+                if subject is None:
+                    return Outcome.BUSY
+            timer = (
+                Timer.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(_due(now), pk=pk, kind__in=kinds)
+                .first()
+            )
+            if timer is None or timer.incident_id != subject_id:
+                return Outcome.GONE
+            handler = events.timer_handler(timer.kind)
+            if handler is None:  # the tables changed since the run began (tests do that)
+                return Outcome.GONE
+            try:
+                with transaction.atomic():
+                    timer.fired_at = now
+                    timer.save(update_fields=["fired_at"])
+                    handler(timer, subject, now)
+            except Exception as exc:  # noqa: BLE001 - a failing handler must not stop the sweep
+                timer.fired_at = None
+                if _contention(exc):
+                    logger.info("timer %s (%s): rows busy, retried next run", pk, timer.kind)
+                    return Outcome.BUSY
+                logger.exception("timer %s (%s) failed", pk, timer.kind)
+                _record_failure(timer, subject, now, exc)
+                return Outcome.FAILED
+            # A handler that found the timer no longer wanted un-fires it (and moves or
+            # cancels it); that is not a firing.
+            return Outcome.FIRED if timer.fired_at else Outcome.GONE
+    except DatabaseError as exc:
+        # Only the bookkeeping itself can land here (the handler ran in its own savepoint).
+        if not _contention(exc):
+            logger.exception("timer %s: could not record its firing", pk)
+        return Outcome.BUSY
+
+
+def _subject_model() -> type[models.Model]:
+    # The engine knows no domain: the subject is whatever the timer's foreign key points at.
+    return Timer._meta.get_field("incident").related_model
+
+
+def _lock_subject_if_free(pk: int) -> models.Model | None:
+    """The subject, locked, or ``None`` if someone holds it (``SKIP LOCKED``) or it is gone."""
+    return (
+        # of=self: the joined severity row is shared by every incident of its level;
+        # locking it too would serialise all firings.
+        _subject_model()
+        .objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("severity")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def _bound_lock_waits() -> None:
+    """A sweep waits at most this long for any lock, then gives way (module docstring)."""
+    if connection.vendor == "postgresql":
+        ms = int(getattr(settings, "TIMERS_LOCK_TIMEOUT_MS", 500))
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = {ms}")
+
+
+def _contention(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        code = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
+        if code in _CONTENTION:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _record_failure(
+    timer: Timer, subject: models.Model | None, now: dt.datetime, exc: Exception
+) -> None:
+    """Count the failed attempt, back off, and after the last one stop and say so."""
+    timer.attempts += 1
+    timer.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if timer.attempts >= max_attempts():
+        timer.dead_at, timer.next_attempt_at = now, None
     else:
-        handler(timer, incident, now)
-    return True
+        timer.next_attempt_at = now + retry_backoff(timer.attempts)
+    timer.save(update_fields=["attempts", "last_error", "next_attempt_at", "dead_at"])
+    if timer.dead_at is not None:
+        logger.error(
+            "timer %s (%s) stopped after %s attempts", timer.pk, timer.kind, timer.attempts
+        )
+        events.publish(TimerDied(timer=timer, subject=subject))
+
+
+def _log_unknown_kinds(now: dt.datetime, kinds: set[str]) -> None:
+    unknown = set(
+        Timer.objects.filter(_due(now))
+        .exclude(kind__in=kinds)
+        .values_list("kind", flat=True)
+        .distinct()
+    )
+    for kind in sorted(unknown - _unknown_logged):
+        _unknown_logged.add(kind)
+        logger.warning(
+            "due timers of kind %r have no handler in this process; left due for a process "
+            "that has one (an older or newer worker?)",
+            kind,
+        )
+
+
+def timer_requeue(*, timer_id: int) -> tuple[Timer, int]:
+    """Make a dead timer due again with its attempts reset; returns it and the attempts it
+    had. In the caller's transaction; subject first, then the timer (the lock order)."""
+    row = Timer.objects.filter(pk=timer_id).values_list("incident_id").first()
+    if row is None:
+        raise NotFoundError("No such timer.")
+    if row[0] is not None:
+        _subject_model().objects.select_for_update(of=("self",)).filter(pk=row[0]).first()
+    timer = Timer.objects.select_for_update().get(pk=timer_id)
+    if not timer.dead:
+        state = "fired" if timer.fired_at else "cancelled" if timer.cancelled_at else "live"
+        raise Conflict(
+            f"Only a timer that stopped after failing can be retried; this one is {state}.",
+            code="not_dead",
+        )
+    attempts = timer.attempts
+    timer.dead_at = timer.next_attempt_at = None
+    timer.attempts = 0
+    timer.save(update_fields=["dead_at", "next_attempt_at", "attempts"])
+    return timer, attempts

@@ -16,9 +16,11 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
-from incidents.models import OutboxMessage, Rotation, RotationMember, Status, TimelineEvent, Timer
-from incidents.services import incident_note_add, incident_transition, timers_sweep
+from incidents.models import Rotation, RotationMember, Status, TimelineEvent
+from incidents.services import incident_note_add, incident_transition
 from nexusops.common import clock, roles
+from nexusops.engine.models import OutboxMessage, Timer
+from nexusops.engine.timers import timers_sweep
 from tests.factories import UserFactory, incident
 from tests.incidents.oncall.conftest import person, runbook_policy
 
