@@ -110,7 +110,12 @@ def timeline(
 
 
 def pending_timers(incident: Incident) -> list[Timer]:
-    return [t for t in incident.timers.all() if t.pending]
+    return [t for t in incident.timers.all() if t.pending and not t.dead]
+
+
+def dead_timers(incident: Incident) -> list[Timer]:
+    """Timers whose handler kept failing; they wait for a person's Retry."""
+    return [t for t in incident.timers.all() if t.dead]
 
 
 def is_live(incident: Incident) -> bool:

@@ -18,6 +18,11 @@ urlpatterns = [
     path("incidents/<str:number>/assign/", views.incident_assign, name="incident-assign"),
     path("incidents/<str:number>/edit/", views.incident_edit, name="incident-edit"),
     path(
+        "incidents/<str:number>/timers/<int:pk>/retry/",
+        views.incident_timer_retry,
+        name="incident-timer-retry",
+    ),
+    path(
         "incidents/<str:number>/checklist/<slug:key>/",
         views.incident_checklist,
         name="incident-checklist",

@@ -27,6 +27,7 @@ from nexusops.engine.models import Timer
 
 from . import forms, selectors, services
 from .models import Incident, Service, Severity, Status, Step, TimelineEvent, TimerKind
+from .services.stopped_timers import timer_label
 
 PAGE_SIZE = 50
 TIMELINE_LIMIT = 50  # newest first; older pages by ?before=<id> (keeps the page fast at 5,000)
@@ -277,6 +278,19 @@ def incident_checklist(request: HttpRequest, number: str, key: str) -> HttpRespo
     )
 
 
+@require_POST
+def incident_timer_retry(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    incident = _get(number)
+    if not Timer.objects.filter(pk=pk, incident=incident).exists():
+        raise Http404(f"No such timer on {incident.number}.")
+    return _write(
+        request,
+        incident,
+        lambda: services.timer_retry(timer=pk, actor=request.user),
+        success=lambda i: "Retrying the timer: the next sweep fires it.",
+    )
+
+
 # ---- helpers -----------------------------------------------------------------------------
 
 
@@ -387,9 +401,8 @@ def _int(value: str | None) -> int | None:
 
 
 def _labelled(timers: list[Timer]) -> list[Timer]:
-    labels = dict(TimerKind.choices)
     for timer in timers:
-        timer.label = labels.get(timer.kind, timer.kind.replace("_", " ").capitalize())
+        timer.label = timer_label(timer)
     return timers
 
 
@@ -466,6 +479,7 @@ def _command_context(
                 ],
                 "steps": _steps(incident),
                 "timers": _labelled(selectors.pending_timers(incident)),
+                "dead_timers": _labelled(selectors.dead_timers(incident)),
                 "services_selected": [s.slug for s in incident.services.all()],
                 "responder_ids": {u.pk for u in incident.responders.all()},
             }

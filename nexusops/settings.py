@@ -301,6 +301,12 @@ OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=2.0)
 OUTBOX_RELAY_GRACE_SECONDS = env.int("OUTBOX_RELAY_GRACE_SECONDS", default=5)
+# A timer whose handler fails backs off (base · 2^n, capped) and stops after this many tries.
+TIMER_MAX_ATTEMPTS = env.int("TIMER_MAX_ATTEMPTS", default=8)
+TIMER_BACKOFF_BASE_SECONDS = env.float("TIMER_BACKOFF_BASE_SECONDS", default=5.0)
+TIMER_BACKOFF_MAX_SECONDS = env.float("TIMER_BACKOFF_MAX_SECONDS", default=900.0)
+# The sweep's longest wait for a row lock; below PostgreSQL's deadlock_timeout (1 s).
+TIMERS_LOCK_TIMEOUT_MS = env.int("TIMERS_LOCK_TIMEOUT_MS", default=500)
 CELERY_BEAT_SCHEDULE["alerts-sweep"] = {
     # Processes alerts whose task never reached the broker, and ends flapping/silences.
     "task": "alerts.tasks.alerts_sweep_task",

@@ -8,6 +8,7 @@ from .checklist import checklist_item_set
 from .declare import incident_declare
 from .edit import incident_assign, incident_note_add, incident_update
 from .lifecycle import TRANSITIONS, incident_transition, transitions_available
+from .stopped_timers import timer_retry
 from .timeline import timeline_append
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "incident_transition",
     "incident_update",
     "timeline_append",
+    "timer_retry",
     "transitions_available",
 ]

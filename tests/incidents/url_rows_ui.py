@@ -17,6 +17,18 @@ def _number() -> dict:
     return {"number": incident().number}
 
 
+def _dead_timer() -> dict:
+    from incidents.models import Timer
+    from nexusops.common import clock
+
+    inc = incident()
+    now = clock.now()
+    timer = Timer.objects.create(
+        incident=inc, kind="url_matrix", due_at=now, attempts=8, dead_at=now, last_error="boom"
+    )
+    return {"number": inc.number, "pk": timer.pk}
+
+
 def _write(ok, **kw) -> Row:  # noqa: ANN001 - a tuple of roles
     return Row({ANON: 302, **{r: (302 if r in ok else 403) for r in SIGNED_IN}}, **kw)
 
@@ -46,6 +58,7 @@ ROWS: dict[str, Row] = {
         method="post",
         data=lambda: {"title": "API errors on checkout and cart", "severity": "P1"},
     ),
+    "incident-timer-retry": _write(DRIVERS, kwargs=_dead_timer, method="post"),
     "incident-checklist": _write(
         WRITERS,
         kwargs=lambda: {"number": incident().number, "key": "update_status_page"},

@@ -71,9 +71,10 @@ def race(*calls: Callable[[], object]) -> list[BaseException]:
 def assert_no_deadlock(caplog: pytest.LogCaptureFixture, round_no: int) -> None:
     """The sweep swallows its own failures (it must go on with other timers), so a deadlock
     it lost shows only in its log, and as a failed attempt on the timer."""
-    lost = [r.getMessage() for r in caplog.records if "deadlock" in r.getMessage().lower()]
-    lost += [
-        str(r.exc_info[1]) for r in caplog.records if r.exc_info and "deadlock" in str(r.exc_info[1])
+    lost = [
+        f"{r.getMessage()} {r.exc_info[1] if r.exc_info else ''}"
+        for r in caplog.records
+        if "deadlock" in f"{r.getMessage()} {r.exc_info[1] if r.exc_info else ''}".lower()
     ]
     assert lost == [], f"round {round_no}: {lost}"
     assert not Timer.objects.filter(attempts__gt=0).exists()
@@ -97,7 +98,9 @@ def test_acknowledging_while_the_sweep_fires_the_ack_deadline(org, caplog):
             t.set(T0)
 
             errors = race(
-                lambda inc=inc: incident_transition(incident=inc.pk, action="acknowledge", actor=ic),
+                lambda inc=inc: incident_transition(
+                    incident=inc.pk, action="acknowledge", actor=ic
+                ),
                 timers_sweep,
             )
 
