@@ -3,8 +3,10 @@
 ``escalation_refresh`` makes an incident's pending escalation timers match its state; it runs
 in the transaction of every change (a timeline listener), so resolving cancels them, reopening
 re-arms them, and raising the severity or setting a flag moves them at once. The sweep locks
-each timer and records ``fired_at`` in the firing's transaction, so nothing pages twice, and a
-stopped beat or worker delays a firing without losing it.
+the incident, then the timer (the one lock order, ``incidents.services.timers``), re-checks
+it and records ``fired_at`` in the firing's transaction, so nothing pages twice, a resolve
+either commits before the firing (the timer is cancelled) or waits for it, and a stopped
+beat or worker delays a firing without losing it.
 """
 
 from __future__ import annotations
@@ -382,7 +384,10 @@ def fire_tier(
 def _take_tier(
     incident: Incident, policy: EscalationPolicy, tier: EscalationTier, now: dt.datetime, **data
 ) -> Timer:
-    """Fire ``tier`` now: its pending timer is cancelled and a fired one records the firing."""
+    """Fire ``tier`` now: its pending timer is cancelled and a fired one records the firing.
+
+    The caller holds the incident's row lock (``lock`` or the sweep's), which every writer
+    of this incident's timers takes first, so the cancel below never waits in a cycle."""
     Timer.objects.filter(
         incident=incident,
         kind=KIND,
@@ -400,8 +405,14 @@ def _take_tier(
 
 
 def fire_timer(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
-    """The sweep's handler for kind ``escalation`` (the timer is locked and marked fired)."""
+    """The sweep's handler for kind ``escalation``: the incident, then the timer, are locked,
+    the timer is marked fired, and ``incident`` is the committed state, checked here again."""
     if incident is None or incident.status not in OPEN_STATUSES:
+        # Resolving cancels pending tiers in its own transaction, so this is a timer the
+        # refresh missed; marked skipped so a reopen re-arms the tier instead of thinking it
+        # paged.
+        timer.data = {**timer.data, "skipped": incident.status if incident else "no incident"}
+        timer.save(update_fields=["data"])
         return
     tier = (
         EscalationTier.objects.select_related("policy", "user__profile")
@@ -535,7 +546,12 @@ def upcoming(incident: Incident) -> list[dict]:
     tiers = {t.order: t for t in policy.tiers.all()} if policy else {}
     rows = []
     for timer in Timer.objects.filter(
-        incident=incident, kind=KIND, fired_at__isnull=True, cancelled_at__isnull=True
+        # A stopped (dead) timer is listed with its error in the timers section instead.
+        incident=incident,
+        kind=KIND,
+        fired_at__isnull=True,
+        cancelled_at__isnull=True,
+        dead_at__isnull=True,
     ).order_by("due_at"):
         tier = tiers.get(timer.data.get("tier"))
         rows.append(
