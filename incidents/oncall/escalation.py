@@ -1,9 +1,9 @@
 """Escalation on time (runbook 2.4): each due tier is a Timer row, fired by the beat sweep.
 
 ``escalation_refresh`` makes an incident's pending escalation timers match its state; it runs
-in the transaction of every change (a timeline listener), so resolving cancels them, reopening
+in the transaction of every change (an event handler), so resolving cancels them, reopening
 re-arms them, and raising the severity or setting a flag moves them at once. The sweep locks
-the incident, then the timer (the one lock order, ``incidents.services.timers``), re-checks
+the incident, then the timer (the one lock order, ``nexusops.engine.timers``), re-checks
 it and records ``fired_at`` in the firing's transaction, so nothing pages twice, a resolve
 either commits before the firing (the timer is cancelled) or waits for it, and a stopped
 beat or worker delays a firing without losing it.

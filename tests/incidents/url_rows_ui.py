@@ -18,8 +18,8 @@ def _number() -> dict:
 
 
 def _dead_timer() -> dict:
-    from incidents.models import Timer
     from nexusops.common import clock
+    from nexusops.engine.models import Timer
 
     inc = incident()
     now = clock.now()

@@ -1,13 +1,15 @@
 """The escalation handler re-checks, under the sweep's locks, that the incident still wants
-the page (the lock order and re-check of ``incidents.services.timers``)."""
+the page (the lock order and re-check of ``nexusops.engine.timers``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from incidents.models import OutboxMessage, Rotation, RotationMember, TimelineEvent, Timer
-from incidents.services import incident_transition, timers_sweep
+from incidents.models import Rotation, RotationMember, TimelineEvent
+from incidents.services import incident_transition
 from nexusops.common import clock, roles
+from nexusops.engine.models import OutboxMessage, Timer
+from nexusops.engine.timers import timers_sweep
 from tests.factories import UserFactory, incident
 
 from .conftest import person, runbook_policy
