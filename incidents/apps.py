@@ -72,6 +72,9 @@ class IncidentsConfig(AppConfig):
             "incidents.change_paypolicy",
             "incidents.view_profile",
             "incidents.change_profile",
+            # Dead timers: seen and retried by managers in the admin.
+            "engine.view_timer",
+            "engine.change_timer",
         )
 
         demo.register("incidents:catalog", seed.seed_catalog, order=10)
