@@ -46,7 +46,7 @@ def derive_titles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0008_engine_models_move_out")]
+    dependencies = [("incidents", "0009_profile_slack_link_flags")]
 
     operations = [
         migrations.AddField(
