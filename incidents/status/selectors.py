@@ -210,6 +210,7 @@ def publish_form_context(*, incident: Incident, data=None, errors=None) -> dict:
     """What ``status/_publish_form.html`` renders inline (the lead may pass it as
     ``status_publish`` in the command page's context; otherwise the partial loads it)."""
     components = incident_components(incident)
+    latest = incident.public_updates.order_by("-published_at", "-id").first()
     stage = (data or {}).get("stage") or next_stage(incident)
     templates = stage_templates(incident, components)
     selected = {}
@@ -222,12 +223,14 @@ def publish_form_context(*, incident: Incident, data=None, errors=None) -> dict:
         "stage": stage,
         "templates": templates,
         "message": data.get("message", "") if data else templates.get(stage, ""),
-        "title": data.get("title", "") if data else public_title_suggested(incident, components),
+        "title": data.get("title", "")
+        if data
+        else public_title_suggested(incident, components, latest),
         "filled": templates.get(stage, ""),
         "components": [(c, selected[c.pk]) for c in components],
         "component_choices": ComponentStatus.choices,
         "errors": errors or {},
-        "latest": incident.public_updates.order_by("-published_at", "-id").first(),
+        "latest": latest,
     }
 
 

@@ -138,10 +138,20 @@ def _worst_status(statuses: Iterable[str]) -> str:
     return max(statuses, key=lambda s: STATUS_RANK.get(s, 0))
 
 
-def public_title_suggested(incident: Incident, components: list[Component] | None = None) -> str:
-    """What the publish form offers: the title already public, else one from the components."""
-    latest = incident.public_updates.order_by("-published_at", "-id").first()
-    if latest is not None and latest.title:
+_UNREAD = object()
+
+
+def public_title_suggested(
+    incident: Incident,
+    components: list[Component] | None = None,
+    latest: PublicUpdate | None | object = _UNREAD,
+) -> str:
+    """What the publish form offers: the title already public, else one from the components.
+
+    ``latest`` is the incident's latest update when the caller has read it already."""
+    if latest is _UNREAD:
+        latest = incident.public_updates.order_by("-published_at", "-id").first()
+    if isinstance(latest, PublicUpdate) and latest.title:
         return latest.title
     if components is None:
         components = incident_components(incident)
