@@ -223,9 +223,10 @@ def publish_form_context(*, incident: Incident, data=None, errors=None) -> dict:
         "stage": stage,
         "templates": templates,
         "message": data.get("message", "") if data else templates.get(stage, ""),
-        "title": data.get("title", "")
-        if data
-        else public_title_suggested(incident, components, latest),
+        # Empty until something was published: the service then makes it from the statuses
+        # chosen in this form; the placeholder shows what it would be with today's statuses.
+        "title": data.get("title", "") if data else (latest.title if latest else ""),
+        "title_default": public_title_suggested(incident, components, latest),
         "filled": templates.get(stage, ""),
         "components": [(c, selected[c.pk]) for c in components],
         "component_choices": ComponentStatus.choices,
