@@ -118,7 +118,7 @@ def test_data_migration_derives_titles_from_components(components, ic):
     public_update_publish(incident=other, actor=ic, stage="investigating", message="c")
     PublicUpdate.objects.update(title="")  # as they were before the field existed
 
-    migration = importlib.import_module("incidents.migrations.0010_public_update_title")
+    migration = importlib.import_module("incidents.migrations.0011_public_update_title")
     migration.derive_titles(apps, None)
 
     titles = dict(PublicUpdate.objects.values_list("message", "title"))

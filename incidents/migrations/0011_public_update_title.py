@@ -46,7 +46,7 @@ def derive_titles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0009_profile_slack_link_flags")]
+    dependencies = [("incidents", "0010_severity_pagerduty_urgency")]
 
     operations = [
         migrations.AddField(
