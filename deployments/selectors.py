@@ -107,6 +107,8 @@ def window_at(*, service_slug: str, at: dt.datetime) -> MaintenanceWindow | None
     return (
         Window.objects.filter(covering, starts_at__lte=at, ends_at__gt=at)
         .exclude(status__in=[Window.Status.CANCELLED, Window.Status.COMPLETED])
+        # An emergency window nobody approved yet silences nothing (issue 14, item 12).
+        .exclude(kind=Window.Kind.EMERGENCY, approved_at__isnull=True)
         .order_by("starts_at")
         .first()
     )
@@ -131,6 +133,7 @@ def announced_windows(now: dt.datetime) -> QuerySet[MaintenanceWindow]:
             ends_at__gt=now,
         )
         .filter(Q(notice_sent_at__isnull=False) | Q(starts_at__lte=now + NOTICE_AHEAD))
+        .exclude(kind=Window.Kind.EMERGENCY, approved_at__isnull=True)
         .prefetch_related("services")
         .order_by("starts_at")
     )
@@ -254,6 +257,7 @@ def upcoming_windows(*, limit: int = 12) -> list[MaintenanceWindow]:
     return list(
         Window.objects.filter(ends_at__gt=clock.now())
         .exclude(status=Window.Status.CANCELLED)
-        .prefetch_related("services")
+        .select_related("approver", "approved_by")
+        .prefetch_related("services", "events__actor")
         .order_by("starts_at")[:limit]
     )

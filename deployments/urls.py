@@ -20,4 +20,5 @@ urlpatterns = [
     path("maintenance/", views.maintenance_list, name="maintenance-list"),
     path("maintenance/<int:pk>/work/", views.maintenance_work, name="maintenance-work"),
     path("maintenance/<int:pk>/cancel/", views.maintenance_cancel, name="maintenance-cancel"),
+    path("maintenance/<int:pk>/approve/", views.maintenance_approve, name="maintenance-approve"),
 ]  # fmt: skip

@@ -312,7 +312,9 @@ def maintenance_list(request: HttpRequest) -> HttpResponse:
                 raise PermissionDenied(exc.message) from None
             error = exc
         else:
-            messages.success(request, "Emergency maintenance scheduled.")
+            messages.success(
+                request, "Emergency maintenance requested: it takes effect once approved."
+            )
             return redirect("maintenance-list")
     from incidents.models import Profile
 
@@ -324,9 +326,11 @@ def maintenance_list(request: HttpRequest) -> HttpResponse:
             "error": error,
             "data": data,
             "services": Service.objects.all(),
-            "approvers": get_user_model().objects.filter(
+            "approvers": get_user_model()
+            .objects.filter(
                 profile__org_role__in=[Profile.OrgRole.CTO, Profile.OrgRole.VP_ENGINEERING]
-            ),
+            )
+            .exclude(pk=request.user.pk),  # nobody approves their own request
             "can_schedule": request.user.has_perm("deployments.schedule_maintenance"),
         },
         status=error.status if error else 200,
@@ -343,6 +347,21 @@ def maintenance_work(request: HttpRequest, pk: int) -> HttpResponse:
             window=window, actor=request.user, open=bool(request.POST.get("open"))
         ),
         success="Window updated.",
+        back="/maintenance/",
+    )
+    return response
+
+
+@require_POST
+def maintenance_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    # No role check here: the service lets only the window's named approver approve.
+    window = get_object_or_404(MaintenanceWindow, pk=pk)
+    _, response = _do(
+        request,
+        lambda: services.maintenance_emergency_approve(
+            window=window, actor=request.user, note=request.POST.get("note", "")
+        ),
+        success="Emergency maintenance approved.",
         back="/maintenance/",
     )
     return response

@@ -38,9 +38,11 @@ class IncidentsConfig(AppConfig):
         roles.grant(roles.MANAGER, *respond, *drive, *manage)
 
         from .comms import senders
+        from .inbound import senders as inbound_senders
         from .status import senders as status_senders
 
         senders.register()
+        inbound_senders.register()
         status_senders.register()
 
         from .oncall import setup as oncall_setup

@@ -433,7 +433,9 @@ def _command_context(
     note_data=None,  # noqa: ANN001 - a QueryDict
 ) -> dict:
     user = request.user
-    internal = selectors.can_see_internal(user)
+    # The same rule the API's serializer applies (selectors.incident_visibility): the page
+    # hides the internal sections exactly when the API leaves their fields out.
+    internal = selectors.incident_visibility(user).internal
     kinds = [k for k in request.GET.getlist("kind") if k]
     before = _int(request.GET.get("before"))
     events_qs = selectors.timeline(incident=incident, user=user, kinds=kinds or None)

@@ -345,6 +345,9 @@ SLACK_SIGNING_SECRET = _vendor("SLACK_SIGNING_SECRET")
 # Runbook 2.2 step 3, "notify stakeholders via Slack": where declarations are announced.
 SLACK_ANNOUNCE_CHANNEL = _vendor("SLACK_ANNOUNCE_CHANNEL")
 SLACK_ARCHIVE_AFTER_HOURS = env.float("SLACK_ARCHIVE_AFTER_HOURS", default=24.0)
+# A `!timeline` message or pin reaction from a Slack user with no linked NexusOps account is
+# refused (an ephemeral "link your account" reply). True records it as a note by the system.
+SLACK_ALLOW_UNLINKED_NOTES = env.bool("SLACK_ALLOW_UNLINKED_NOTES", default=False)
 PAGERDUTY_EVENTS_URL = _vendor("PAGERDUTY_EVENTS_URL")
 PAGERDUTY_API_URL = _vendor("PAGERDUTY_API_URL")
 PAGERDUTY_ROUTING_KEY = _vendor("PAGERDUTY_ROUTING_KEY")

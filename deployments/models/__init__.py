@@ -9,7 +9,7 @@ from .deployment import (
     Phase,
     Status,
 )
-from .maintenance import MaintenanceWindow
+from .maintenance import MaintenanceEvent, MaintenanceWindow
 
 __all__ = [
     "CheckTemplateItem",
@@ -19,6 +19,7 @@ __all__ = [
     "DeploymentIncident",
     "Environment",
     "Kind",
+    "MaintenanceEvent",
     "MaintenanceWindow",
     "Phase",
     "Status",

@@ -1,5 +1,9 @@
 """Maintenance windows (runbook 7): monthly on the first Sunday, 02:00-04:00 UTC, announced
-7 days ahead; emergency ones approved by the CTO or VP Engineering with ~4 hours' notice."""
+7 days ahead; emergency ones approved by the CTO or VP Engineering with ~4 hours' notice.
+
+An emergency window names its approver when it is requested; it is approved only when that
+person acts, and until then it suppresses nothing (an unapproved window would let anyone who
+may schedule maintenance silence paging for a service)."""
 
 from __future__ import annotations
 
@@ -35,6 +39,11 @@ class MaintenanceWindow(models.Model):
     work_open = models.BooleanField(
         default=False, help_text="Work still going on: the window overruns if it is open at end."
     )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", help_text="Emergency: the CTO or VP Engineering who must approve it.",
+    )  # fmt: skip
+    # Set only when ``approver`` approves, by the service: never chosen by the requester.
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -59,8 +68,20 @@ class MaintenanceWindow(models.Model):
                 name="maintenance_ends_after_start",
             ),
             models.CheckConstraint(
-                condition=~models.Q(kind="emergency") | models.Q(approved_by__isnull=False),
-                name="maintenance_emergency_approved",
+                condition=~models.Q(kind="emergency") | models.Q(approver__isnull=False),
+                name="maintenance_emergency_names_approver",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approved_by__isnull=True)
+                | (
+                    models.Q(approved_by=models.F("approver")) & models.Q(approved_at__isnull=False)
+                ),
+                name="maintenance_approved_by_the_approver",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approved_by__isnull=True)
+                | ~models.Q(approved_by=models.F("created_by")),
+                name="maintenance_not_approved_by_requester",
             ),
             models.UniqueConstraint(
                 fields=["starts_at"],
@@ -75,3 +96,31 @@ class MaintenanceWindow(models.Model):
     @property
     def active(self) -> bool:
         return self.status in (self.Status.SCHEDULED, self.Status.IN_PROGRESS)
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.kind == self.Kind.EMERGENCY and self.approved_at is None
+
+
+class MaintenanceEvent(models.Model):
+    """One append-only fact about a window: who asked for it, who approved or cancelled it."""
+
+    class Kind(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        CANCELLED = "cancelled", "Cancelled"
+
+    window = models.ForeignKey(MaintenanceWindow, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=10, default="web")
+    message = models.CharField(max_length=500)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.window_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"

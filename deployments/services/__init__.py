@@ -3,6 +3,7 @@
 from .integrations import integration_authenticate, integration_create
 from .maintenance import (
     maintenance_cancel,
+    maintenance_emergency_approve,
     maintenance_emergency_create,
     maintenance_generate,
     maintenance_notify,
@@ -29,6 +30,7 @@ __all__ = [
     "integration_authenticate",
     "integration_create",
     "maintenance_cancel",
+    "maintenance_emergency_approve",
     "maintenance_emergency_create",
     "maintenance_generate",
     "maintenance_notify",

@@ -4,8 +4,10 @@
   months; a ``maintenance_generate`` timer re-arms itself on the 1st of every month.
 * each window has timers: notice (7 days before; status page and subscribers, once),
   start (to in progress) and end (completed, or overran: an incident is declared).
-* emergency windows need a recorded approval by the CTO or VP Engineering and aim for 4 hours'
-  notice (less is allowed, and said on the window).
+* emergency windows name the CTO or VP Engineering who must approve them and aim for 4 hours'
+  notice (less is allowed, and said on the window). The named approver approves in the
+  console (never the requester); until then the window suppresses nothing and is not
+  announced. Requests, approvals and cancellations are ``MaintenanceEvent`` rows (the audit).
 """
 
 from __future__ import annotations
@@ -21,11 +23,16 @@ from django.db.models import Q
 
 from incidents.models import Channel, Incident, Profile, Service, Subscriber
 from nexusops.common import clock
-from nexusops.common.errors import ApplicationError, Conflict, NotFoundError
+from nexusops.common.errors import (
+    ApplicationError,
+    Conflict,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from nexusops.engine.models import Timer
 from nexusops.engine.outbox import outbox_enqueue
 
-from ..models import Deployment, MaintenanceWindow, Status
+from ..models import Deployment, MaintenanceEvent, MaintenanceWindow, Status
 from . import common
 from .common import invalid, require
 
@@ -132,6 +139,8 @@ def maintenance_emergency_create(
     approval_note: str = "",
     public_note: str = "",
 ) -> MaintenanceWindow:
+    """Request an emergency window; it waits for ``approver`` to approve it
+    (:func:`maintenance_emergency_approve`) and suppresses nothing until then."""
     require(actor, "schedule_maintenance")
     title = " ".join((title or "").split())
     if not title or len(title) > 120:
@@ -139,7 +148,10 @@ def maintenance_emergency_create(
     service_rows = common.resolve_services(services)
     if approver is None:
         raise invalid("approver", "Emergency maintenance needs the approval of the CTO or VP "
-                      "Engineering (runbook 7): name who approved it.")  # fmt: skip
+                      "Engineering (runbook 7): name who is to approve it.")  # fmt: skip
+    if approver.pk == actor.pk:
+        raise invalid("approver", "You cannot approve your own request: name the other of "
+                      "the CTO and VP Engineering.")  # fmt: skip
     role = getattr(getattr(approver, "profile", None), "org_role", "")
     if role not in APPROVER_ROLES:
         raise invalid("approver", f"{common.actor_name(approver)} is not the CTO or VP "
@@ -158,11 +170,61 @@ def maintenance_emergency_create(
     now = clock.now()
     window = Window.objects.create(
         title=title, kind=Window.Kind.EMERGENCY, starts_at=starts_at, ends_at=ends_at,
-        public_note=public_note.strip(), approved_by=approver, approved_at=now,
+        public_note=public_note.strip(), approver=approver,
         approval_note=approval_note.strip()[:300], created_by=actor, created_at=now,
     )  # fmt: skip
     window.services.set(service_rows)
-    _schedule_timers(window)  # the notice fires at once: it is inside 7 days
+    # The notice timer fires at once (inside 7 days) but waits for the approval to announce.
+    _schedule_timers(window)
+    _audit(window, MaintenanceEvent.Kind.REQUESTED, actor,
+           f"{common.actor_name(actor)} requested emergency maintenance; waiting for "
+           f"{common.actor_name(approver)} to approve it.")  # fmt: skip
+    return window
+
+
+def _audit(window: MaintenanceWindow, kind: str, actor: AbstractBaseUser | None, message: str,
+           channel: str = Channel.WEB) -> MaintenanceEvent:  # fmt: skip
+    return MaintenanceEvent.objects.create(
+        window=window, kind=kind, actor=actor, channel=channel, message=message[:500],
+        created_at=clock.now(),
+    )  # fmt: skip
+
+
+@transaction.atomic
+def maintenance_emergency_approve(
+    *,
+    window: MaintenanceWindow | int,
+    actor: AbstractBaseUser,
+    note: str = "",
+    channel: str = Channel.WEB,
+) -> MaintenanceWindow:
+    """The named approver approves an emergency window: from now on it downgrades alerts for
+    its services and is announced (the notice goes out now if it is already due)."""
+    window = _locked(window)
+    if window.kind != Window.Kind.EMERGENCY:
+        raise ApplicationError("Only emergency windows need an approval.")
+    if window.approved_at is not None:
+        return window  # a second click, or Slack's retry: already done
+    if not window.active:
+        raise Conflict(f"{window} is {window.get_status_display().lower()}.")
+    if window.created_by_id is not None and window.created_by_id == actor.pk:
+        raise PermissionDeniedError("You requested this window; you cannot approve it.")
+    if window.approver_id != actor.pk:
+        raise PermissionDeniedError(
+            f"Only {common.actor_name(window.approver)} can approve this window."
+        )
+    role = getattr(getattr(actor, "profile", None), "org_role", "")
+    if role not in APPROVER_ROLES:
+        raise PermissionDeniedError("Only the CTO or VP Engineering approve emergency maintenance.")
+    window.approved_by, window.approved_at = actor, clock.now()
+    if note.strip():
+        window.approval_note = note.strip()[:300]
+    window.save(update_fields=["approved_by", "approved_at", "approval_note"])
+    _audit(window, MaintenanceEvent.Kind.APPROVED, actor,
+           f"{common.actor_name(actor)} approved the emergency window"
+           + (f": {note.strip()[:300]}" if note.strip() else "."), channel)  # fmt: skip
+    if window.notice_sent_at is None and window.starts_at - NOTICE_AHEAD <= clock.now():
+        maintenance_notify(window=window)
     return window
 
 
@@ -180,6 +242,8 @@ def notice_due(timer: Timer, incident: Incident | None, now: dt.datetime) -> Non
     window = _window(timer)
     if window is None or not window.active or window.notice_sent_at is not None:
         return
+    if window.awaiting_approval:
+        return  # announced when approved (maintenance_emergency_approve)
     maintenance_notify(window=window)
 
 
@@ -279,6 +343,8 @@ def maintenance_cancel(
         raise ApplicationError("Only a window that has not started can be cancelled.")
     window.status = Window.Status.CANCELLED
     window.save(update_fields=["status"])
+    _audit(window, MaintenanceEvent.Kind.CANCELLED, actor,
+           f"{common.actor_name(actor)} cancelled the window.")  # fmt: skip
     Timer.objects.filter(
         kind__in=[NOTICE, START, END], data__window=window.pk, fired_at=None, cancelled_at=None
     ).update(cancelled_at=clock.now())

@@ -13,7 +13,7 @@ from rest_framework import serializers
 from nexusops.engine.models import Timer
 
 from ..models import Channel, ChecklistItem, Incident, Status, TimelineEvent
-from ..selectors import pending_timers
+from ..selectors import incident_visibility, pending_timers
 from ..services import TRANSITIONS, transitions_available
 
 # --- errors (documentation of nexusops.common.api's one error body) -----------------------
@@ -197,6 +197,19 @@ class IncidentSerializer(IncidentListItemSerializer):
     transitions = serializers.SerializerMethodField(
         help_text="The actions allowed from the current status."
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # One rule with the command page: a user who may not see internal sections does not
+        # get their fields. Every view passes its request; only the schema generator has none
+        # (it documents every field, each optional for stakeholders).
+        request = self.context.get("request")
+        if request is None:
+            return
+        visibility = incident_visibility(getattr(request, "user", None))
+        for name in list(self.fields):
+            if not visibility.shows(name):
+                self.fields.pop(name)
 
     class Meta(IncidentListItemSerializer.Meta):
         fields = [

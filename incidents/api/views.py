@@ -17,9 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from nexusops.common import roles
+from nexusops.common.errors import PermissionDeniedError
 
 from ..models import Channel, Incident, Service, Severity
-from ..selectors import incident_get, timeline
+from ..selectors import incident_get, incident_visibility, timeline
 from ..services import (
     checklist_item_set,
     incident_assign,
@@ -141,11 +142,13 @@ class IncidentAPIView(APIView):
     write_perms: tuple[str, ...] = ()
 
 
-def _render(incident: Incident, *, status_code: int = 200, headers=None) -> Response:
+def _render(
+    request: Request, incident: Incident, *, status_code: int = 200, headers=None
+) -> Response:
     """Read the incident again (with everything prefetched) and answer with it."""
     fresh = incident_get(number=incident.number)
     return Response(
-        IncidentSerializer(fresh).data,
+        IncidentSerializer(fresh, context={"request": request}).data,
         status=status_code,
         headers={**etag(fresh), **(headers or {})},
     )
@@ -203,7 +206,7 @@ class IncidentListView(generics.GenericAPIView, IncidentAPIView):
         data = _parse(IncidentDeclareInputSerializer, request.data)
         incident = incident_declare(actor=request.user, channel=Channel.API, **data)
         location = reverse("api-incident-detail", kwargs={"number": incident.number})
-        return _render(incident, status_code=201, headers={"Location": location})
+        return _render(request, incident, status_code=201, headers={"Location": location})
 
 
 class IncidentDetailView(IncidentAPIView):
@@ -218,7 +221,8 @@ class IncidentDetailView(IncidentAPIView):
     )
     def get(self, request: Request, number: str) -> Response:
         incident = incident_get(number=number)
-        return Response(IncidentSerializer(incident).data, headers=etag(incident))
+        serializer = IncidentSerializer(incident, context={"request": request})
+        return Response(serializer.data, headers=etag(incident))
 
     @extend_schema(
         operation_id="incidents_update",
@@ -242,7 +246,7 @@ class IncidentDetailView(IncidentAPIView):
                 channel=Channel.API,
                 **data,
             )
-        return _render(incident)
+        return _render(request, incident)
 
 
 class IncidentTransitionView(IncidentAPIView):
@@ -274,7 +278,7 @@ class IncidentTransitionView(IncidentAPIView):
                 channel=Channel.API,
                 expected_version=version,
             )
-        return _render(incident)
+        return _render(request, incident)
 
 
 class IncidentAssignView(IncidentAPIView):
@@ -300,7 +304,7 @@ class IncidentAssignView(IncidentAPIView):
                 channel=Channel.API,
                 **data,
             )
-        return _render(incident)
+        return _render(request, incident)
 
 
 class IncidentNoteView(IncidentAPIView):
@@ -365,6 +369,8 @@ class IncidentChecklistView(IncidentAPIView):
     )
     def get(self, request: Request, number: str) -> Response:
         incident = incident_get(number=number)
+        if not incident_visibility(request.user).shows("checklist"):
+            raise PermissionDeniedError("Your role cannot see the runbook checklist.")
         return Response(ChecklistItemSerializer(incident.checklist.all(), many=True).data)
 
 

@@ -32,6 +32,7 @@ from .requests import (
 )
 from .slack_commands import NOT_LINKED, Deferred, dispatch
 from .tasks import inbound_action_task, pagerduty_event_task, slack_reply_task
+from .unlinked import unlinked_note_refuse, unlinked_notes_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -223,6 +224,15 @@ def slack_events(request: HttpRequest) -> HttpResponse:
     if incident is None:
         return HttpResponse(status=200)
     user = user_for_slack(slack_user)
+    if user is None and not unlinked_notes_allowed():
+        if slack_user:
+            unlinked_note_refuse(
+                incident=incident,
+                channel_id=channel_id,
+                slack_user_id=slack_user,
+                event_id=req.event_id,
+            )
+        return HttpResponse(status=200)
     if user is None:
         note = f"Slack user {slack_user or 'unknown'}: {note}"
     elif note.startswith("pinned "):

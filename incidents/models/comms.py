@@ -57,6 +57,9 @@ class PublicUpdate(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="public_updates")
     stage = models.CharField(max_length=20, choices=Stage.choices)
+    # The public headline, chosen when publishing: the incident's internal title is never
+    # shown to the public, and a later internal edit of it changes nothing public.
+    title = models.CharField(max_length=200)
     message = models.TextField()
     component_statuses = models.JSONField(default=dict, blank=True)
     author = models.ForeignKey(

@@ -25,7 +25,7 @@ class PublicUpdatesFeed(Feed):
         return selectors.feed_updates()
 
     def item_title(self, item: PublicUpdate) -> str:
-        return f"{item.get_stage_display()}: {item.incident.title}"
+        return f"{item.get_stage_display()}: {item.title}"
 
     def item_description(self, item: PublicUpdate) -> str:
         # Atom readers treat the summary as HTML: the update is plain text, so escape it.

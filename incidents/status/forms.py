@@ -7,6 +7,8 @@ from django import forms
 
 class PublishForm(forms.Form):
     stage = forms.CharField(required=False, max_length=20)
+    # Length is the service's call (one message for every channel), so no max_length here.
+    title = forms.CharField(required=False)
     message = forms.CharField(required=False, strip=False, widget=forms.Textarea)
     next = forms.CharField(required=False, max_length=300)
 

@@ -1,7 +1,7 @@
 """Message builders for the status page: pure functions from public rows to what is sent.
 
-They read only a :class:`PublicUpdate` (its text, stage and component statuses), the incident's
-title and number, and the components' names: never the timeline, never a note, so nothing
+They read only a :class:`PublicUpdate` (its public title, text, stage and component statuses),
+the incident's number, and the components' names: never the timeline, never a note, so nothing
 internal can leak into an email or onto Atlassian Statuspage.
 """
 
@@ -49,7 +49,7 @@ def public_update_email(
     incident = update.incident
     stage = PublicUpdate.Stage(update.stage).label
     lines = [
-        f"{incident.title}",
+        update.title,
         f"Status: {stage}",
         "",
         update.message,
@@ -65,7 +65,7 @@ def public_update_email(
         "You get this email because you subscribed to NEXUS status updates.",
         f"Unsubscribe: {absolute(reverse('status-unsubscribe', args=[subscriber.token]))}",
     ]
-    return Email(f"[{SITE_NAME}] {stage}: {incident.title}", "\n".join(lines))
+    return Email(f"[{SITE_NAME}] {stage}: {update.title}", "\n".join(lines))
 
 
 def confirmation_email(subscriber: Subscriber) -> Email:
@@ -90,7 +90,7 @@ def statuspage_incident(update: PublicUpdate, components: dict[str, Component]) 
         if str(pk) in components and components[str(pk)].statuspage_id
     }
     return {
-        "name": update.incident.title,
+        "name": update.title,
         "status": update.stage,
         "body": update.message,
         "component_statuses": statuses,

@@ -2,8 +2,9 @@
 
 The status page is public and polled by many visitors: its query count is fixed (components,
 one aggregate for the 90-day history, severities, active incidents, their public updates),
-whatever the number of incidents. Only public rows are read: components, public updates and
-the incident's title, number and severity; never the timeline.
+whatever the number of incidents. Only public rows are read: components, public updates (their
+public title and text) and the incident's number and severity; never the timeline, and never
+the incident's internal title.
 
 Higher apps fill the "Scheduled maintenance" section by answering ``ScheduledMaintenance``
 in their ``handlers.py`` with a list of ``MaintenanceNotice`` (deployments: its windows).
@@ -25,7 +26,13 @@ from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import sender
 
 from ..models import Component, ComponentStatus, Incident, PublicUpdate, Severity, Status
-from .services import STATUS_RANK, incident_components, next_stage, stage_templates
+from .services import (
+    STATUS_RANK,
+    incident_components,
+    next_stage,
+    public_title_suggested,
+    stage_templates,
+)
 
 HISTORY_DAYS = 90
 FEED_LIMIT = 50
@@ -174,6 +181,8 @@ def _label_updates(incident: Incident, names: dict[str, str]) -> None:
             if str(pk) in names
         ]
     latest = incident.updates[0] if incident.updates else None
+    # The headline is the latest published one: an internal edit of the title changes nothing.
+    incident.public_title = latest.title if latest else ""
     incident.public_stage = latest.stage if latest else ""
     incident.public_stage_label = latest.get_stage_display() if latest else ""
 
@@ -201,6 +210,7 @@ def publish_form_context(*, incident: Incident, data=None, errors=None) -> dict:
     """What ``status/_publish_form.html`` renders inline (the lead may pass it as
     ``status_publish`` in the command page's context; otherwise the partial loads it)."""
     components = incident_components(incident)
+    latest = incident.public_updates.order_by("-published_at", "-id").first()
     stage = (data or {}).get("stage") or next_stage(incident)
     templates = stage_templates(incident, components)
     selected = {}
@@ -213,11 +223,15 @@ def publish_form_context(*, incident: Incident, data=None, errors=None) -> dict:
         "stage": stage,
         "templates": templates,
         "message": data.get("message", "") if data else templates.get(stage, ""),
+        # Empty until something was published: the service then makes it from the statuses
+        # chosen in this form; the placeholder shows what it would be with today's statuses.
+        "title": data.get("title", "") if data else (latest.title if latest else ""),
+        "title_default": public_title_suggested(incident, components, latest),
         "filled": templates.get(stage, ""),
         "components": [(c, selected[c.pk]) for c in components],
         "component_choices": ComponentStatus.choices,
         "errors": errors or {},
-        "latest": incident.public_updates.order_by("-published_at", "-id").first(),
+        "latest": latest,
     }
 
 

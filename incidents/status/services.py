@@ -4,14 +4,14 @@ A public update is the stakeholder-facing text of an incident. Publishing one se
 affected components, writes the update and its timeline event, satisfies the first-update
 SLA, and puts one outbox row per subscriber (and one for Atlassian Statuspage, when
 configured) in the same transaction (DESIGN.md rules 1-3). Nothing here ever reads an
-internal note: what leaves the building is the update's own text, its stage, the incident's
-title and the component statuses.
+internal note or the incident's internal title: what leaves the building is the update's own
+public title and text, its stage and the component statuses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -41,6 +41,9 @@ from .senders import STATUSPAGE_SYNC, SUBSCRIPTION_CONFIRM, UPDATE_EMAIL, status
 
 Stage = PublicUpdate.Stage
 MESSAGE_MAX = 5_000
+TITLE_MAX = 200
+# The public title when no component says more (an incident on a service with no component).
+TITLE_FALLBACK = "Service disruption"
 
 # Pre-filled in the publish form; {impact} and {services} are filled from public data only.
 STAGE_TEMPLATES: dict[str, str] = {
@@ -114,6 +117,55 @@ def next_stage(incident: Incident) -> str:
     if latest is None:
         return Stage.INVESTIGATING
     return order[min(order.index(latest) + 1, len(order) - 1)]
+
+
+def public_title_default(statuses: Mapping[Component, str]) -> str:
+    """ "Degraded performance: API" — the worst status among the non-operational components and
+    their names, or "" when none is affected. Public data only, never the incident's title."""
+    affected = [
+        (component, status)
+        for component, status in statuses.items()
+        if status != ComponentStatus.OPERATIONAL
+    ]
+    if not affected:
+        return ""
+    worst = _worst_status(status for _, status in affected)
+    names = ", ".join(component.name for component, _ in affected)
+    return f"{ComponentStatus(worst).label}: {names}"[:TITLE_MAX]
+
+
+def _worst_status(statuses: Iterable[str]) -> str:
+    return max(statuses, key=lambda s: STATUS_RANK.get(s, 0))
+
+
+_UNREAD = object()
+
+
+def public_title_suggested(
+    incident: Incident,
+    components: list[Component] | None = None,
+    latest: PublicUpdate | None | object = _UNREAD,
+) -> str:
+    """What the publish form offers: the title already public, else one from the components.
+
+    ``latest`` is the incident's latest update when the caller has read it already."""
+    if latest is _UNREAD:
+        latest = incident.public_updates.order_by("-published_at", "-id").first()
+    if isinstance(latest, PublicUpdate) and latest.title:
+        return latest.title
+    if components is None:
+        components = incident_components(incident)
+    return public_title_default({c: c.status for c in components}) or TITLE_FALLBACK
+
+
+def _clean_title(title: str) -> str:
+    text = " ".join((title or "").split())
+    if len(text) > TITLE_MAX:
+        raise ApplicationError(
+            f"The public title is {len(text):,} characters; the limit is {TITLE_MAX}.",
+            fields={"title": [f"At most {TITLE_MAX} characters."]},
+        )
+    return text
 
 
 def _clean_message(message: str) -> str:
@@ -201,11 +253,16 @@ def public_update_publish(
     message: str,
     component_statuses: Mapping[int | str, str] | None = None,
     channel: str = Channel.WEB,
+    title: str = "",
 ) -> PublicUpdate:
-    """Post a status page update for the incident and tell everyone who listens."""
+    """Post a status page update for the incident and tell everyone who listens.
+
+    ``title`` is the public headline; left empty it is the one already public, else one made
+    from the affected components. The incident's internal title is never used for it."""
     require(actor, "drive_incident")
     stage = _clean_stage(stage)
     text = _clean_message(message)
+    public_title = _clean_title(title)
     wanted = _resolve_statuses(component_statuses)
     incident = lock(incident)
     if incident.status == Status.CLOSED:
@@ -228,9 +285,13 @@ def public_update_publish(
                 component.save(update_fields=["status"])
             changed[str(component.pk)] = status
 
+    if not public_title:
+        chosen = {component: status for component, status in wanted.values()}
+        public_title = public_title_default(chosen) or public_title_suggested(incident, own)
     update = PublicUpdate.objects.create(
         incident=incident,
         stage=stage,
+        title=public_title,
         message=text,
         component_statuses=changed,
         author=actor,
@@ -244,9 +305,14 @@ def public_update_publish(
         kind="public_update",
         actor=actor,
         channel=channel,
-        message=f"Status page ({Stage(stage).label.lower()}): {text}"
+        message=f"Status page ({Stage(stage).label.lower()}): {public_title} — {text}"
         + (f" [{summary}]" if summary else ""),
-        data={"public_update": update.pk, "stage": stage, "components": changed},
+        data={
+            "public_update": update.pk,
+            "stage": stage,
+            "title": public_title,
+            "components": changed,
+        },
     )
     if incident.first_update_at is None:
         incident.first_update_at = update.published_at

@@ -154,6 +154,7 @@ def status_publish(request: HttpRequest, number: str) -> HttpResponse:
             incident=incident,
             actor=request.user,
             stage=data.get("stage", ""),
+            title=data.get("title", ""),
             message=data.get("message", ""),
             component_statuses=selectors.component_statuses_from_form(request.POST, components),
         )

@@ -61,6 +61,7 @@ METHOD_TIERS = {
     "conversations.history": 3,
     "conversations.members": 4,
     "chat.update": 3,
+    "chat.postEphemeral": 4,
     "pins.add": 2,
     "users.info": 4,
     "users.lookupByEmail": 3,
@@ -108,6 +109,7 @@ class SlackStandin(StandinApp):
             self.users[user_id] = _user(user_id, name or username, email)
         self.limiter = RateLimiter(self.default_rate_window)
         self.rate_limits: dict[str, int] = {m: TIERS[t] for m, t in METHOD_TIERS.items()}
+        self.ephemeral: list[dict[str, Any]] = []  # Slack shows these once and keeps nothing
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
 
@@ -117,6 +119,7 @@ class SlackStandin(StandinApp):
             "messages": self.messages,
             "pins": self.pins,
             "users": self.users,
+            "ephemeral": self.ephemeral,
         }
 
     def authorize(self, request: Request) -> Response | None:
@@ -355,6 +358,23 @@ class SlackStandin(StandinApp):
             message["metadata"] = metadata
         self.messages.setdefault(channel["id"], {})[ts] = message
         return _ok(channel=channel["id"], ts=ts, message=message)
+
+    @route("POST", r"/api/chat\.postEphemeral")
+    def chat_post_ephemeral(self, request: Request) -> Response:
+        """As Slack: the bot must be in the channel, and so must the user who is to see it."""
+        args = request.params()
+        channel, error = self._member_channel(args)
+        if error is not None:
+            return error
+        user = str(args.get("user", ""))
+        if not _USER_ID.match(user) or user not in self.users:
+            return _error("user_not_found")
+        if user not in channel["members"]:
+            return _error("user_not_in_channel")
+        if not args.get("text") and not _decode_blocks(args.get("blocks")):
+            return _error("no_text")
+        self.ephemeral.append({"channel": channel["id"], "user": user, "text": args.get("text")})
+        return _ok(message_ts=self._next_ts())
 
     @route("GET|POST", r"/api/conversations\.history")
     def conversations_history(self, request: Request) -> Response:

@@ -38,6 +38,21 @@ def _window() -> MaintenanceWindow:
     )  # fmt: skip
 
 
+def _emergency() -> dict:
+    """An emergency window whose approver is someone else: every role is refused (403)."""
+    import datetime as dt
+
+    from tests.factories import UserFactory
+
+    now = clock.now()
+    window = MaintenanceWindow.objects.create(
+        title="Matrix emergency", kind="emergency", starts_at=now + dt.timedelta(hours=5),
+        ends_at=now + dt.timedelta(hours=6), created_at=now,
+        approver=UserFactory(username="matrix-cto"),
+    )  # fmt: skip
+    return {"pk": window.pk}
+
+
 def _pk() -> dict:
     return {"pk": _deployment().pk}
 
@@ -65,6 +80,8 @@ ROWS: dict[str, Row] = {
                                data=lambda: {"open": "1"}),
     "maintenance-cancel": _write(ADMINS, method="post", kwargs=lambda: {"pk": _window().pk},
                                  data=lambda: {}),
+    "maintenance-approve": Row({ANON: 302, **{r: 403 for r in SIGNED_IN}}, method="post",
+                               kwargs=_emergency, data=lambda: {}),
     "api-deployment-list": api(),
     "api-deployment-argocd": Row({ANON: 401, **{r: 401 for r in SIGNED_IN}}, method="post",
                                  data=lambda: {}),

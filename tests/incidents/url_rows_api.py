@@ -35,7 +35,8 @@ ROWS = {
         data=lambda: {"message": "Checked the load balancer."},
     ),
     "api-incident-timeline": api(ok=SIGNED_IN, kwargs=_number),
-    "api-incident-checklist": api(kwargs=_number),
+    # Those who see internal sections (view_internal: Responder and up) read the checklist.
+    "api-incident-checklist": api(ok=WRITERS, kwargs=_number),
     "api-incident-checklist-item": api(
         ok=WRITERS, kwargs=_checklist_item, method="post", data=lambda: {"done": "true"}
     ),

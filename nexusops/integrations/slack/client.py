@@ -332,6 +332,10 @@ class SlackClient:
             blocks=list(blocks) if blocks is not None else None,
         )
 
+    def post_ephemeral(self, channel: str, user: str, text: str) -> None:
+        """A message only ``user`` sees, in ``channel``; Slack keeps no copy (no ``ts`` to find)."""
+        self._call("chat.postEphemeral", channel=channel, user=user, text=text)
+
     def pin(self, channel: str, ts: str) -> None:
         self._call("pins.add", ok_errors={"already_pinned"}, channel=channel, timestamp=ts)
 

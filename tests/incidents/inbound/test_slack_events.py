@@ -65,7 +65,8 @@ def test_timeline_message_becomes_internal_note(deliver, alice, live_incident):
     assert note.visibility == TimelineEvent.Visibility.INTERNAL
 
 
-def test_unlinked_author_is_named_by_slack_id(deliver, live_incident):
+def test_unlinked_author_is_named_by_slack_id_when_allowed(deliver, live_incident, settings):
+    settings.SLACK_ALLOW_UNLINKED_NOTES = True
     deliver(message("!timeline Seen 502s from the LB", user="U0STRANGER"))
     (note,) = notes(live_incident)
     assert note.actor is None

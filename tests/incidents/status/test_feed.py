@@ -20,7 +20,13 @@ T0 = dt.datetime(2025, 5, 1, 8, 0, tzinfo=dt.UTC)
 def test_feed_is_atom_and_lists_updates_newest_first(client, components, ic):
     with clock.frozen(T0) as clk:
         inc = incident("Checkout errors")
-        public_update_publish(incident=inc, actor=ic, stage="investigating", message="Looking <b>")
+        public_update_publish(
+            incident=inc,
+            actor=ic,
+            stage="investigating",
+            message="Looking <b>",
+            title="Checkout errors",  # the commander copies the internal title in
+        )
         clk.advance(minutes=20)
         last = public_update_publish(incident=inc, actor=ic, stage="resolved", message="All good.")
 

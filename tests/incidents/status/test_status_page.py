@@ -87,6 +87,7 @@ def test_banner_components_and_active_incidents(client, components, ic):
         stage="investigating",
         message="Some people cannot sign in.",
         component_statuses={"auth-service": "partial_outage"},
+        title="Login failures",
     )
     public_update_publish(incident=inc, actor=ic, stage="identified", message="Bad config.")
     response = client.get(reverse("status-page"))

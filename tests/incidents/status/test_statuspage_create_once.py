@@ -30,7 +30,9 @@ def _on_statuspage(statuspage) -> list[dict]:  # noqa: ANN001
 @pytest.mark.django_db
 def test_the_create_carries_the_console_reference_in_metadata(components, ic, statuspage):
     inc = incident("API errors", services=("api-gateway",))
-    public_update_publish(incident=inc, actor=ic, stage="investigating", message="Looking.")
+    public_update_publish(
+        incident=inc, actor=ic, stage="investigating", message="Looking.", title="API errors"
+    )
     message = OutboxMessage.objects.get(target="statuspage.incident_sync")
 
     assert outbox_deliver(message_id=message.pk) == "sent", message.last_error

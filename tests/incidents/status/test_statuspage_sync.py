@@ -57,7 +57,7 @@ def test_first_update_creates_the_statuspage_incident_then_updates_it(components
     (create,) = statuspage.received(f"{PAGE}/incidents")
     assert create["method"] == "POST"
     assert create["body"]["incident"] == {
-        "name": "API errors",
+        "name": "Major outage: API, Login, Uploads",  # the public title, from the components
         "status": "investigating",
         "body": "Errors on the API.",
         "component_ids": [ids["API"], ids["Web dashboard"]],
