@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from incidents.models import Incident, Service
@@ -65,7 +66,13 @@ def _back(request: HttpRequest, number: str, action: Callable, success: str) -> 
         messages.error(request, f"{exc.message} {details}".strip())
     else:
         messages.success(request, success)
-    return redirect(request.POST.get("next") or reverse("postmortem-detail", args=[number]))
+    wanted = request.POST.get("next", "")
+    # Only a same-host relative URL: a forged form must not bounce a signed-in user elsewhere.
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(wanted)
+    return redirect(reverse("postmortem-detail", args=[number]))
 
 
 def _when(iso: str) -> dt.datetime:
