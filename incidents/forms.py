@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django import forms
 
+from nexusops.common import bounds
+
 from .models import Status
 
 
@@ -39,8 +41,8 @@ class IncidentFilterForm(forms.Form):
     severity = forms.CharField(required=False, max_length=2)
     service = forms.CharField(required=False, max_length=63)
     commander = forms.CharField(required=False, max_length=150)
-    detected_from = forms.DateField(required=False)
-    detected_to = forms.DateField(required=False)
+    detected_from = bounds.BoundedFormDateField(required=False)
+    detected_to = bounds.BoundedFormDateField(required=False)
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
 
     def selector_kwargs(self) -> dict:
@@ -66,8 +68,8 @@ class IncidentFieldsForm(forms.Form):
     severity = forms.CharField(required=False)
     services = ListField(required=False)
     summary = forms.CharField(required=False, widget=forms.Textarea)
-    impact_users = forms.IntegerField(required=False)
-    impact_percent = forms.DecimalField(required=False, max_digits=6, decimal_places=2)
+    impact_users = bounds.form_count(required=False)
+    impact_percent = bounds.form_percent(required=False)
     impact_description = forms.CharField(required=False, widget=forms.Textarea)
     data_breach = forms.BooleanField(required=False)
     major_customer_impact = forms.BooleanField(required=False)
@@ -78,7 +80,7 @@ class DeclareForm(IncidentFieldsForm):
 
 
 class EditForm(IncidentFieldsForm):
-    version = forms.IntegerField(required=False, min_value=1)
+    version = forms.IntegerField(required=False, min_value=1, max_value=bounds.INT_MAX)
 
     FLAGS = ("data_breach", "major_customer_impact")
 
@@ -95,7 +97,7 @@ class EditForm(IncidentFieldsForm):
 class TransitionForm(forms.Form):
     action = forms.CharField(max_length=40)
     reason = forms.CharField(required=False, max_length=2000)
-    version = forms.IntegerField(required=False, min_value=1)
+    version = forms.IntegerField(required=False, min_value=1, max_value=bounds.INT_MAX)
 
 
 class NoteForm(forms.Form):
@@ -106,7 +108,7 @@ class NoteForm(forms.Form):
 class AssignForm(forms.Form):
     commander = forms.CharField(required=False, max_length=150)
     responders = ListField(required=False)
-    version = forms.IntegerField(required=False, min_value=1)
+    version = forms.IntegerField(required=False, min_value=1, max_value=bounds.INT_MAX)
 
 
 class ChecklistForm(forms.Form):

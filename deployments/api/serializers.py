@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
+from nexusops.common import bounds
+
 from ..models import Deployment
 
 
@@ -23,14 +25,14 @@ class DeploymentIn(serializers.Serializer):
     labels = serializers.ListField(child=serializers.CharField(max_length=100), default=list)
     reviewers = serializers.ListField(child=serializers.CharField(max_length=100), default=list)
     deployer = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
-    started_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    finished_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    started_at = bounds.BoundedDateTimeField(required=False, allow_null=True, default=None)
+    finished_at = bounds.BoundedDateTimeField(required=False, allow_null=True, default=None)
     k8s_deployment = serializers.CharField(max_length=253, required=False, default="",
                                            allow_blank=True)  # fmt: skip
-    k8s_revision = serializers.IntegerField(required=False, allow_null=True, default=None)
+    k8s_revision = bounds.api_count(required=False, allow_null=True, default=None)
     argocd_app = serializers.CharField(max_length=253, required=False, default="", allow_blank=True)
     is_migration = serializers.BooleanField(default=False)
-    backup_run = serializers.IntegerField(required=False, allow_null=True, default=None)
+    backup_run = bounds.api_count(required=False, allow_null=True, default=None)
     migration_status_output = serializers.CharField(required=False, default="", allow_blank=True,
                                                     max_length=50_000)  # fmt: skip
     tests_passed = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -53,9 +55,9 @@ class ArgoCDIn(serializers.Serializer):
     services = serializers.ListField(child=serializers.CharField(max_length=63), required=False,
                                      default=list)  # fmt: skip
     version = serializers.CharField(max_length=128, required=False, default="", allow_blank=True)
-    started_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    finished_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    k8s_revision = serializers.IntegerField(required=False, allow_null=True, default=None)
+    started_at = bounds.BoundedDateTimeField(required=False, allow_null=True, default=None)
+    finished_at = bounds.BoundedDateTimeField(required=False, allow_null=True, default=None)
+    k8s_revision = bounds.api_count(required=False, allow_null=True, default=None)
 
 
 class DeploymentOut(serializers.ModelSerializer):

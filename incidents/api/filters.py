@@ -15,6 +15,8 @@ from django.utils.timezone import is_naive, make_aware
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from nexusops.common import bounds
+
 from ..models import OPEN_STATUSES, Incident, Status
 from ..selectors import SORTS, incident_list
 
@@ -48,6 +50,7 @@ class DateOrDateTimeField(forms.Field):
             )
         if isinstance(parsed, dt.datetime) and is_naive(parsed):
             parsed = make_aware(parsed, dt.UTC)
+        bounds.check_moment(parsed)
         return parsed
 
 

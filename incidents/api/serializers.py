@@ -10,6 +10,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from nexusops.common import bounds
 from nexusops.engine.models import Timer
 
 from ..models import Channel, ChecklistItem, Incident, Status, TimelineEvent
@@ -45,20 +46,18 @@ class IncidentDeclareInputSerializer(serializers.Serializer):
         help_text="Affected service slugs (see /api/services/).",
     )
     summary = serializers.CharField(required=False, allow_blank=True, default="")
-    impact_users = serializers.IntegerField(required=False, allow_null=True, default=None)
-    impact_percent = serializers.DecimalField(
-        max_digits=None,
-        decimal_places=2,
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="Share of users affected, 0-100.",
+    impact_users = bounds.api_count(required=False, allow_null=True, default=None)
+    impact_percent = bounds.api_percent(
+        required=False, allow_null=True, default=None, help_text="Share of users affected, 0-100."
     )
     impact_description = serializers.CharField(required=False, allow_blank=True, default="")
     data_breach = serializers.BooleanField(required=False, default=False)
     major_customer_impact = serializers.BooleanField(required=False, default=False)
-    detected_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None, help_text="Defaults to now."
+    detected_at = bounds.BoundedDateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Defaults to now; from 2000-01-01 to at most a day ahead.",
     )
 
 
@@ -66,6 +65,7 @@ class VersionInputMixin(serializers.Serializer):
     version = serializers.IntegerField(
         required=False,
         min_value=1,
+        max_value=bounds.INT_MAX,
         help_text="The version you last read (optimistic concurrency); a stale one gives 409. "
         'The If-Match: "<version>" header does the same and gives 412.',
     )
@@ -78,10 +78,8 @@ class IncidentUpdateInputSerializer(VersionInputMixin):
     summary = serializers.CharField(required=False, allow_blank=True)
     severity = serializers.CharField(required=False)
     services = serializers.ListField(child=serializers.CharField(), required=False)
-    impact_users = serializers.IntegerField(required=False, allow_null=True)
-    impact_percent = serializers.DecimalField(
-        max_digits=None, decimal_places=2, required=False, allow_null=True
-    )
+    impact_users = bounds.api_count(required=False, allow_null=True)
+    impact_percent = bounds.api_percent(required=False, allow_null=True)
     impact_description = serializers.CharField(required=False, allow_blank=True)
     data_breach = serializers.BooleanField(required=False)
     major_customer_impact = serializers.BooleanField(required=False)
