@@ -27,6 +27,10 @@ from nexusops.integrations.pagerduty.webhooks import (
 from nexusops.integrations.slack.messages import verify_slack_signature
 
 SLACK_HOOKS = ("https", "hooks.slack.com")
+# Slack and PagerDuty nest a dozen levels at most. A deeper signed body is refused: past about
+# a thousand levels the parser raises RecursionError, and a few hundred still make every later
+# json.dumps (the inbound log, the timeline) a recursion hazard.
+MAX_JSON_DEPTH = 64
 
 
 class InboundRejected(Exception):
@@ -52,6 +56,35 @@ def response_url_allowed(url: str) -> bool:
     if api.scheme and api.netloc:
         allowed.add((api.scheme, api.netloc.lower()))
     return (parts.scheme, parts.netloc.lower()) in allowed
+
+
+def json_depth(document: Any, *, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deep ``document`` nests, counted without recursion; stops once past ``limit``."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def load_json(raw: str | bytes, what: str) -> Any:
+    """Parse ``raw`` or raise a 400 :class:`InboundRejected` (not JSON, or nested too deep)."""
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InboundRejected(f"{what} is not JSON (or nests too deep).", status=400) from None
+    if json_depth(document) > MAX_JSON_DEPTH:
+        raise InboundRejected(
+            f"{what} nests deeper than {MAX_JSON_DEPTH} levels.", status=400
+        ) from None
+    return document
 
 
 class SlackRequest:
@@ -124,10 +157,7 @@ class SlackInteractionRequest(SlackRequest):
         raw = self._form().get("payload")
         if not raw:
             raise InboundRejected("An interaction needs a 'payload' field.", status=400)
-        try:
-            payload = json.loads(raw)
-        except ValueError:
-            raise InboundRejected("The 'payload' field is not JSON.", status=400) from None
+        payload = load_json(raw, "The 'payload' field")
         if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
             raise InboundRejected("The payload has no 'type'.", status=400)
         user = payload.get("user")
@@ -147,10 +177,7 @@ class SlackEventRequest(SlackRequest):
     """An Events API delivery: JSON, ``url_verification`` or ``event_callback``."""
 
     def _parse(self) -> None:
-        try:
-            document = json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
-            raise InboundRejected("The body is not JSON.", status=400) from None
+        document = load_json(self.body, "The body")
         if not isinstance(document, dict) or not isinstance(document.get("type"), str):
             raise InboundRejected("The body has no 'type'.", status=400)
         self.type: str = document["type"]
@@ -189,3 +216,9 @@ class PagerDutyWebhookRequest:
             ) from None
         except MalformedPayload as exc:
             raise InboundRejected(f"Malformed webhook: {exc.message}.", status=400) from None
+        except RecursionError:
+            raise InboundRejected("Malformed webhook: it nests too deep.", status=400) from None
+        if json_depth(self.event.raw) > MAX_JSON_DEPTH:
+            raise InboundRejected(
+                f"Malformed webhook: it nests deeper than {MAX_JSON_DEPTH} levels.", status=400
+            )
