@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "nexusops.common.middleware.ApiErrorMiddleware",
     "nexusops.common.middleware.LoginRequiredMiddleware",
     "nexusops.common.middleware.UserTimezoneMiddleware",
 ]

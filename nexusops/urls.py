@@ -36,6 +36,11 @@ urlpatterns = [
     path("", include("alerts.urls")),
 ]
 
+handler400 = "nexusops.common.views.bad_request"
+handler403 = "nexusops.common.views.permission_denied"
+handler404 = "nexusops.common.views.page_not_found"
+handler500 = "nexusops.common.views.server_error"
+
 if settings.STANDINS:
     from nexusops.common import navigation
     from nexusops.standins.page import standins_page

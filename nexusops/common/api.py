@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+# How long a client should wait before retrying while the database is unreachable.
+RETRY_AFTER_SECONDS = 5
 
 
 class Pagination(PageNumberPagination):
@@ -70,3 +78,29 @@ def exception_handler(exc, context):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else getattr(exc, "default_code", "error")
     return _error(code, str(detail), None, response.status_code, response.headers)
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_json(code: str, message: str, http_status: int, headers=None) -> JsonResponse:  # noqa: ANN001
+    """The same body as :func:`exception_handler`, for errors raised outside DRF's views."""
+    body = {"error": {"code": code, "message": message, "fields": {}}}
+    return JsonResponse(body, status=http_status, headers=headers)
+
+
+def unexpected_error_json(exc: BaseException | None) -> JsonResponse:
+    """What an API client gets for an exception no view handled: 503 with Retry-After when
+    the database cannot be reached (a retry will work), else a JSON 500."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.error("API: database unavailable: %s: %s", type(exc).__name__, exc)
+        return error_json(
+            "unavailable",
+            "The database is unavailable; nothing was changed. Retry shortly.",
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    return error_json(
+        "server_error", "Something went wrong on our side.", status.HTTP_500_INTERNAL_SERVER_ERROR
+    )

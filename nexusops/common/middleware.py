@@ -1,7 +1,11 @@
+import logging
 import zoneinfo
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as _DjangoLoginRequired
+from django.db import DatabaseError
 from django.utils import timezone
+
+from .api import is_api, unexpected_error_json
 
 
 class LoginRequiredMiddleware(_DjangoLoginRequired):
@@ -25,12 +29,42 @@ class UserTimezoneMiddleware:
 
     def __call__(self, request):
         tz_name = ""
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            profile = getattr(user, "profile", None)
-            tz_name = getattr(profile, "time_zone", "") or ""
+        try:
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                profile = getattr(user, "profile", None)
+                tz_name = getattr(profile, "time_zone", "") or ""
+        except DatabaseError:
+            # The database is down: let the view meet the error, where the API answers it as
+            # a JSON 503 with Retry-After, instead of an HTML 500 from here.
+            tz_name = ""
         try:
             timezone.activate(zoneinfo.ZoneInfo(tz_name)) if tz_name else timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
         return self.get_response(request)
+
+
+class ApiErrorMiddleware:
+    """An exception escaping an API view answers the JSON error shape, never the HTML 500 page
+    (a client parses it; a monitoring script reads Retry-After). Errors raised before the view,
+    in other middleware, reach ``nexusops.common.views.server_error`` instead."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_api(request):
+            return None
+        if not isinstance(exception, Exception):
+            return None
+        response = unexpected_error_json(exception)
+        if response.status_code == 500:
+            # Keep the traceback in the log, as Django's own handler would.
+            logging.getLogger("django.request").error(
+                "Internal Server Error: %s", request.path, exc_info=exception
+            )
+        return response

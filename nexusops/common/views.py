@@ -1,6 +1,41 @@
+import sys
+
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.views import defaults
+
+from .api import error_json, is_api, unexpected_error_json
 
 
 def home(request):
     # The console opens on the incident list: that is what someone signing in came for.
     return redirect("incident-list")
+
+
+# Django's error handlers, with one change: under /api/ they answer the API's JSON error shape,
+# so a client never has to parse an HTML page (DESIGN rule 10).
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return error_json("bad_request", "The request could not be understood.", 400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return error_json("permission_denied", "You may not do this.", 403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return error_json("not_found", "Not found.", 404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api(request):
+        # Django calls this inside its ``except`` block, so the exception is still current.
+        return unexpected_error_json(sys.exception())
+    return defaults.server_error(request)
