@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_celery_beat",
+    "axes",
     "nexusops.common",
     "nexusops.engine",
     # Apps are layered: each may import the ones above it in this list, never below.
@@ -98,6 +99,8 @@ MIDDLEWARE = [
     "nexusops.common.middleware.ApiErrorMiddleware",
     "nexusops.common.middleware.LoginRequiredMiddleware",
     "nexusops.common.middleware.UserTimezoneMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the "locked" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "nexusops.urls"
@@ -146,6 +149,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before the password is even checked.
+    "nexusops.common.signin.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in lockout (issue 14): see nexusops/common/signin.py for the policy.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_COOLOFF_TIME = "nexusops.common.signin.lockout_cool_off"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "nexusops.common.signin.lockout_response"
+AXES_VERBOSE = False
+# Behind the production proxy the client's address is the first X-Forwarded-For entry.
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=1) if PRODUCTION else None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if PRODUCTION else ["REMOTE_ADDR"]
+)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -171,6 +192,10 @@ STORAGES = {
         )
     },
 }
+
+# --- cache (throttle counters) ------------------------------------------------------------
+# Per process by default; set CACHE_URL=redis://... so every web process shares the counters.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # --- email --------------------------------------------------------------------------------
 if PRODUCTION:
@@ -210,6 +235,16 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "nexusops.common.api.exception_handler",
+    # Alert intake (/api/alerts/<vendor>/) is not a DRF view and is never throttled: a storm
+    # of alerts must not be dropped. Everything else is, per account and per address.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "nexusops.common.signin.ApiUserThrottle",
+        "nexusops.common.signin.ApiAnonThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER", default="1200/min"),
+        "anon": env.str("API_THROTTLE_ANON", default="60/min"),
+    },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
 }

@@ -11,4 +11,12 @@ class CommonConfig(AppConfig):
         from . import roles
 
         # After every migrate the role groups exist and hold exactly their permissions.
+        # Managers see sign-in lockouts and unlock an account (delete its attempt row).
+        roles.grant(
+            roles.MANAGER,
+            "axes.view_accessattempt",
+            "axes.delete_accessattempt",
+            "axes.view_accessfailurelog",
+            "axes.view_accesslog",
+        )
         post_migrate.connect(roles.sync_after_migrate, dispatch_uid="nexusops-roles-sync")
