@@ -193,6 +193,9 @@ STORAGES = {
     },
 }
 
+# Subscribe POSTs one client address may make in 10 minutes (the public status page).
+STATUS_SUBSCRIBE_PER_CLIENT = env.int("STATUS_SUBSCRIBE_PER_CLIENT", default=10)
+
 # --- cache (throttle counters) ------------------------------------------------------------
 # Per process by default; set CACHE_URL=redis://... so every web process shares the counters.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}

@@ -46,6 +46,16 @@ def _fast_password_hashing():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Throttle and rate-limit counters live in the (local-memory) cache: start each test with
+    none, so one test's requests never count against the next one's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _clean_broker():
     """Start every run with an empty test broker, so no stale message runs against new rows."""

@@ -22,6 +22,7 @@ from django.db import transaction
 from incidents.services.sla import sla_refresh
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict, NotFoundError
+from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import outbox_enqueue
 
 from ..models import (
@@ -346,7 +347,8 @@ def public_update_publish(
 @dataclass(frozen=True)
 class SubscribeResult:
     subscriber: Subscriber
-    # "pending": a confirmation email is on its way; "active": already subscribed, no email.
+    # "pending": a confirmation email is on its way; "active": already subscribed, no email;
+    # "already_pending": one was sent a moment ago, no second email.
     outcome: str
 
     @property
@@ -375,14 +377,32 @@ def _send_confirmation(subscriber: Subscriber, now: dt.datetime) -> None:
     )
 
 
+# One pending confirmation per address at a time: anyone can type anyone's address, so
+# repeated requests must not turn the status page into a way to flood an inbox.
+CONFIRMATION_RESEND_AFTER = dt.timedelta(minutes=15)
+
+
+def _confirmation_sent_since(subscriber: Subscriber, since: dt.datetime) -> bool:
+    return OutboxMessage.objects.filter(
+        target=SUBSCRIPTION_CONFIRM, payload__subscriber=subscriber.pk, created_at__gte=since
+    ).exists()
+
+
 @transaction.atomic
 def subscriber_subscribe(*, email: str) -> SubscribeResult:
-    """Ask to get updates by email: a confirmation link is sent (again) unless already active."""
+    """Ask to get updates by email: a confirmation link is sent unless the address is already
+    active, or one was sent in the last 15 minutes (outcome "already_pending", no email)."""
     address = _clean_email(email)
     now = clock.now()
     subscriber = Subscriber.objects.select_for_update().filter(email__iexact=address).first()
     if subscriber is not None and subscriber.active:
         return SubscribeResult(subscriber, "active")
+    if (
+        subscriber is not None
+        and subscriber.unsubscribed_at is None
+        and _confirmation_sent_since(subscriber, now - CONFIRMATION_RESEND_AFTER)
+    ):
+        return SubscribeResult(subscriber, "already_pending")
     if subscriber is None:
         subscriber = Subscriber.objects.create(email=address)
     elif subscriber.unsubscribed_at is not None:

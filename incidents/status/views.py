@@ -8,6 +8,7 @@ with a redirect back to the command page.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,6 +17,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from nexusops.common import ratelimit
 from nexusops.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from nexusops.engine.models import OutboxMessage
 
@@ -54,6 +56,16 @@ def status_subscribe(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form.is_valid()
         context["email"] = form.cleaned_data.get("email", "")
+        if not ratelimit.allow(
+            "status-subscribe",
+            ratelimit.client_address(request),
+            limit=settings.STATUS_SUBSCRIBE_PER_CLIENT,
+            window_seconds=600,
+        ):
+            context["errors"] = {
+                "email": ["Too many subscribe requests from your network; try again later."]
+            }
+            return render(request, "status/subscribe.html", context, status=429)
         try:
             result = services.subscriber_subscribe(email=context["email"])
         except ApplicationError as exc:

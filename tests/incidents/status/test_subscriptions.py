@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -14,6 +15,7 @@ from incidents.status.services import (
     subscriber_confirm,
     subscriber_subscribe,
 )
+from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict, NotFoundError
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import outbox_deliver
@@ -73,10 +75,14 @@ def test_subscribe_confirm_receive_and_unsubscribe(client, components, ic):
 
 
 def test_subscribing_again_resends_while_pending_and_not_once_active():
-    first = subscriber_subscribe(email="dana@example.com")
-    again = subscriber_subscribe(email="DANA@example.com")
-    assert first.outcome == again.outcome == "pending"
-    assert first.subscriber.pk == again.subscriber.pk
+    with clock.frozen(dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)) as frozen:
+        first = subscriber_subscribe(email="dana@example.com")
+        soon = subscriber_subscribe(email="DANA@example.com")
+        assert (first.outcome, soon.outcome) == ("pending", "already_pending")
+        assert first.subscriber.pk == soon.subscriber.pk and not soon.emailed
+        frozen.advance(minutes=16)
+        again = subscriber_subscribe(email="dana@example.com")
+        assert again.outcome == "pending"
     assert OutboxMessage.objects.filter(target="email.subscription_confirm").count() == 2
 
     subscriber_confirm(token=first.subscriber.token)
