@@ -1,6 +1,8 @@
 import logging
 import zoneinfo
 
+from django.conf import settings
+
 from django.contrib.auth.middleware import LoginRequiredMiddleware as _DjangoLoginRequired
 from django.db import DatabaseError
 from django.utils import timezone
@@ -67,4 +69,25 @@ class ApiErrorMiddleware:
             logging.getLogger("django.request").error(
                 "Internal Server Error: %s", request.path, exc_info=exception
             )
+        return response
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send ``settings.CONTENT_SECURITY_POLICY`` on every response that has none.
+
+    Scripts come only from our own origin (htmx is served by django-htmx from static), so an
+    injected ``<script>`` or ``onerror=`` attribute does not run even if escaping ever fails.
+    Pages give behaviour through data-* attributes read by static/js/console.js instead.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = "; ".join(
+            f"{name} {' '.join(sources)}".strip()
+            for name, sources in settings.CONTENT_SECURITY_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
