@@ -251,7 +251,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "nexusops.common.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "nexusops.common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "nexusops.common.api.exception_handler",
     # Alert intake (/api/alerts/<vendor>/) is not a DRF view and is never throttled: a storm
     # of alerts must not be dropped. Everything else is, per account and per address.

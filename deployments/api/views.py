@@ -73,6 +73,12 @@ class DeploymentListView(ListAPIView):
         qs, _ = selectors.deployments_filtered(self.request.query_params)
         return qs.prefetch_related("checks")
 
+    @extend_schema(
+        request=DeploymentIn,
+        responses={201: DeploymentOut, 200: DeploymentOut},
+        description="Record a deployment (201), or advance the one with this external_id "
+        "(200). services, version and git_sha are required.",
+    )
     def post(self, request):  # noqa: ANN001, ANN201
         data = DeploymentIn(data=request.data)
         data.is_valid(raise_exception=True)

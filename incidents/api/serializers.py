@@ -11,27 +11,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from nexusops.common import bounds
+from nexusops.common.schema import ErrorDetailSerializer, ErrorSerializer  # noqa: F401
 from nexusops.engine.models import Timer
 
 from ..models import Channel, ChecklistItem, Incident, Status, TimelineEvent
 from ..selectors import incident_visibility, pending_timers
 from ..services import TRANSITIONS, transitions_available
 
-# --- errors (documentation of nexusops.common.api's one error body) -----------------------
-
-
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Stable, machine-readable, e.g. stale_version.")
-    message = serializers.CharField(help_text="For people: what went wrong and what to do.")
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text="Per-field messages for invalid input; empty otherwise.",
-    )
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()
-
+# The one error body (ErrorSerializer) is documented once, in nexusops.common.schema.
 
 # --- input -----------------------------------------------------------------------------------
 

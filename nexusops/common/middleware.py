@@ -2,7 +2,6 @@ import logging
 import zoneinfo
 
 from django.conf import settings
-
 from django.contrib.auth.middleware import LoginRequiredMiddleware as _DjangoLoginRequired
 from django.db import DatabaseError
 from django.utils import timezone
