@@ -3,18 +3,20 @@ email to status page subscribers. ``register()`` is called from ``DeploymentsCon
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django.conf import settings
 from django.core.mail import send_mail
 
 from incidents.models import Subscriber
-from incidents.status.senders import statuspage_enabled
+from incidents.status.senders import active_subscribers, statuspage_enabled
 from nexusops.engine.models import OutboxMessage
-from nexusops.engine.outbox import register_sender
+from nexusops.engine.outbox import register_fanout, register_sender
 from nexusops.integrations.statuspage.client import StatuspageClient
 
 from .models import MaintenanceWindow
 from .services import gates
-from .services.maintenance import EMAIL_TARGET, STATUSPAGE_TARGET
+from .services.maintenance import EMAIL_ALL_TARGET, EMAIL_TARGET, STATUSPAGE_TARGET
 
 
 def _window(message: OutboxMessage) -> MaintenanceWindow:
@@ -70,13 +72,24 @@ def send_notice_email(message: OutboxMessage) -> dict:
     return {"to": subscriber.email}
 
 
+def _notice_recipients(message: OutboxMessage) -> Iterator[tuple[str, dict]]:
+    window = message.payload["window"]
+    for pk in active_subscribers().order_by("pk").values_list("pk", flat=True).iterator():
+        yield f"{message.key}:{pk}", {"window": window, "subscriber": pk}
+
+
 def register() -> None:
     register_sender(
         STATUSPAGE_TARGET, send=send_statuspage_maintenance, enabled=statuspage_enabled,
         on_sent=_remember, label="Statuspage scheduled maintenance",
     )  # fmt: skip
+    # may_repeat: SMTP takes no idempotency key (see incidents.status.senders).
     register_sender(
         EMAIL_TARGET, send=send_notice_email, enabled=lambda: True,
-        label="Maintenance notice email",
+        label="Maintenance notice email", may_repeat=True,
+    )  # fmt: skip
+    register_fanout(
+        EMAIL_ALL_TARGET, target=EMAIL_TARGET, recipients=_notice_recipients,
+        label="Maintenance notice email to subscribers",
     )  # fmt: skip
     gates.register()

@@ -121,6 +121,7 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
+    from .comms.integrations import integrations_off
     from .oncall import escalation
     from .status import selectors as status_selectors
 
@@ -130,6 +131,7 @@ def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
     if context["perms"]["drive_incident"]:
         context["status_publish"] = status_selectors.publish_form_context(incident=incident)
     if context["internal"]:
+        context["integrations_off"] = integrations_off()
         context["status_deliveries"] = status_selectors.deliveries_context(incident=incident)
         context["escalations"] = escalation.escalations_context(
             incident=incident, user=request.user

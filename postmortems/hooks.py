@@ -138,4 +138,7 @@ def send_email(message: OutboxMessage) -> dict:
 
 
 def register() -> None:
-    register_sender(EMAIL, send=send_email, enabled=lambda: True, label="Post-mortem email")
+    # may_repeat: SMTP takes no idempotency key, so a crash mid-send may mail it twice.
+    register_sender(
+        EMAIL, send=send_email, enabled=lambda: True, label="Post-mortem email", may_repeat=True
+    )

@@ -21,7 +21,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from incidents.models import Channel, Incident, Profile, Service, Subscriber
+from incidents.models import Channel, Incident, Profile, Service
 from nexusops.common import clock
 from nexusops.common.errors import (
     ApplicationError,
@@ -47,6 +47,7 @@ NOTICE_AHEAD = dt.timedelta(days=7)
 EMERGENCY_NOTICE = dt.timedelta(hours=4)
 STATUSPAGE_TARGET = "statuspage.maintenance_create"
 EMAIL_TARGET = "email.maintenance_notice"
+EMAIL_ALL_TARGET = "email.maintenance_notice.subscribers"
 APPROVER_ROLES = (Profile.OrgRole.CTO, Profile.OrgRole.VP_ENGINEERING)
 
 
@@ -247,21 +248,20 @@ def notice_due(timer: Timer, incident: Incident | None, now: dt.datetime) -> Non
     maintenance_notify(window=window)
 
 
-def maintenance_notify(*, window: MaintenanceWindow) -> int:
-    """Status page and every active subscriber, once per window (keys make it at most once)."""
+def maintenance_notify(*, window: MaintenanceWindow) -> bool:
+    """Status page and every active subscriber, once per window (keys make it at most once).
+
+    The subscribers get one fan-out row; a worker writes one e-mail row each
+    (``maintenance:<window>:notice:<subscriber>``). Returns whether the e-mails are queued.
+    """
     window.notice_sent_at = clock.now()
     window.save(update_fields=["notice_sent_at"])
     outbox_enqueue(target=STATUSPAGE_TARGET, key=f"maintenance:{window.pk}:statuspage",
                    payload={"window": window.pk})  # fmt: skip
-    sent = 0
-    subscribers = Subscriber.objects.filter(confirmed_at__isnull=False, unsubscribed_at=None)
-    for subscriber in subscribers.only("pk").iterator():
-        if outbox_enqueue(
-            target=EMAIL_TARGET, key=f"maintenance:{window.pk}:notice:{subscriber.pk}",
-            payload={"window": window.pk, "subscriber": subscriber.pk},
-        ).queued:  # fmt: skip
-            sent += 1
-    return sent
+    return outbox_enqueue(
+        target=EMAIL_ALL_TARGET, key=f"maintenance:{window.pk}:notice",
+        payload={"window": window.pk},
+    ).queued  # fmt: skip
 
 
 def window_started(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:

@@ -116,9 +116,13 @@ def slack_archive_later(event: IncidentTransitioned) -> None:
     """Closed: archive the channel a day later (the archive re-checks it is still closed)."""
     if event.action != "close":
         return
+    # Keyed by the close: a close after a reopen schedules an archive of its own, and the
+    # archive of an earlier close skips (it compares ``closed_at``).
+    closed_at = event.incident.closed_at
     outbox_enqueue(
         target="slack.archive",
-        key=f"{event.incident.number}:slack-archive",
+        key=f"{_key(event)}:slack-archive",
         incident=event.incident,
+        payload={"closed_at": closed_at.isoformat() if closed_at else ""},
         delay=dt.timedelta(hours=settings.SLACK_ARCHIVE_AFTER_HOURS),
     )

@@ -3,16 +3,24 @@
 Each is safe to run again after a failure part-way: Slack's ``name_taken`` and
 ``already_pinned`` mean "done", invites read the channel's members and invite only who is
 missing, posts carry their outbox key as metadata so a retry finds the earlier post, and
-PagerDuty deduplicates on the incident number.
+PagerDuty's Events API deduplicates on the incident number. PagerDuty REST notes are the
+exception (``may_repeat``): the REST API honours no idempotency key for notes, so a worker
+that dies after PagerDuty stored a note and before the outbox recorded it sends that note
+again.
+
+Everything said in an incident's channel waits for the channel (``after=in_channel_order``)
+and for what was said before it, so a Slack outage at declaration costs no attempts and
+posts arrive in the order of events.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import transaction
 
 from nexusops.common.tasks import RetryableError
 from nexusops.engine.models import OutboxMessage
-from nexusops.engine.outbox import register_sender
+from nexusops.engine.outbox import DONE, register_sender
 from nexusops.integrations.pagerduty.client import PagerDutyClient
 from nexusops.integrations.slack.client import SlackClient
 from nexusops.integrations.slack.messages import incident_channel_name
@@ -20,6 +28,15 @@ from nexusops.integrations.slack.messages import incident_channel_name
 from ..models import Channel, Incident
 from ..services.timeline import timeline_append
 from . import render, slack_people
+
+SLACK_OFF = "Slack is not configured (SLACK_API_URL, SLACK_BOT_TOKEN)"
+PAGERDUTY_EVENTS_OFF = (
+    "PagerDuty events are not configured (PAGERDUTY_EVENTS_URL, PAGERDUTY_ROUTING_KEY)"
+)
+PAGERDUTY_REST_OFF = (
+    "PagerDuty REST is not configured (PAGERDUTY_API_URL, PAGERDUTY_API_TOKEN, "
+    "PAGERDUTY_FROM_EMAIL)"
+)
 
 
 def slack_enabled() -> bool:
@@ -114,7 +131,29 @@ def _record_invites(message: OutboxMessage, invites: dict, where: str) -> None:
 
 
 class ChannelNotReady(RetryableError):
-    """The incident's Slack channel is still being set up; try again shortly."""
+    """The incident has no Slack channel and no set-up to wait for (Slack was switched on
+    after it was declared); try again shortly."""
+
+
+CHANNEL_SETUP = "slack.channel_setup"
+# What goes into the incident's own channel, in the order of events.
+IN_CHANNEL = (CHANNEL_SETUP, "slack.summary_update", "slack.post", "slack.invite")
+
+
+def in_channel_order(incident: Incident, payload: dict) -> OutboxMessage | None:
+    """The message a new one for the incident's channel waits for: the latest earlier one
+    not yet sent (ultimately the channel's set-up). A post to another channel waits for none."""
+    if payload.get("channel"):
+        return None
+    return (
+        OutboxMessage.objects.filter(incident=incident, target__in=IN_CHANNEL)
+        .exclude(state__in=DONE)
+        # an announcement elsewhere, or a message scheduled for later, sets no order here
+        .exclude(payload__has_key="channel")
+        .exclude(state=OutboxMessage.State.DEAD, target__in=IN_CHANNEL[1:])
+        .order_by("-pk")
+        .first()
+    )
 
 
 def _channel(incident: Incident) -> str:
@@ -197,11 +236,23 @@ def _invites_sent(message: OutboxMessage, result: dict) -> None:
 
 
 def slack_archive(message: OutboxMessage) -> dict:
-    incident = _incident(message)
-    if incident.status != "closed":
-        return {"skipped": f"{incident.number} is {incident.status}, not archived"}
-    SlackClient.default().archive(_channel(incident))
-    return {"archived": incident.slack_channel_id}
+    """Archive the channel of a closed incident, deciding under the incident's lock.
+
+    The lock is held across the Slack call on purpose (DESIGN.md rule 11): a reopen waits
+    for the archive to finish, or the archive sees the reopen and skips; it never archives
+    the channel of an open incident. A close after a reopen schedules its own archive, so
+    one scheduled for an earlier close skips too.
+    """
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update(of=("self",)).get(pk=message.incident_id)
+        if incident.status != "closed":
+            return {"skipped": f"{incident.number} is {incident.status}, not archived"}
+        closed_at = message.payload.get("closed_at")
+        if closed_at and incident.closed_at and closed_at != incident.closed_at.isoformat():
+            return {"skipped": f"{incident.number} was closed again; that close archives it"}
+        channel = _channel(incident)
+        SlackClient.default().archive(channel)
+    return {"archived": channel}
 
 
 # --- PagerDuty --------------------------------------------------------------------------------
@@ -226,17 +277,21 @@ def pagerduty_note(message: OutboxMessage) -> dict:
 
 def register() -> None:
     register_sender(
-        "slack.channel_setup",
+        CHANNEL_SETUP,
         send=slack_channel_setup,
         enabled=slack_enabled,
         on_sent=_remember_channel,
         label="Slack channel set-up",
+        off_reason=SLACK_OFF,
+        blocks=True,
     )
     register_sender(
         "slack.summary_update",
         send=slack_summary_update,
         enabled=slack_enabled,
         label="Slack pinned summary",
+        off_reason=SLACK_OFF,
+        after=in_channel_order,
     )
     register_sender(
         "slack.post",
@@ -244,6 +299,8 @@ def register() -> None:
         reconcile=slack_post_find,
         enabled=slack_enabled,
         label="Slack message",
+        off_reason=SLACK_OFF,
+        after=in_channel_order,
     )
     register_sender(
         "slack.invite",
@@ -251,31 +308,45 @@ def register() -> None:
         enabled=slack_enabled,
         on_sent=_invites_sent,
         label="Slack invitation",
+        off_reason=SLACK_OFF,
+        after=in_channel_order,
     )
     register_sender(
-        "slack.archive", send=slack_archive, enabled=slack_enabled, label="Slack channel archive"
+        "slack.archive",
+        send=slack_archive,
+        enabled=slack_enabled,
+        label="Slack channel archive",
+        off_reason=SLACK_OFF,
+        after=in_channel_order,
     )
     register_sender(
         "pagerduty.trigger",
         send=pagerduty_trigger,
         enabled=pagerduty_events_enabled,
         label="PagerDuty page",
+        off_reason=PAGERDUTY_EVENTS_OFF,
     )
     register_sender(
         "pagerduty.acknowledge",
         send=pagerduty_acknowledge,
         enabled=pagerduty_events_enabled,
         label="PagerDuty acknowledge",
+        off_reason=PAGERDUTY_EVENTS_OFF,
     )
     register_sender(
         "pagerduty.resolve",
         send=pagerduty_resolve,
         enabled=pagerduty_events_enabled,
         label="PagerDuty resolve",
+        off_reason=PAGERDUTY_EVENTS_OFF,
     )
     register_sender(
         "pagerduty.note",
         send=pagerduty_note,
         enabled=pagerduty_rest_enabled,
         label="PagerDuty note",
+        off_reason=PAGERDUTY_REST_OFF,
+        # No idempotency key for REST notes (checked: PagerDuty REST API v2, `pagerduty`'s
+        # RestApiV2Client has only a client-side find-or-create, not usable for notes).
+        may_repeat=True,
     )

@@ -111,4 +111,7 @@ def register() -> None:
         label="PagerDuty pages resolved",
         off_reason="the PagerDuty REST API is not configured",
     )
-    register_sender(EMAIL, send=send_email, enabled=lambda: True, label="On-call email")
+    # may_repeat: SMTP takes no idempotency key, so a crash mid-send may mail it twice.
+    register_sender(
+        EMAIL, send=send_email, enabled=lambda: True, label="On-call email", may_repeat=True
+    )

@@ -4,8 +4,10 @@
 console backend in embedded mode); Atlassian Statuspage only when ``STATUSPAGE_API_URL``,
 ``STATUSPAGE_API_KEY`` and ``STATUSPAGE_PAGE_ID`` are set. Each sender loads its rows by id,
 builds the message with :mod:`incidents.status.messages` and sends it; a second run after a
-failure part-way is harmless (an email may at worst go twice; Statuspage is created once,
-then updated, in publishing order).
+failure part-way is harmless (Statuspage is created once, then updated, in publishing
+order). E-mails are ``may_repeat``: SMTP takes no idempotency key, so a worker that dies
+between handing a mail over and recording it sends it again. A public update goes to
+subscribers as one fan-out row (``UPDATE_EMAIL_ALL``) that a worker expands.
 
 Creating a Statuspage incident is not idempotent on the vendor's side, so the create carries
 the console's reference in the incident's ``metadata`` and any attempt after the first (and the
@@ -14,18 +16,22 @@ outbox's ``reconcile``, when a worker died mid-call) looks it up before creating
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db.models import QuerySet
 
 from nexusops.common.tasks import RetryableError
 from nexusops.engine.models import OutboxMessage
-from nexusops.engine.outbox import register_sender
+from nexusops.engine.outbox import register_fanout, register_sender
 from nexusops.integrations.statuspage.client import StatuspageClient
 
 from ..models import Incident, PublicUpdate, Subscriber
 from . import messages
 
 UPDATE_EMAIL = "email.public_update"
+UPDATE_EMAIL_ALL = "email.public_update.subscribers"
 SUBSCRIPTION_CONFIRM = "email.subscription_confirm"
 STATUSPAGE_SYNC = "statuspage.incident_sync"
 METADATA_KEY = "nexusops"  # incident.metadata["nexusops"]["incident_number"] on Statuspage
@@ -55,6 +61,18 @@ def send_public_update_email(message: OutboxMessage) -> dict:
     email = messages.public_update_email(update, subscriber, messages.update_components(update))
     send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [subscriber.email])
     return {"to": subscriber.email}
+
+
+def active_subscribers() -> QuerySet[Subscriber]:
+    return Subscriber.objects.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
+
+
+def _update_recipients(message: OutboxMessage) -> Iterator[tuple[str, dict]]:
+    # The per-subscriber keys are those one row per subscriber always had.
+    prefix = message.key.removesuffix(":subscribers")
+    update = message.payload["update"]
+    for pk in active_subscribers().order_by("pk").values_list("pk", flat=True).iterator():
+        yield f"{prefix}:sub{pk}", {"update": update, "subscriber": pk}
 
 
 def send_subscription_confirm(message: OutboxMessage) -> dict:
@@ -151,12 +169,20 @@ def register() -> None:
         send=send_public_update_email,
         enabled=email_enabled,
         label="Status update email",
+        may_repeat=True,
+    )
+    register_fanout(
+        UPDATE_EMAIL_ALL,
+        target=UPDATE_EMAIL,
+        recipients=_update_recipients,
+        label="Status update email to subscribers",
     )
     register_sender(
         SUBSCRIPTION_CONFIRM,
         send=send_subscription_confirm,
         enabled=email_enabled,
         label="Subscription confirmation email",
+        may_repeat=True,
     )
     register_sender(
         STATUSPAGE_SYNC,
@@ -165,4 +191,6 @@ def register() -> None:
         reconcile=reconcile_statuspage_sync,
         on_sent=_remember_statuspage_id,
         label="Statuspage incident",
+        off_reason="Statuspage is not configured "
+        "(STATUSPAGE_API_URL, STATUSPAGE_API_KEY, STATUSPAGE_PAGE_ID)",
     )

@@ -2,10 +2,11 @@
 
 A public update is the stakeholder-facing text of an incident. Publishing one sets the
 affected components, writes the update and its timeline event, satisfies the first-update
-SLA, and puts one outbox row per subscriber (and one for Atlassian Statuspage, when
-configured) in the same transaction (DESIGN.md rules 1-3). Nothing here ever reads an
-internal note or the incident's internal title: what leaves the building is the update's own
-public title and text, its stage and the component statuses.
+SLA, and puts one fan-out row for the subscribers (a worker writes one row per subscriber)
+and one for Atlassian Statuspage, when configured, in the same transaction (DESIGN.md
+rules 1-3): a request writes a constant number of rows, whatever the number of subscribers.
+Nothing here ever reads an internal note or the incident's internal title: what leaves the
+building is the update's own public title and text, its stage and the component statuses.
 """
 
 from __future__ import annotations
@@ -38,7 +39,12 @@ from ..models import (
 from ..services.checklist import checklist_tick
 from ..services.common import bump, lock, require
 from ..services.timeline import timeline_append
-from .senders import STATUSPAGE_SYNC, SUBSCRIPTION_CONFIRM, UPDATE_EMAIL, statuspage_enabled
+from .senders import (
+    STATUSPAGE_SYNC,
+    SUBSCRIPTION_CONFIRM,
+    UPDATE_EMAIL_ALL,
+    statuspage_enabled,
+)
 
 Stage = PublicUpdate.Stage
 MESSAGE_MAX = 5_000
@@ -322,15 +328,12 @@ def public_update_publish(
         sla_refresh(incident)
     checklist_tick(incident, *STAGE_TICKS[stage], actor=actor)
 
-    for subscriber in Subscriber.objects.filter(
-        confirmed_at__isnull=False, unsubscribed_at__isnull=True
-    ).only("pk"):
-        outbox_enqueue(
-            target=UPDATE_EMAIL,
-            key=f"{incident.number}:pu{update.pk}:sub{subscriber.pk}",
-            incident=incident,
-            payload={"update": update.pk, "subscriber": subscriber.pk},
-        )
+    outbox_enqueue(
+        target=UPDATE_EMAIL_ALL,
+        key=f"{incident.number}:pu{update.pk}:subscribers",
+        incident=incident,
+        payload={"update": update.pk},
+    )
     if statuspage_enabled():
         outbox_enqueue(
             target=STATUSPAGE_SYNC,

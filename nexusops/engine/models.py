@@ -82,9 +82,12 @@ class OutboxMessage(models.Model):
 
     Written in the transaction of the change that caused it, dispatched by a task after
     commit, retried with backoff, swept up by a beat relay. ``key`` makes it at-most-once.
+    A message may wait for another (``depends_on``: a post waits for its channel, or for the
+    post before it); waiting costs no attempts.
     """
 
     class State(models.TextChoices):
+        WAITING = "waiting", "Waiting"
         PENDING = "pending", "Pending"
         SENDING = "sending", "Sending"
         RETRYING = "retrying", "Retrying"
@@ -102,6 +105,15 @@ class OutboxMessage(models.Model):
         related_name="outbox",
     )
     payload = models.JSONField(default=dict)
+    depends_on = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        # Deleting a prerequisite must not delete what waits for it; the relay releases it.
+        on_delete=models.SET_NULL,
+        related_name="dependants",
+        help_text="Not attempted before this message is sent.",
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
@@ -136,7 +148,12 @@ class OutboxMessage(models.Model):
 
     @property
     def open(self) -> bool:
-        return self.state in (self.State.PENDING, self.State.SENDING, self.State.RETRYING)
+        return self.state in (
+            self.State.WAITING,
+            self.State.PENDING,
+            self.State.SENDING,
+            self.State.RETRYING,
+        )
 
 
 class InboundDelivery(models.Model):

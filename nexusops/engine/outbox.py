@@ -9,6 +9,20 @@ what the broker never got and attempts a worker died in the middle of.
 At most once per key: a message is claimed under a row lock before its call; a claim that
 outlived its lease means a worker died mid-call, so the next attempt first asks the sender's
 ``reconcile`` whether the vendor already has it (PagerDuty dedups by ``dedup_key`` itself).
+A sender with neither (an e-mail, a PagerDuty REST note) is registered ``may_repeat=True``:
+after a crash mid-call its message may be delivered twice.
+
+Dependencies: a message may wait for another (``depends_on``, state ``waiting``): a post in
+an incident's channel waits for the channel's set-up and for the post before it (the
+sender's ``after``). Waiting costs no attempt; when the prerequisite is sent its dependants
+are dispatched, in order. If it dies, a ``blocks=True`` prerequisite keeps them waiting
+(their ``last_error`` says why) until a person retries it; any other releases them.
+
+Fan-out: one row (``register_fanout``) whose delivery, in a worker, writes the per-recipient
+rows by key (idempotent) and dispatches them, so a request never writes or publishes N.
+
+Broker: a transaction's dispatches share one attempt budget; after the first broker failure
+the rest are left to the relay, so a request never waits on the broker more than once.
 
 To add a sender::
 
@@ -21,8 +35,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import models, transaction
@@ -40,6 +55,11 @@ logger = logging.getLogger(__name__)
 State = OutboxMessage.State
 
 Send = Callable[[OutboxMessage], dict]
+# Given the subject (an incident) and payload of a new message, the message it must wait
+# for (or None).
+After = Callable[[models.Model, dict], "OutboxMessage | None"]
+# States after which a dependant may go.
+DONE = (State.SENT, State.SKIPPED)
 
 
 @dataclass(frozen=True)
@@ -52,6 +72,12 @@ class Sender:
     queue: str = "notifications"
     label: str = ""
     off_reason: str = ""
+    after: After | None = None
+    # Dependants of a dead message of this sender wait for its retry (a channel set-up).
+    blocks: bool = False
+    # Neither an idempotency key the vendor honours nor a ``reconcile``: a worker that dies
+    # between the call and recording it makes the next attempt send it again.
+    may_repeat: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,8 +123,16 @@ def register_sender(
     queue: str = "notifications",
     label: str = "",
     off_reason: str = "",
+    after: After | None = None,
+    blocks: bool = False,
+    may_repeat: bool = False,
 ) -> None:
-    """``off_reason`` says, for a timeline, why nothing is sent while ``enabled()`` is false."""
+    """``off_reason`` says, for a timeline, why nothing is sent while ``enabled()`` is false.
+
+    ``after`` finds the message a new one must wait for; ``blocks`` keeps dependants of a dead
+    message waiting for its retry; ``may_repeat`` declares a sender that can neither dedup
+    nor reconcile (see the module docstring).
+    """
     _senders[name] = Sender(
         name,
         send,
@@ -108,7 +142,15 @@ def register_sender(
         queue,
         label or name,
         off_reason or f"{label or name} is not configured",
+        after,
+        blocks,
+        may_repeat,
     )
+
+
+def senders() -> list[Sender]:
+    """Every registered sender, by label (the command page lists those switched off)."""
+    return sorted(_senders.values(), key=lambda s: s.label)
 
 
 def sender(name: str) -> Sender:
@@ -142,30 +184,95 @@ def outbox_enqueue(
     payload: dict | None = None,
     incident: models.Model | None = None,
     delay: dt.timedelta | None = None,
+    after: OutboxMessage | None = None,
 ) -> Enqueued:
     """Write the message in the current transaction; dispatch after commit.
 
     The result has no message when the target's integration is switched off (with the
-    reason), and the existing row when ``key`` was enqueued before (at most once).
+    reason), and the existing row when ``key`` was enqueued before (at most once). The
+    message waits for ``after`` (or what the sender's ``after`` finds) until that is sent.
     """
     spec = sender(target)
     if not spec.enabled():
         return Enqueued(None, off_reason=spec.off_reason)
+    payload = payload or {}
+    prerequisite = after
+    if prerequisite is None and spec.after is not None and incident is not None:
+        prerequisite = spec.after(incident, payload)
+    if prerequisite is not None and (
+        prerequisite.state in DONE
+        or (prerequisite.state == State.DEAD and not _blocks(prerequisite.target))
+    ):
+        prerequisite = None
     now = clock.now()
     message, created = OutboxMessage.objects.get_or_create(
         key=key,
         defaults={
             "target": target,
-            "payload": payload or {},
+            "payload": payload,
             "incident": incident,
+            "depends_on": prerequisite,
+            "state": State.WAITING if prerequisite is not None else State.PENDING,
+            "last_error": _blocked_reason(prerequisite)
+            if prerequisite is not None and prerequisite.state == State.DEAD
+            else "",
             "next_attempt_at": now + (delay or dt.timedelta()),
             "created_at": now,
         },
     )
-    if created:
-        countdown = delay.total_seconds() if delay else None
-        transaction.on_commit(lambda: dispatch(message.pk, spec.queue, countdown=countdown))
+    if created and prerequisite is None:
+        _dispatch_on_commit(message.pk, spec.queue, delay.total_seconds() if delay else None)
     return Enqueued(message, created)
+
+
+# ---- dispatch ---------------------------------------------------------------------------
+@dataclass
+class _Batch:
+    """The dispatches of one transaction's commit: after one broker failure, skip the rest."""
+
+    flushing: bool = False
+    broker_down: bool = False
+    skipped: list[int] = field(default_factory=list)
+
+    def send(self, message_id: int, queue: str, countdown: float | None) -> None:
+        self.flushing = True
+        if self.broker_down:
+            self.skipped.append(message_id)
+            return
+        if not dispatch(message_id, queue, countdown=countdown):
+            self.broker_down = True
+
+
+_local = threading.local()
+
+
+def _current_batch() -> _Batch:
+    # A batch collects the hooks of the transaction being written. Once it starts flushing
+    # (after commit), anything enqueued belongs to a later transaction: a new batch. A
+    # rolled-back transaction never flushed, so its (empty-handed) batch is simply reused.
+    batch = getattr(_local, "batch", None)
+    if batch is None or batch.flushing:
+        batch = _local.batch = _Batch()
+    return batch
+
+
+def _dispatch_on_commit(message_id: int, queue: str, countdown: float | None = None) -> None:
+    batch = _current_batch()
+    # One hook per message, not one per batch: Django drops the hooks of a rolled-back
+    # savepoint, so each message's dispatch lives and dies with its own row.
+    transaction.on_commit(lambda: batch.send(message_id, queue, countdown))
+
+
+def dispatch_many(items: Iterable[tuple[int, str, float | None]]) -> int:
+    """Dispatch several messages now (outside a transaction); stops at the first broker
+    failure and leaves the rest to the relay. Returns how many the broker took."""
+    batch, taken = _Batch(flushing=True), 0
+    for message_id, queue, countdown in items:
+        batch.send(message_id, queue, countdown)
+        if batch.broker_down:
+            break
+        taken += 1
+    return taken
 
 
 def dispatch(message_id: int, queue: str, *, countdown: float | None = None) -> bool:
@@ -197,12 +304,27 @@ def dispatch(message_id: int, queue: str, *, countdown: float | None = None) -> 
         return False
 
 
+def _blocks(target: str) -> bool:
+    spec = _senders.get(target)
+    return spec is not None and spec.blocks
+
+
+def _queue(target: str) -> str:
+    spec = _senders.get(target)
+    return spec.queue if spec else "notifications"
+
+
+# ---- delivery ---------------------------------------------------------------------------
 def _claim(message_id: int) -> tuple[OutboxMessage, bool] | None:
     with transaction.atomic():
+        # NO KEY UPDATE: a transaction inserting a dependant (a KEY SHARE on this row, through
+        # its foreign key) must not wait for a delivery in progress.
         message = (
-            OutboxMessage.objects.select_for_update(skip_locked=True).filter(pk=message_id).first()
+            OutboxMessage.objects.select_for_update(skip_locked=True, no_key=True)
+            .filter(pk=message_id)
+            .first()
         )
-        if message is None or not message.open:
+        if message is None or not message.open or message.state == State.WAITING:
             return None
         now = clock.now()
         if message.state == State.RETRYING and message.next_attempt_at > now:
@@ -259,7 +381,7 @@ def _record(
     error: str,
     retry_after: float | None,
 ) -> str:
-    message = OutboxMessage.objects.select_for_update().get(pk=message_id)
+    message = OutboxMessage.objects.select_for_update(no_key=True).get(pk=message_id)
     now = clock.now()
     message.last_error = error[:2000]
     if outcome == State.SENT:
@@ -267,18 +389,44 @@ def _record(
         message.save(update_fields=["state", "sent_at", "result", "last_error"])
         if spec is not None and spec.on_sent is not None:
             spec.on_sent(message, message.result)
+        _release(message, now)
         return message.state
     if outcome == State.RETRYING and message.attempts < max_attempts():
         delay = backoff(message.attempts, retry_after)
         message.state, message.next_attempt_at = State.RETRYING, now + delay
         message.save(update_fields=["state", "next_attempt_at", "last_error"])
-        queue = spec.queue if spec else "notifications"
-        transaction.on_commit(lambda: dispatch(message.pk, queue, countdown=delay.total_seconds()))
+        _dispatch_on_commit(message.pk, _queue(message.target), delay.total_seconds())
         return message.state
     message.state = State.DEAD
     message.save(update_fields=["state", "last_error"])
+    if spec is not None and spec.blocks:
+        message.dependants.filter(state=State.WAITING).update(last_error=_blocked_reason(message))
+    else:
+        # Only the order depended on it: what came after it goes on without it.
+        _release(message, now)
     events.publish(OutboxMessageDied(message=message, label=label(message)))
     return message.state
+
+
+def _release(prerequisite: OutboxMessage, now: dt.datetime) -> int:
+    """Dispatch, in order, what waited for ``prerequisite`` (after this commit)."""
+    waiting = list(
+        prerequisite.dependants.select_for_update(no_key=True)
+        .filter(state=State.WAITING)
+        .order_by("pk")
+    )
+    for dependant in waiting:
+        dependant.state, dependant.last_error = State.PENDING, ""
+        dependant.save(update_fields=["state", "last_error"])
+        countdown = (dependant.next_attempt_at - now).total_seconds()
+        _dispatch_on_commit(
+            dependant.pk, _queue(dependant.target), countdown if countdown > 0 else None
+        )
+    return len(waiting)
+
+
+def _blocked_reason(prerequisite: OutboxMessage) -> str:
+    return f"Blocked: {label(prerequisite)} failed; retrying it sends this too."
 
 
 def label(message: OutboxMessage) -> str:
@@ -286,38 +434,116 @@ def label(message: OutboxMessage) -> str:
     return spec.label if spec else message.target
 
 
+def _releasable() -> Q:
+    """Waiting messages whose prerequisite is gone, sent, or dead without blocking: a
+    dependant enqueued while its prerequisite was being recorded as sent lands here."""
+    blocking = [s.name for s in _senders.values() if s.blocks]
+    return Q(state=State.WAITING) & (
+        Q(depends_on__isnull=True)
+        | Q(depends_on__state__in=DONE)
+        | (Q(depends_on__state=State.DEAD) & ~Q(depends_on__target__in=blocking))
+    )
+
+
 def outbox_relay(*, limit: int = 500) -> int:
     """Re-dispatch due messages the broker may never have received; returns how many."""
     now = clock.now()
     grace = dt.timedelta(seconds=getattr(settings, "OUTBOX_RELAY_GRACE_SECONDS", 5))
     with transaction.atomic():
+        OutboxMessage.objects.filter(
+            pk__in=OutboxMessage.objects.filter(_releasable()).values("pk")[:limit]
+        ).update(state=State.PENDING, last_error="")
         due = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
+            OutboxMessage.objects.select_for_update(skip_locked=True, no_key=True)
             .filter(
                 # never handed to the broker, or handed over and lost with it
                 Q(state__in=[State.PENDING, State.RETRYING], next_attempt_at__lte=now - grace)
                 # an attempt whose worker died in the middle of the call
                 | Q(state=State.SENDING, claimed_at__lte=now - lease())
             )
-            .order_by("next_attempt_at")
+            .order_by("next_attempt_at", "pk")
             .values_list("pk", "target")[:limit]
         )
-    for pk, target in due:
-        spec = _senders.get(target)
-        dispatch(pk, spec.queue if spec else "notifications")
+    dispatch_many((pk, _queue(target), None) for pk, target in due)
     return len(due)
 
 
 @transaction.atomic
 def outbox_requeue(*, message_id: int) -> OutboxMessage:
-    """Make a dead message due again with a fresh attempt budget (who may: the caller's rule)."""
-    message = OutboxMessage.objects.select_for_update().get(pk=message_id)
+    """Make a dead message due again with a fresh attempt budget (who may: the caller's rule);
+    what waits for it goes once it is sent."""
+    message = OutboxMessage.objects.select_for_update(no_key=True).get(pk=message_id)
     if message.state != State.DEAD:
         raise Conflict(
             f"Only a failed delivery can be retried; this one is {message.state}.", code="not_dead"
         )
     message.state, message.attempts, message.next_attempt_at = State.PENDING, 0, clock.now()
     message.save(update_fields=["state", "attempts", "next_attempt_at"])
-    spec = _senders.get(message.target)
-    transaction.on_commit(lambda: dispatch(message.pk, spec.queue if spec else "notifications"))
+    message.dependants.filter(state=State.WAITING).update(
+        last_error=f"Waiting for {label(message)}, which is being retried."
+    )
+    _dispatch_on_commit(message.pk, _queue(message.target))
     return message
+
+
+# ---- fan-out ----------------------------------------------------------------------------
+Recipients = Callable[[OutboxMessage], Iterable[tuple[str, dict]]]
+FANOUT_BATCH = 500
+
+
+def register_fanout(name: str, *, target: str, recipients: Recipients, label: str = "") -> None:
+    """A message to many recipients as one row: its delivery, in a worker, writes one
+    ``target`` row per ``(key, payload)`` that ``recipients`` yields (keys make a re-run
+    harmless) and dispatches them. Enqueue it with ``outbox_enqueue(target=name, ...)``::
+
+        register_fanout("email.public_update.all", target=UPDATE_EMAIL,
+                        recipients=lambda m: ((f"{m.key}:sub{pk}", {...}) for pk in ...))
+    """
+
+    def expand(message: OutboxMessage) -> dict:
+        return _expand(message, target, recipients)
+
+    register_sender(
+        name,
+        send=expand,
+        enabled=sender(target).enabled,
+        label=label or f"{sender(target).label} (to everyone)",
+        queue=sender(target).queue,
+        off_reason=sender(target).off_reason,
+    )
+
+
+def _expand(message: OutboxMessage, target: str, recipients: Recipients) -> dict:
+    now, total = clock.now(), 0
+    rows: list[OutboxMessage] = []
+    # One broker budget for the whole expansion: after a failure the relay sends the rest.
+    broker = _Batch(flushing=True)
+
+    def flush() -> None:
+        OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=FANOUT_BATCH)
+        # Dispatch what is still untouched: on a re-run that includes rows the first run
+        # dispatched; a message claimed twice is still sent once.
+        fresh = OutboxMessage.objects.filter(
+            key__in=[r.key for r in rows], state=State.PENDING, attempts=0
+        ).values_list("pk", flat=True)
+        for pk in fresh:
+            broker.send(pk, _queue(target), None)
+        rows.clear()
+
+    for key, payload in recipients(message):
+        total += 1
+        rows.append(
+            OutboxMessage(
+                key=key,
+                target=target,
+                payload=payload,
+                incident_id=message.incident_id,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        if len(rows) >= FANOUT_BATCH:
+            flush()
+    if rows:
+        flush()
+    return {"recipients": total, "left_to_relay": len(broker.skipped) + int(broker.broker_down)}

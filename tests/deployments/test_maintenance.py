@@ -15,6 +15,7 @@ from incidents.status.selectors import ScheduledMaintenance, status_page
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError
 from nexusops.engine.models import OutboxMessage, Timer
+from nexusops.engine.outbox import outbox_deliver
 from nexusops.engine.timers import timers_sweep
 from tests.factories import UserFactory
 
@@ -63,6 +64,12 @@ def test_generator_timer_makes_next_months_and_rearms(db):
     assert Timer.objects.get(kind="maintenance_generate", fired_at=None).due_at == utc(2027, 2, 1)
 
 
+def outbox_expand_again(fanout: OutboxMessage) -> None:
+    """Run a fan-out's expansion a second time, as after a worker died mid-way."""
+    OutboxMessage.objects.filter(pk=fanout.pk).update(state="pending")
+    assert outbox_deliver(message_id=fanout.pk) == "sent"
+
+
 def test_notice_seven_days_ahead_once_and_on_status_page(db):
     Subscriber.objects.create(email="a@example.com", confirmed_at=utc(2026, 1, 1))
     Subscriber.objects.create(email="b@example.com", confirmed_at=utc(2026, 1, 1))
@@ -79,6 +86,10 @@ def test_notice_seven_days_ahead_once_and_on_status_page(db):
         c.set(utc(2026, 1, 25, 2, 0, 1))
         timers_sweep()
         timers_sweep()
+        # One row for all subscribers; a worker writes one e-mail row each, once.
+        [fanout] = OutboxMessage.objects.filter(target="email.maintenance_notice.subscribers")
+        assert outbox_deliver(message_id=fanout.pk) == "sent"
+        outbox_expand_again(fanout)
         emails = OutboxMessage.objects.filter(target="email.maintenance_notice")
         assert sorted(m.payload["subscriber"] for m in emails) == sorted(
             Subscriber.objects.filter(email__in=["a@example.com", "b@example.com"]).values_list(
@@ -88,6 +99,7 @@ def test_notice_seven_days_ahead_once_and_on_status_page(db):
         from deployments.services import maintenance_notify
 
         maintenance_notify(window=MaintenanceWindow.objects.get(pk=window.pk))  # a second try
+        assert OutboxMessage.objects.filter(target__startswith="email.maintenance").count() == 3
         assert OutboxMessage.objects.filter(target="email.maintenance_notice").count() == 2
         page = status_page(now=clock.now())
         assert [n.title for n in page["maintenance"]] == [window.title]

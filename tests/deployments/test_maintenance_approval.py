@@ -22,6 +22,7 @@ from nexusops.common.errors import ApplicationError, PermissionDeniedError
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.timers import timers_sweep
 from tests.factories import UserFactory
+from tests.support.outbox import expand_fanouts
 
 pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
@@ -59,13 +60,14 @@ def test_unapproved_window_suppresses_and_announces_nothing(people):
         c.set(T0 + dt.timedelta(hours=1, minutes=30))  # inside the window
         timers_sweep()  # notice and start timers are due
         assert maintenance_reason(service_slug="api-gateway", at=clock.now()) is None
-        assert not OutboxMessage.objects.filter(target="email.maintenance_notice").exists()
+        assert not OutboxMessage.objects.filter(target__startswith="email.maintenance").exists()
         assert status_page(now=clock.now())["maintenance"] == []
 
         maintenance_emergency_approve(window=window, actor=people["cto"], note="Go ahead")
         reason = maintenance_reason(service_slug="api-gateway", at=clock.now())
         assert reason and "Patch OpenSSL" in reason
         # Approval announces it: the notice was due and waited for it.
+        assert expand_fanouts() == 1  # one row for the subscribers, expanded by a worker
         assert OutboxMessage.objects.filter(target="email.maintenance_notice").count() == 1
         (notice,) = status_page(now=clock.now())["maintenance"]
         assert notice.title.startswith("Patch OpenSSL")

@@ -182,16 +182,59 @@ def test_enqueueing_the_same_key_twice_keeps_one_message(slack, ic):
 
 
 def test_a_post_waits_for_the_channel_then_goes_out(slack, ic):
-    with clock.frozen(T0) as t:
+    with clock.frozen(T0):
         inc = incident(actor=ic)
         incident_note_add(incident=inc, actor=ic, message="first note", internal=True)
         post = OutboxMessage.objects.get(target="slack.post")
-        assert outbox_deliver(message_id=post.pk) == "retrying"  # channel not set up yet
-        deliver_due()
-        t.advance(seconds=5)
+        setup = OutboxMessage.objects.get(target="slack.channel_setup")
+        assert (post.state, post.depends_on_id) == ("waiting", setup.pk)
+        assert outbox_deliver(message_id=post.pk) == "skipped"  # not attempted while waiting
         deliver_due()
     post.refresh_from_db()
-    assert post.state == "sent"
+    assert (post.state, post.attempts) == ("sent", 1)
+
+
+def test_a_long_slack_outage_costs_waiting_posts_no_attempts(settings, slack, ic):
+    settings.OUTBOX_MAX_ATTEMPTS = 10
+    slack.inject(500, times=9)  # the set-up's first 9 attempts fail; more than 10 x 2 s
+    with clock.frozen(T0) as t:
+        inc = incident(actor=ic)
+        for n in range(3):
+            incident_note_add(incident=inc, actor=ic, message=f"note {n}", internal=True)
+        for _ in range(12):
+            deliver_due()
+            t.advance(minutes=20)  # past any backoff
+    posts = OutboxMessage.objects.filter(target="slack.post").order_by("pk")
+    assert [(p.state, p.attempts) for p in posts] == [("sent", 1)] * 3
+    channel = OutboxMessage.objects.get(target="slack.channel_setup").result["channel_id"]
+    texts = [c["body"]["text"] for c in calls(slack, "chat.postMessage")[1:]]  # after summary
+    assert len(texts) == 3
+    assert all(f"note {n}" in text for n, text in enumerate(texts))  # in the order of events
+    assert all(c["body"]["channel"] == channel for c in calls(slack, "chat.postMessage"))
+
+
+def test_a_dead_channel_setup_blocks_its_posts_until_it_is_retried(settings, slack, ic):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    slack.inject(500, times=2)
+    with clock.frozen(T0) as t:
+        inc = incident(actor=ic)
+        incident_note_add(incident=inc, actor=ic, message="a note", internal=True)
+        deliver_due()
+        t.advance(minutes=5)
+        deliver_due()
+        setup = OutboxMessage.objects.get(target="slack.channel_setup")
+        post = OutboxMessage.objects.get(target="slack.post")
+        assert setup.state == "dead"
+        assert (post.state, post.attempts) == ("waiting", 0)
+        assert "Blocked: Slack channel set-up failed" in post.last_error
+        incident_note_add(incident=inc, actor=ic, message="a later note", internal=True)
+        later = OutboxMessage.objects.get(target="slack.post", pk__gt=post.pk)
+        assert (later.state, later.depends_on_id) == ("waiting", post.pk)  # keeps the order
+        outbox_retry(message=setup, actor=ic)
+        deliver_due()
+    for message in (post, later):
+        message.refresh_from_db()
+        assert (message.state, message.attempts, message.last_error) == ("sent", 1, "")
 
 
 def test_assigning_responders_invites_them(slack, ic):
@@ -212,3 +255,20 @@ def test_the_relay_redispatches_due_messages_and_skips_fresh_ones(settings, slac
         assert outbox_relay() == 0  # just written: its own dispatch is on the way
         t.advance(seconds=6)
         assert outbox_relay() == 1
+
+
+def test_the_relay_releases_a_post_that_missed_its_prerequisites_release(settings, slack, ic):
+    # A post enqueued while its prerequisite was being recorded as sent is not seen by that
+    # release (its row was not committed yet); the relay lets it go.
+    settings.OUTBOX_RELAY_GRACE_SECONDS = 0
+    with clock.frozen(T0):
+        inc = incident(actor=ic)
+        incident_note_add(incident=inc, actor=ic, message="a note", internal=True)
+        setup = OutboxMessage.objects.get(target="slack.channel_setup")
+        assert outbox_deliver(message_id=setup.pk) == "sent"  # its release found the post
+        post = OutboxMessage.objects.get(target="slack.post")
+        assert post.state == "pending"
+        OutboxMessage.objects.filter(pk=post.pk).update(state="waiting")  # as if it missed it
+        assert outbox_relay() == 1
+        assert OutboxMessage.objects.get(pk=post.pk).state == "pending"
+        assert deliver_due() == ["sent"]

@@ -13,6 +13,7 @@ from nexusops.common import clock
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import outbox_deliver
 from tests.factories import incident
+from tests.support.outbox import expand_fanouts
 
 pytestmark = pytest.mark.django_db
 SECRET = "SECRET-MARKER-7f3a9c"
@@ -46,6 +47,7 @@ def test_internal_notes_stay_internal(client, components, ic, statuspage):
         assert "We are looking into API errors." in text, url
         assert SECRET not in text, url
 
+    expand_fanouts()
     for message in OutboxMessage.objects.filter(
         target__in=["email.public_update", "statuspage.incident_sync"]
     ).order_by("pk"):

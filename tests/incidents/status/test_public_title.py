@@ -17,6 +17,7 @@ from nexusops.common import clock
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import outbox_deliver
 from tests.factories import incident
+from tests.support.outbox import expand_fanouts
 
 pytestmark = pytest.mark.django_db
 INTERNAL = "Checkout 502s after pgbouncer change by dave"
@@ -62,6 +63,7 @@ def test_public_pages_show_the_published_title_only(client, components, ic, stat
     later = public_update_publish(incident=inc, actor=ic, stage="identified", message="Found it.")
     assert later.title == "Degraded performance: API"
 
+    expand_fanouts()  # as a worker does: one e-mail row per subscriber
     for message in OutboxMessage.objects.filter(
         target__in=["email.public_update", "statuspage.incident_sync"]
     ).order_by("pk"):

@@ -15,6 +15,7 @@ from nexusops.common.errors import ApplicationError, Conflict, PermissionDeniedE
 from nexusops.engine.models import OutboxMessage, Timer
 from nexusops.engine.outbox import outbox_deliver
 from tests.factories import incident
+from tests.support.outbox import expand_fanouts
 
 pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2025, 3, 2, 10, 0, tzinfo=dt.UTC)
@@ -74,6 +75,7 @@ def test_publish_writes_update_timeline_components_and_satisfies_first_update(co
     timer = Timer.objects.get(incident=inc, kind="first_update")
     assert timer.cancelled_at is not None and timer.fired_at is None
 
+    assert expand_fanouts() == 1
     emails = OutboxMessage.objects.filter(target=senders.UPDATE_EMAIL).order_by("key")
     assert [m.key for m in emails] == [
         f"{inc.number}:pu{update.pk}:sub{s.pk}" for s in sorted(active, key=lambda s: s.pk)

@@ -20,11 +20,13 @@ from nexusops.common.errors import ApplicationError, Conflict, NotFoundError
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import outbox_deliver
 from tests.factories import incident
+from tests.support.outbox import expand_fanouts
 
 pytestmark = pytest.mark.django_db
 
 
 def _deliver_all() -> None:
+    expand_fanouts()
     for pk in OutboxMessage.objects.filter(state="pending").values_list("pk", flat=True):
         assert outbox_deliver(message_id=pk) == "sent"
 

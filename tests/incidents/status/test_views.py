@@ -12,6 +12,7 @@ from nexusops.common import clock
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import outbox_deliver
 from tests.factories import incident
+from tests.support.outbox import expand_fanouts
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -93,6 +94,7 @@ def test_deliveries_list_and_retry_a_dead_one(client, components, ic, responder)
     inc = incident(services=("api-gateway",))
     client.force_login(ic)
     client.post(reverse("status-publish", args=[inc.number]), _form(components))
+    expand_fanouts()
     message = OutboxMessage.objects.get(target="email.public_update")
     OutboxMessage.objects.filter(pk=message.pk).update(
         state="dead", attempts=10, last_error="SMTPServerDisconnected: gone"
