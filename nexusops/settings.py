@@ -354,6 +354,8 @@ CELERY_TASK_ROUTES = {
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=2.0)
+# The longest wait between two attempts (a vendor back after an outage is tried this soon).
+OUTBOX_BACKOFF_MAX_SECONDS = env.float("OUTBOX_BACKOFF_MAX_SECONDS", default=600.0)
 OUTBOX_RELAY_GRACE_SECONDS = env.int("OUTBOX_RELAY_GRACE_SECONDS", default=5)
 # A timer whose handler fails backs off (base · 2^n, capped) and stops after this many tries.
 TIMER_MAX_ATTEMPTS = env.int("TIMER_MAX_ATTEMPTS", default=8)

@@ -172,7 +172,8 @@ def backoff(attempts: int, retry_after: float | None = None) -> dt.timedelta:
     if retry_after is not None:
         return dt.timedelta(seconds=max(0.0, float(retry_after)))
     base = getattr(settings, "OUTBOX_BACKOFF_BASE_SECONDS", 2.0)
-    ceiling = min(600.0, base * 2 ** max(0, attempts - 1))
+    longest = getattr(settings, "OUTBOX_BACKOFF_MAX_SECONDS", 600.0)
+    ceiling = min(longest, base * 2 ** max(0, attempts - 1))
     # Jitter keeps a burst of failures from retrying in lockstep.
     return dt.timedelta(seconds=random.uniform(0.5, 1.0) * ceiling)
 

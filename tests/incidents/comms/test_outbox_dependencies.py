@@ -16,11 +16,16 @@ from tests.conftest import _await_ready
 from tests.factories import ProfileFactory, UserFactory, incident
 from tests.support.worker import WorkerProcess, wait_for
 
-# Longer than today's budget for a waiting post (10 attempts x 2 s Retry-After = 20 s).
-OUTAGE_SECONDS = 30
-# Short backoff for the set-up itself, which still survives the outage: its 10 attempts
-# span at least 0.125 s x (2**9 - 1) = 64 s with the least jitter.
-FAST = {"OUTBOX_BACKOFF_BASE_SECONDS": "0.25", "OUTBOX_MAX_ATTEMPTS": "10"}
+# The outage: a minute, three times today's budget for a waiting post (10 attempts x
+# 2 s Retry-After = 20 s).
+OUTAGE_SECONDS = 60
+# The set-up itself retries at most every 3 s, so it is sent soon after Slack is back, and has
+# attempts enough to outlive the minute even with the least jitter (55 gaps of at least 1.5 s).
+FAST = {
+    "OUTBOX_BACKOFF_BASE_SECONDS": "0.25",
+    "OUTBOX_BACKOFF_MAX_SECONDS": "3",
+    "OUTBOX_MAX_ATTEMPTS": "60",
+}
 
 
 def _channel_messages(slack, channel_id: str) -> list[dict]:
