@@ -110,6 +110,11 @@ def test_the_readme_walk(page, browser, live_server, demo_console):
         expect(public.locator("body")).to_contain_text("API requests are succeeding again.")
         public.close()
 
+        # The first public update changed the incident (its first-update clock): the command
+        # page's live refresh brings the new version before the next move, as a person sees.
+        expect(page.locator("#incident-timeline")).to_contain_text(
+            "Status page (resolved)", timeout=LIVE_MS
+        )
         # A P0 closes only once its post-mortem meeting is booked: book it, as the README says.
         header.get_by_role("button", name="Start monitoring").click()
         expect(header.locator(".pill")).to_have_text("Monitoring")
