@@ -17,7 +17,6 @@ from nexusops.common.errors import ApplicationError
 
 from ..models import Profile
 
-
 # Files in the zone database that are not zones a person lives in: "localtime" is whatever the
 # server is set to, "Factory" renders as "-00".
 _NOT_A_PLACE = frozenset({"localtime", "posixrules", "Factory"})

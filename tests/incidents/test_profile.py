@@ -1,4 +1,4 @@
-"""The person's own profile page: time zone chosen or defaulted from the browser, links read-only."""
+"""The person's own profile: a time zone chosen or taken from the browser; links read-only."""
 
 from __future__ import annotations
 
