@@ -79,3 +79,29 @@ def test_alert_pages_show_local_time_with_utc_on_hover(la_client):
     html = _get(la_client, f"/alerts/groups/{group.pk}/")
     assert 'title="2026-07-01 12:00:05 UTC">2026-07-01 05:00:05 PDT</time>' in html
     assert 'title="2027-01-20 10:00:00 UTC">2027-01-20 02:00:00 PST</time>' in html
+
+
+def test_a_meeting_is_entered_in_the_viewers_zone_and_mailed_in_utc(client):
+    """Pages speak the person's zone; the e-mail and Slack invitations stay in UTC."""
+    from nexusops.engine.models import OutboxMessage
+    from postmortems.models import PostMortem
+    from tests.postmortems.helpers import resolved
+
+    ic = UserFactory(username="iris", role=roles.INCIDENT_COMMANDER, email="iris@nexus.example")
+    ProfileFactory(user=ic, time_zone=LA)
+    client.force_login(ic)
+    with clock.frozen(NOW):
+        inc = resolved("P1", actor=ic)
+        # 09:00 on the commander's clock in December is 17:00 UTC.
+        response = client.post(
+            f"/postmortems/{inc.number}/schedule/",
+            {"meeting_at": "2026-12-02T09:00", "attendees": [str(ic.pk)]},
+        )
+        assert response.status_code == 302
+        pm = PostMortem.objects.get(incident=inc)
+        assert pm.meeting_at == dt.datetime(2026, 12, 2, 17, 0, tzinfo=dt.UTC)
+        html = _get(client, f"/postmortems/{inc.number}/")
+    assert 'title="2026-12-02 17:00:00 UTC">2026-12-02 09:00 PST</time>' in html
+    assert "(America/Los_Angeles, your profile's zone)" in html
+    texts = [str(m.payload) for m in OutboxMessage.objects.filter(target__startswith="email")]
+    assert texts and all("2026-12-02 17:00 UTC" in t and "09:00" not in t for t in texts)
