@@ -7,6 +7,7 @@ keeps the UTC instant in ``datetime`` and ``title`` (the ``{% when %}`` tag).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -105,3 +106,18 @@ def test_a_meeting_is_entered_in_the_viewers_zone_and_mailed_in_utc(client):
     assert "(America/Los_Angeles, your profile's zone)" in html
     texts = [str(m.payload) for m in OutboxMessage.objects.filter(target__startswith="email")]
     assert texts and all("2026-12-02 17:00 UTC" in t and "09:00" not in t for t in texts)
+
+
+def test_the_on_call_calendar_keeps_the_rotations_zone_and_adds_utc_on_hover(la_client):
+    from incidents.models import Rotation, RotationMember
+
+    Rotation.objects.all().delete()
+    rotation = Rotation.objects.create(
+        name="Primary", start_date=dt.date(2026, 11, 27), time_zone="Europe/Berlin"
+    )
+    RotationMember.objects.create(rotation=rotation, user=UserFactory(username="ana"), position=0)
+    html = _get(la_client, "/oncall/calendar/?date=2026-12-01")
+    # The grid is laid out in the rotation's days, so its times stay in that zone, labelled.
+    assert "Handoff <time" in html
+    assert re.search(r'title="2026-12-0\d 08:00:00 UTC">09:00 CET</time>', html)
+    assert 'title="2026-12-04 08:00:00 UTC">Fri 4 Dec 09:00 CET</time>' in html
