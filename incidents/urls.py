@@ -1,8 +1,14 @@
 from django.urls import path
 
-from . import views
+from . import profile_views, views
 
 urlpatterns = [
+    path("profile/", profile_views.profile_page, name="profile"),
+    path(
+        "profile/browser-time-zone/",
+        profile_views.profile_browser_time_zone,
+        name="profile-browser-time-zone",
+    ),
     path("services/", views.service_list, name="service-list"),
     path("incidents/", views.incident_list, name="incident-list"),
     path("incidents/declare/", views.incident_declare, name="incident-declare"),

@@ -90,7 +90,8 @@ class MeView(APIView):
             {
                 "username": request.user.get_username(),
                 "role": roles.user_role(request.user),
-                "time_zone": getattr(profile, "time_zone", "UTC"),
+                # Blank means "not chosen yet", and pages then show UTC.
+                "time_zone": getattr(profile, "time_zone", "") or "UTC",
             }
         )
 

@@ -26,7 +26,11 @@ class Profile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
-    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # Blank means "not chosen yet": pages show UTC until the browser's zone arrives (stored
+    # only while blank) or the person picks one on their profile page.
+    time_zone = models.CharField(
+        max_length=64, blank=True, default="", validators=[validate_time_zone]
+    )
     phone = models.CharField(max_length=32, blank=True)
     slack_user_id = models.CharField(
         max_length=32,

@@ -23,7 +23,11 @@ class LoginRequiredMiddleware(_DjangoLoginRequired):
 
 
 class UserTimezoneMiddleware:
-    """Render times in the signed-in user's zone; storage stays UTC."""
+    """Render times in the signed-in user's zone; storage stays UTC.
+
+    A person with no zone yet (blank) sees UTC; ``request.time_zone_chosen`` tells base.html
+    to load static/js/timezone.js, which reports the browser's zone once.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -39,6 +43,8 @@ class UserTimezoneMiddleware:
             # The database is down: let the view meet the error, where the API answers it as
             # a JSON 503 with Retry-After, instead of an HTML 500 from here.
             tz_name = ""
+        # base.html asks the browser for its zone only while the person has none.
+        request.time_zone_chosen = bool(tz_name)
         try:
             timezone.activate(zoneinfo.ZoneInfo(tz_name)) if tz_name else timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):

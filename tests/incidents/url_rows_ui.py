@@ -34,6 +34,11 @@ def _write(ok, **kw) -> Row:  # noqa: ANN001 - a tuple of roles
 
 
 ROWS: dict[str, Row] = {
+    # Everyone's own profile; the browser's zone is stored quietly (204).
+    "profile": page(),
+    "profile-browser-time-zone": page(
+        status=204, method="post", data=lambda: {"time_zone": "Asia/Tokyo"}
+    ),
     # The console opens on the incident list.
     "incident-list": page(kwargs=lambda: {}),
     "incident-declare": page(ok=WRITERS),
