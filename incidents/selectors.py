@@ -130,6 +130,24 @@ def timeline(
     return qs.order_by("-created_at", "-id")
 
 
+def next_checklist_item(steps: list[dict]) -> dict | None:
+    """The runbook's next open item, in step order then item order, with its step's progress.
+
+    ``steps`` is the command page's grouping (label, items, done, total per step), so the
+    glance and the full checklist can never disagree about what is next.
+    """
+    for step in steps:
+        for item in step["items"]:
+            if not item.done:
+                return {
+                    "step": step["label"],
+                    "item": item,
+                    "done": step["done"],
+                    "total": step["total"],
+                }
+    return None
+
+
 def pending_timers(incident: Incident) -> list[Timer]:
     return [t for t in incident.timers.all() if t.pending and not t.dead]
 

@@ -31,7 +31,8 @@ from .services.stopped_timers import timer_label
 
 PAGE_SIZE = 50
 TIMELINE_LIMIT = 50  # newest first; older pages by ?before=<id> (keeps the page fast at 5,000)
-LIVE_SECTIONS = ("header", "steps", "timers", "timeline", "live")
+LATEST_LIMIT = 4  # the glance's latest updates: what fits above the fold at 1400x900
+LIVE_SECTIONS = ("header", "glance", "steps", "timers", "timeline", "live")
 WRITE_SECTIONS = (*LIVE_SECTIONS, "people", "edit", "note", "messages")
 SLA_WORDS = {TimerKind.ACK_DEADLINE: "ack", TimerKind.FIRST_UPDATE: "first update"}
 
@@ -474,6 +475,8 @@ def _command_context(
         "errors": errors or {},
     }
     if internal:
+        steps = _steps(incident)
+        responders = list(incident.responders.all())
         context.update(
             {
                 "transitions": [
@@ -481,11 +484,20 @@ def _command_context(
                     for t in services.transitions_available(incident)
                     if user.has_perm(f"incidents.{t.permission}")
                 ],
-                "steps": _steps(incident),
+                "steps": steps,
+                "next_item": selectors.next_checklist_item(steps),
+                # The glance ignores the timeline's kind filter and paging: always the newest,
+                # which is the timeline's own first rows unless it is filtered or paged.
+                "latest_events": (
+                    events[:LATEST_LIMIT]
+                    if not kinds and not before
+                    else list(selectors.timeline(incident=incident, user=user)[:LATEST_LIMIT])
+                ),
                 "timers": _labelled(selectors.pending_timers(incident)),
                 "dead_timers": _labelled(selectors.dead_timers(incident)),
                 "services_selected": [s.slug for s in incident.services.all()],
-                "responder_ids": {u.pk for u in incident.responders.all()},
+                "responders": responders,
+                "responder_ids": {u.pk for u in responders},
             }
         )
         if perms["drive_incident"]:

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Min, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from nexusops.common import clock
@@ -247,7 +247,7 @@ def deliveries_context(*, incident: Incident) -> dict:
     Emails to subscribers can be thousands of rows; those that went out are only counted.
     """
     qs = OutboxMessage.objects.filter(incident=incident)
-    counts = list(qs.values("target", "state").annotate(n=Count("id")).order_by("target", "state"))
+    counts = _delivery_counts(incident)
     summary: dict[str, dict[str, int]] = {}
     for row in counts:
         summary.setdefault(row["target"], {})[row["state"]] = row["n"]
@@ -262,7 +262,47 @@ def deliveries_context(*, incident: Incident) -> dict:
         ],
         "rows": [DeliveryRow(m, _label(m.target)) for m in shown],
         "dead": sum(s.get(OutboxMessage.State.DEAD, 0) for s in summary.values()),
+        "version": _deliveries_version(counts),
+        "live": _deliveries_live(incident, counts),
     }
+
+
+# A delivery settles in one of these; anything else may still move while the page is open.
+SETTLED_STATES = {OutboxMessage.State.SENT, OutboxMessage.State.DEAD, OutboxMessage.State.SKIPPED}
+
+
+@dataclass(frozen=True)
+class DeliveriesPoll:
+    """What the Deliveries panel's 2 s poll needs to decide between 204, 286 and a render."""
+
+    version: str
+    live: bool
+
+
+def deliveries_poll(*, incident: Incident) -> DeliveriesPoll:
+    """One grouped read: has anything moved since ``version``, and may anything still move?"""
+    counts = _delivery_counts(incident)
+    return DeliveriesPoll(_deliveries_version(counts), _deliveries_live(incident, counts))
+
+
+def _delivery_counts(incident: Incident) -> list[dict]:
+    return list(
+        OutboxMessage.objects.filter(incident=incident)
+        .values("target", "state")
+        .annotate(n=Count("id"), tries=Sum("attempts"), last=Max("id"))
+        .order_by("target", "state")
+    )
+
+
+def _deliveries_version(counts: list[dict]) -> str:
+    # Rows have no updated_at: a state change moves a count, a retry moves the attempts, a new
+    # row moves the newest id. The same grouped read the summary uses, so polling is one query.
+    return "|".join(f"{r['target']}:{r['state']}:{r['n']}:{r['tries']}:{r['last']}" for r in counts)
+
+
+def _deliveries_live(incident: Incident, counts: list[dict]) -> bool:
+    """Keep polling while the incident is open or a message is still on its way."""
+    return incident.status != Status.CLOSED or any(r["state"] not in SETTLED_STATES for r in counts)
 
 
 def _label(target: str) -> str:
@@ -286,6 +326,8 @@ def component_statuses_from_form(data, components: list[Component]) -> dict[int,
 
 
 __all__ = [
+    "DeliveriesPoll",
+    "deliveries_poll",
     "MaintenanceNotice",
     "component_statuses_from_form",
     "deliveries_context",

@@ -199,6 +199,15 @@ def status_deliveries(request: HttpRequest, number: str) -> HttpResponse:
     incident = _incident(number)
     if not request.user.has_perm("incidents.view_internal"):
         return _forbidden(request, "Your role cannot see deliveries.")
+    if request.htmx and "v" in request.GET:
+        # The command page polls every 2 s, like its live endpoint: 204 while nothing moved,
+        # the panel when something did, 286 (htmx stops polling) once nothing more can move.
+        poll = selectors.deliveries_poll(incident=incident)
+        if not poll.live:
+            context = {"status_deliveries": selectors.deliveries_context(incident=incident)}
+            return render(request, "status/_deliveries.html", context, status=286)
+        if request.GET["v"] == poll.version:
+            return HttpResponse(status=204)
     context = {"status_deliveries": selectors.deliveries_context(incident=incident)}
     if request.htmx:
         return render(request, "status/_deliveries.html", context)

@@ -40,11 +40,21 @@
     });
     document.querySelectorAll("[data-due]").forEach(function (el) {
       var left = (Date.parse(el.dataset.due) - now) / 1000;
-      var words = el.dataset.words || "";
-      el.textContent = left >= 0 ? words + " due in " + clock(left) : words + " overdue by " + clock(left);
+      // An empty data-words (the label is printed beside it) leaves just "due in 3:00".
+      var words = el.dataset.words ? el.dataset.words + " " : "";
+      el.textContent = words + (left >= 0 ? "due in " : "overdue by ") + clock(left);
       el.classList.toggle("overdue", left < 0);
     });
   }
+  // A glance link (data-open-fold) to a folded section opens the fold before jumping to it;
+  // a fragment alone would scroll to a shut <details> and show nothing.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-open-fold]");
+    if (!link) return;
+    var fold = document.querySelector(link.getAttribute("href"));
+    if (fold && fold.tagName === "DETAILS") fold.open = true;
+  });
+
   setInterval(tick, 1000);
   document.addEventListener("DOMContentLoaded", tick);
   document.addEventListener("htmx:afterSettle", tick);

@@ -100,6 +100,7 @@ def test_the_readme_walk(page, browser, live_server, demo_console):
             expect(watched).to_have_text(status, timeout=LIVE_MS)
 
         # Publish a status update from the command page; it is on the public /status/.
+        page.locator("details.fold > summary", has_text="Status page").click()  # it folds
         publish = page.locator("#status-publish")
         publish.get_by_label("Stage").select_option("resolved")
         publish.locator("textarea[name=message]").fill("API requests are succeeding again.")

@@ -162,6 +162,8 @@ def test_declare_redirects_to_the_command_page(as_ic):
     assert list(inc.services.values_list("slug", flat=True)) == ["api-gateway"]
     page = as_ic.get(response["Location"])
     assert "Checkout failing" in html(page)
+    # Once: base's message area stands aside for the command page's own (live) one.
+    assert html(page).count(f"Declared {inc.number}.") == 1
 
 
 def test_declare_over_htmx_answers_with_a_redirect_header(as_ic):
