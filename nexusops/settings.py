@@ -298,9 +298,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540
 CELERY_MAX_COUNTDOWN = 3600
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The serverless broker of embedded mode: messages are files a real worker consumes.
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (CELERY_BROKER_FOLDER / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Its exchange tables too: kombu's default is ./control, inside the checkout.
+        "control_folder": str(CELERY_BROKER_FOLDER / "control"),
         "data_folder_in": str(CELERY_BROKER_FOLDER / "queue"),
         "data_folder_out": str(CELERY_BROKER_FOLDER / "queue"),
         "processed_folder": str(CELERY_BROKER_FOLDER / "processed"),
