@@ -9,8 +9,6 @@ from alerts import seed
 from alerts.models import AlertSource
 from alerts.services import alert_source_create, alerts_process
 from nexusops.common import clock
-from nexusops.engine.models import OutboxMessage
-from nexusops.engine.outbox import outbox_deliver
 from tests.factories import ServiceFactory, severities
 
 T0 = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
@@ -84,17 +82,3 @@ def send(client, tokens):
         return response
 
     return _send
-
-
-def deliver_due() -> list[str]:
-    states = []
-    for _ in range(10):
-        due = list(
-            OutboxMessage.objects.filter(
-                state__in=["pending", "retrying"], next_attempt_at__lte=clock.now()
-            ).order_by("id")
-        )
-        if not due:
-            break
-        states += [outbox_deliver(message_id=m.pk) for m in due]
-    return states

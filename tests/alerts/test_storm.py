@@ -7,8 +7,9 @@ from alerts.models import Alert, AlertEvent, AlertGroup
 from alerts.services import alerts_process
 from incidents.models import Incident, TimelineEvent
 from nexusops.engine.models import OutboxMessage
+from tests.support.outbox import deliver_due
 
-from .conftest import deliver_due, post
+from .conftest import post
 
 pytestmark = pytest.mark.django_db
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nexusops.common import clock
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import outbox_deliver
 
@@ -15,3 +16,18 @@ def expand_fanouts() -> int:
     for pk in pks:
         assert outbox_deliver(message_id=pk) == "sent"
     return len(pks)
+
+
+def deliver_due(max_rounds: int = 10) -> list[str]:
+    """Deliver every open message that is due now, in order, as workers would."""
+    states = []
+    for _ in range(max_rounds):
+        due = list(
+            OutboxMessage.objects.filter(
+                state__in=["pending", "retrying"], next_attempt_at__lte=clock.now()
+            ).order_by("id")
+        )
+        if not due:
+            break
+        states += [outbox_deliver(message_id=m.pk) for m in due]
+    return states

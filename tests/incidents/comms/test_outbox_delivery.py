@@ -17,24 +17,10 @@ from nexusops.common.errors import Conflict
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import outbox_deliver, outbox_relay
 from tests.factories import ProfileFactory, UserFactory, incident
+from tests.support.outbox import deliver_due
 
 pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
-
-
-def deliver_due(max_rounds: int = 10) -> list[str]:
-    """Deliver every open message that is due now, in order, as workers would."""
-    states = []
-    for _ in range(max_rounds):
-        due = list(
-            OutboxMessage.objects.filter(
-                state__in=["pending", "retrying"], next_attempt_at__lte=clock.now()
-            ).order_by("id")
-        )
-        if not due:
-            break
-        states += [outbox_deliver(message_id=m.pk) for m in due]
-    return states
 
 
 def calls(control, method: str) -> list[dict]:

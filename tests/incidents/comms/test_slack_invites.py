@@ -16,26 +16,12 @@ from incidents.models import Incident, Profile, TimelineEvent
 from incidents.services import incident_assign
 from nexusops.common import clock, roles
 from nexusops.engine.models import OutboxMessage
-from nexusops.engine.outbox import outbox_deliver
 from nexusops.standins import demo
 from tests.factories import ProfileFactory, UserFactory, incident
+from tests.support.outbox import deliver_due
 
 pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
-
-
-def deliver_due(max_rounds: int = 10) -> list[str]:
-    states = []
-    for _ in range(max_rounds):
-        due = list(
-            OutboxMessage.objects.filter(
-                state__in=["pending", "retrying"], next_attempt_at__lte=clock.now()
-            ).order_by("id")
-        )
-        if not due:
-            break
-        states += [outbox_deliver(message_id=m.pk) for m in due]
-    return states
 
 
 def members(slack, inc: Incident) -> set[str]:
