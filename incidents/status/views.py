@@ -191,7 +191,11 @@ def status_publish(request: HttpRequest, number: str) -> HttpResponse:
         "status_publish": selectors.publish_form_context(incident=incident),
         "notice": notice,
     }
-    return render(request, partial, context)
+    response = render(request, partial, context)
+    # Publishing moves the incident (its first-update clock, its version): the command page
+    # refreshes now rather than at its next 2 s poll, so the next click carries the new version.
+    response["HX-Trigger"] = "incident-changed"
+    return response
 
 
 @require_GET

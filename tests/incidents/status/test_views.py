@@ -64,6 +64,10 @@ def test_htmx_post_returns_the_refreshed_form_with_a_notice(client, components, 
     # The next stage is suggested, with its template.
     assert '<option value="identified" data-template' in html
     assert 'value="identified" data-template="We have identified' in html
+    # The command page refreshes at once (the incident's version moved), not 2 s later.
+    assert response["HX-Trigger"] == "incident-changed"
+    page = client.get(reverse("incident-detail", args=[inc.number])).content.decode()
+    assert 'hx-trigger="every 2s, incident-changed from:body"' in page
 
 
 def test_htmx_post_with_bad_input_shows_the_error_and_keeps_the_text(client, components, ic):
