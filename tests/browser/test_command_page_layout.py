@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from nexusops.common import clock, roles
 from tests.factories import incident
-from tests.support.browser_fixtures import TIMEOUT_MS
+from tests.support.browser_fixtures import fresh_page
 
 pytestmark = pytest.mark.browser
 
@@ -42,13 +42,8 @@ def p0(make_user):
 
 @pytest.fixture
 def wide(browser):
-    context = browser.new_context(viewport=FOLD, timezone_id="UTC", locale="en-US")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    try:
+    with fresh_page(browser, viewport=FOLD) as page:
         yield page
-    finally:
-        context.close()
 
 
 def _above_the_fold(locator) -> None:  # noqa: ANN001

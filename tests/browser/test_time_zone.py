@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from incidents.models import Profile
 from nexusops.common import roles
-from tests.support.browser_fixtures import TIMEOUT_MS, VIEWPORT
+from tests.support.browser_fixtures import fresh_page
 
 pytestmark = pytest.mark.browser
 
@@ -18,13 +18,8 @@ UTC_TITLE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$")
 
 @pytest.fixture
 def tokyo_page(browser):
-    context = browser.new_context(viewport=VIEWPORT, timezone_id="Asia/Tokyo", locale="en-US")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    try:
+    with fresh_page(browser, timezone_id="Asia/Tokyo") as page:
         yield page
-    finally:
-        context.close()
 
 
 def test_a_new_person_gets_the_browsers_zone_after_the_first_page(

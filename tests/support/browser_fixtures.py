@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -61,16 +62,22 @@ def browser(playwright_driver):
         browser.close()
 
 
+@contextmanager
+def fresh_page(browser, *, viewport: dict = VIEWPORT, timezone_id: str = "UTC") -> Iterator:  # noqa: ANN001
+    """A page in a context of its own (no cookies), closed when the block ends."""
+    context = browser.new_context(viewport=viewport, timezone_id=timezone_id, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(browser):
     """A fresh context (no cookies) and page per test, 1280x800, in UTC."""
-    context = browser.new_context(viewport=VIEWPORT, timezone_id="UTC", locale="en-US")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    try:
+    with fresh_page(browser) as page:
         yield page
-    finally:
-        context.close()
 
 
 @pytest.fixture

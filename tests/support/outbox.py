@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from nexusops.common import clock
 from nexusops.engine.models import OutboxMessage
-from nexusops.engine.outbox import outbox_deliver
+from nexusops.engine.outbox import outbox_deliver, outbox_relay
+from tests.support.worker import WorkerProcess, wait_for
 
 FANOUT_TARGETS = ("email.public_update.subscribers", "email.maintenance_notice.subscribers")
 
@@ -31,3 +34,22 @@ def deliver_due(max_rounds: int = 10) -> list[str]:
             break
         states += [outbox_deliver(message_id=m.pk) for m in due]
     return states
+
+
+def redeliver_after_the_lease(message: OutboxMessage, env: dict[str, str]) -> OutboxMessage:
+    """After a worker died mid-call: wait out its 2 s lease, start a new worker, let the relay
+    send the message again, and return it once it is sent."""
+    time.sleep(2.1)  # the dead worker's lease runs out
+    second = WorkerProcess(extra_env=env).start()
+    try:
+        second.await_ready()
+        assert outbox_relay() == 1
+        wait_for(
+            lambda: OutboxMessage.objects.get(pk=message.pk).state == "sent",
+            timeout=30,
+            message="the redelivery",
+        )
+    finally:
+        second.stop()
+    message.refresh_from_db()
+    return message

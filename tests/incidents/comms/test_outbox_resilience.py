@@ -3,7 +3,6 @@
 import shutil
 import socket
 import subprocess
-import time
 import uuid
 
 import pytest
@@ -11,10 +10,10 @@ import pytest
 from incidents.models import Incident
 from incidents.services import incident_note_add
 from nexusops.engine.models import OutboxMessage
-from nexusops.engine.outbox import outbox_relay
 from nexusops.integrations.slack.client import SlackClient
 from tests.conftest import _await_ready
 from tests.factories import incident, severities
+from tests.support.outbox import redeliver_after_the_lease
 from tests.support.subproc import run_django
 from tests.support.worker import WorkerProcess, wait_for, worker_database_url
 
@@ -177,20 +176,7 @@ def test_a_worker_killed_mid_delivery_is_redelivered_not_duplicated(settings, sl
     assert message.state == "sending"  # claimed; nobody knows whether Slack has it
     # Slack finishes storing the post although nobody is listening any more.
     wait_for(lambda: _channel_messages(slack, channel), timeout=10, message="Slack to store it")
-    time.sleep(2.1)  # the dead worker's lease runs out
-
-    second = WorkerProcess(extra_env={**slack.env, **lease}).start()
-    try:
-        _await_ready(second)
-        assert outbox_relay() == 1
-        wait_for(
-            lambda: OutboxMessage.objects.get(pk=message.pk).state == "sent",
-            timeout=30,
-            message="the redelivery",
-        )
-    finally:
-        second.stop()
-    message.refresh_from_db()
+    message = redeliver_after_the_lease(message, {**slack.env, **lease})
     assert message.attempts == 2
     assert message.result.get("reconciled") is True
     assert len(_posts(slack)) == 1

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from incidents.models import Incident
 from incidents.status.services import public_update_publish
 from nexusops.engine.models import OutboxMessage
-from nexusops.engine.outbox import outbox_deliver, outbox_relay
+from nexusops.engine.outbox import outbox_deliver
 from nexusops.integrations.statuspage.client import StatuspageClient
 from tests.conftest import _await_ready
 from tests.factories import incident, severities
+from tests.support.outbox import redeliver_after_the_lease
 from tests.support.standin_fixtures import STATUSPAGE_PAGE
 from tests.support.worker import WorkerProcess, wait_for
 
@@ -111,20 +110,7 @@ def test_a_worker_killed_mid_create_leaves_exactly_one_statuspage_incident(
     assert message.state == "sending"  # claimed; nobody knows whether Statuspage has it
     # Statuspage finishes creating it although nobody is listening any more.
     wait_for(lambda: _on_statuspage(statuspage), timeout=10, message="Statuspage to create it")
-    time.sleep(2.1)  # the dead worker's lease runs out
-
-    second = WorkerProcess(extra_env=env).start()
-    try:
-        _await_ready(second)
-        assert outbox_relay() == 1
-        wait_for(
-            lambda: OutboxMessage.objects.get(pk=message.pk).state == "sent",
-            timeout=30,
-            message="the redelivery",
-        )
-    finally:
-        second.stop()
-    message.refresh_from_db()
+    message = redeliver_after_the_lease(message, env)
     assert message.attempts == 2 and message.result.get("reconciled") is True
     [created] = _on_statuspage(statuspage)
     assert len(_creates(statuspage)) == 1
