@@ -4,7 +4,8 @@ A stand-in speaks the subset of a vendor's HTTP protocol that our adapters use, 
 client library talks to it over real HTTP (DESIGN.md rule 6). Every stand-in also offers:
 
 * ``GET /_standin/received`` - a JSON list of every request it received (method, path, query,
-  headers, body, time), oldest first; control requests are not recorded;
+  headers, body, time, and the HTTP status it answered once it has), oldest first; control
+  requests are not recorded;
 * ``GET /_standin/state`` - the vendor objects it holds (channels, incidents, components);
 * ``POST /_standin/reset`` - forget requests, faults and vendor state;
 * ``POST /_standin/inject`` with ``{"status": 429|500, "times": N, "retry_after": s,
@@ -140,17 +141,22 @@ class StandinApp:
     def handle(self, request: Request) -> Response:
         if request.path.startswith(CONTROL_PREFIX):
             return self._control(request)
+        entry: dict[str, Any] = {
+            "method": request.method,
+            "path": request.path,
+            "query": request.query,
+            "headers": request.headers,
+            "body": request.body,
+            "at": time.time(),
+        }
         with self.lock:
-            self.received.append(
-                {
-                    "method": request.method,
-                    "path": request.path,
-                    "query": request.query,
-                    "headers": request.headers,
-                    "body": request.body,
-                    "at": time.time(),
-                }
-            )
+            self.received.append(entry)
+        response = self._answer(request)
+        entry["status"] = response.status  # what the vendor answered: 200, 429, an injected 503
+        return response
+
+    def _answer(self, request: Request) -> Response:
+        with self.lock:
             fault = self._take_fault()
         if fault is not None:
             if fault.latency_ms:

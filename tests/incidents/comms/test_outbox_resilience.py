@@ -25,7 +25,12 @@ def _free_port() -> int:
 
 
 def _posts(slack) -> list[dict]:
-    return [r for r in slack.received() if r["path"] == "/api/chat.postMessage"]
+    """The posts Slack took: one it answered 429 (rate limited) posted nothing and is retried."""
+    return [
+        r
+        for r in slack.received()
+        if r["path"] == "/api/chat.postMessage" and r.get("status") != 429
+    ]
 
 
 def _channel_messages(slack, channel_id: str) -> list[dict]:
