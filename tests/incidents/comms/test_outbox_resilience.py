@@ -173,7 +173,7 @@ def test_a_worker_killed_mid_delivery_is_redelivered_not_duplicated(settings, sl
         slack.inject(latency_ms=3000)  # Slack is slow: the worker is killed while it waits
         marker = uuid.uuid4().hex
         incident_note_add(incident=inc, actor=None, message=f"note {marker}", internal=True)
-        wait_for(lambda: _posts(slack), timeout=30, message="the worker to call Slack")
+        wait_for(lambda: _posts(slack), timeout=90, message="the worker to call Slack")
         first.kill()
     finally:
         first.stop()

@@ -102,7 +102,7 @@ def test_a_worker_killed_mid_create_leaves_exactly_one_statuspage_incident(
         _await_ready(first)
         statuspage.inject(latency_ms=3000)  # slow: the worker is killed while it waits
         public_update_publish(incident=inc, actor=ic, stage="investigating", message="Looking.")
-        wait_for(lambda: _creates(statuspage), timeout=30, message="the worker to call Statuspage")
+        wait_for(lambda: _creates(statuspage), timeout=90, message="the worker to call Statuspage")
         first.kill()
     finally:
         first.stop()
