@@ -323,13 +323,18 @@ def rbac_rule_of(api: type, method: str) -> tuple[str, str, str]:
     the HTTP method and path the library itself sends."""
     source = inspect.getsource(getattr(api, f"_{method}_serialize"))
     http, path = re.search(r"method='(\w+)',\s*resource_path='([^']+)'", source).groups()
-    group_path = re.match(
-        r"/apis?/(?:(?P<group>[^/]+)/)?v\w+/namespaces/\{namespace\}/(?P<rest>.+)", path
-    )
-    assert group_path, f"{method}: {path} is not a namespaced call"
+    return rbac_rule_of_request(http, path)
+
+
+def rbac_rule_of_request(http: str, path: str) -> tuple[str, str, str]:
+    """The RBAC rule one request needs: ``GET /apis/apps/v1/namespaces/{namespace}/
+    deployments/{name}/scale`` -> ("apps", "deployments/scale", "get")."""
+    path = path.split("?")[0]
+    group_path = re.match(r"/apis?/(?:(?P<group>[^/]+)/)?v\w+/namespaces/[^/]+/(?P<rest>.+)", path)
+    assert group_path, f"{http} {path} is not a namespaced call"
     group = group_path["group"] if path.startswith("/apis/") else ""
     parts = group_path["rest"].split("/")
-    has_name = len(parts) > 1 and parts[1] == "{name}"
+    has_name = len(parts) > 1
     resource = parts[0] + (f"/{parts[2]}" if len(parts) > 2 else "")
     verb = {
         ("GET", True): "get",
@@ -498,3 +503,37 @@ def test_the_in_cluster_kubeconfig_calls_the_api_with_the_mounted_token(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_rbac_covers_every_request_the_remediation_actions_send(production, settings):
+    """The same rules, seen from the wire: every cluster call remediation makes, against the
+    Kubernetes stand-in, and the rule each recorded request needs."""
+    from nexusops.integrations.kubernetes import KubernetesClient
+    from nexusops.standins import kubernetes as k8s_standin
+
+    server, url = k8s_standin.make_server()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        k8s = KubernetesClient(api_url=url, namespace=REMEDIATED)
+        pod = k8s.list_pods("app=notification-service")[0].name  # no rollout touches it
+        calls = {
+            "list_pods": lambda: k8s.list_pods("app=api-gateway"),
+            "pod_events": lambda: k8s.pod_events(pod),
+            "deployment_logs": lambda: k8s.deployment_logs("api-gateway", tail_lines=5),
+            "rollout_history": lambda: k8s.rollout_history("api-gateway"),
+            "rollout_undo": lambda: k8s.rollout_undo("api-gateway"),
+            "rollout_restart": lambda: k8s.rollout_restart("auth-service"),
+            "scale": lambda: k8s.scale("api-gateway", 3),
+            "get_hpa": lambda: k8s.get_hpa("api-gateway"),
+            "patch_hpa": lambda: k8s.patch_hpa("api-gateway", max_replicas=21, target_cpu=60),
+            "delete_pod": lambda: k8s.delete_pod(pod),
+        }
+        used = adapter_methods_called_by(ROOT / "remediation/actions/cluster.py")
+        assert set(calls) == used - {"from_settings"}
+        for call in calls.values():
+            call()
+        sent = {rbac_rule_of_request(r["method"], r["path"]) for r in server.cluster.requests}
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sent == granted_rules(production, "nexusops-remediation")
