@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import os
 import re
 import shutil
@@ -537,3 +538,58 @@ def test_the_rbac_covers_every_request_the_remediation_actions_send(production, 
         server.shutdown()
         server.server_close()
     assert sent == granted_rules(production, "nexusops-remediation")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_probes_pass_under_the_overlays_production_settings(production):
+    """The web container's environment as the overlay renders it (the ConfigMap, plus the
+    Secret's keys), in production mode: the kubelet's requests, with their Host header and
+    over plain HTTP, get 200 from /readyz and /healthz (no redirect, no DisallowedHost)."""
+    web = named(production, "Deployment", "nexusops-web")
+    (container,) = pod_spec(web)["containers"]
+    (config,) = [
+        c
+        for c in of_kind(production, "ConfigMap")
+        if c["metadata"]["name"].startswith("nexusops-config")
+    ]
+    database = settings.DATABASES["default"]
+    secret = {
+        "SECRET_KEY": "k8s-probe-test-" + "x7Qz" * 12,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        ),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+    }
+    if not secret["CELERY_BROKER_URL"].startswith("redis"):
+        pytest.skip("production mode needs a Redis broker (CELERY_BROKER_URL)")
+    probes = {
+        probe: (
+            container[probe]["httpGet"]["path"],
+            {h["name"]: h["value"] for h in container[probe]["httpGet"]["httpHeaders"]}["Host"],
+        )
+        for probe in ("readinessProbe", "livenessProbe")
+    }
+    code = (
+        "import django, json; django.setup()\n"
+        "from django.test import Client\n"
+        f"probes = {probes!r}\n"
+        "answers = {p: Client(HTTP_HOST=host).get(path) for p, (path, host) in probes.items()}\n"
+        "print(json.dumps({p: [r.status_code, r.content.decode()] for p, r in answers.items()}))\n"
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "nexusops.settings",
+        **config["data"],
+        **secret,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout.splitlines()[-1])
+    assert {probe: status for probe, (status, _) in answers.items()} == {
+        "readinessProbe": 200,
+        "livenessProbe": 200,
+    }, answers
