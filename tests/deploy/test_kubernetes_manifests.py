@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import kubernetes_validate
 import pytest
@@ -243,3 +244,46 @@ def test_the_probes_pass_under_the_overlays_production_settings(production):
         "readinessProbe": 200,
         "livenessProbe": 200,
     }, answers
+
+
+def test_the_worker_liveness_probe_answers_for_its_own_worker_only(production):
+    """The default worker's own command and its liveness probe, run as the pod would (its
+    HOSTNAME is the host name Celery's %h expands to): the probe succeeds once the worker is
+    up, and the same probe aimed at another pod's name fails, so it tests this worker."""
+    import socket
+
+    if not settings.CELERY_BROKER_URL.startswith("redis"):
+        pytest.skip("the probe uses Celery's remote control: needs the Redis broker")
+    worker = named(production, "Deployment", "nexusops-worker-default")
+    (container,) = pod_spec(worker)["containers"]
+    probe = container["livenessProbe"]["exec"]["command"]
+    env = {
+        **os.environ,
+        "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "HOSTNAME": socket.gethostname(),
+    }
+    env.pop("NEXUSOPS_MODE", None)
+    proc = subprocess.Popen(
+        container["command"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + container["livenessProbe"]["initialDelaySeconds"] + 30
+        while True:
+            answered = subprocess.run(probe, env=env, capture_output=True, text=True)
+            if answered.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert answered.returncode == 0, answered.stdout + answered.stderr
+        assert "pong" in answered.stdout
+        other = subprocess.run(
+            probe, env={**env, "HOSTNAME": "some-other-pod"}, capture_output=True, text=True
+        )
+        assert other.returncode != 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
