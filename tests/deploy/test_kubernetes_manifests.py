@@ -287,3 +287,43 @@ def test_the_worker_liveness_probe_answers_for_its_own_worker_only(production):
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_backup_and_drill_cronjobs_commands_dump_and_restore(production, tmp_path):
+    """Both CronJobs' commands as rendered, with Kubernetes' $(VAR) expansion from their env
+    and the Secret's keys, the volume at tmp_path: the dump is taken and the drill passes."""
+    import psycopg
+
+    from tests import factories
+    from tests.support.worker import worker_database_url
+
+    factories.incident()
+    source = worker_database_url()
+    scratch_name = f"{source.rsplit('/', 1)[1]}_cron_drill"
+    secret = {
+        "DATABASE_URL": source,
+        "RESTORE_DRILL_DATABASE_URL": f"{source.rsplit('/', 1)[0]}/{scratch_name}",
+    }
+    outputs = []
+    try:
+        for name in ("nexusops-backup", "nexusops-restore-drill"):
+            (container,) = pod_spec(named(production, "CronJob", name))["containers"]
+            env = {**secret, **{e["name"]: e["value"] for e in container.get("env", [])}}
+            command = [
+                re.sub(r"\$\((\w+)\)", lambda m, env=env: env[m[1]], arg).replace(
+                    "/backups", str(tmp_path)
+                )
+                for arg in container["command"]
+            ]
+            command[0] = sys.executable if command[0] == "python" else command[0]
+            done = subprocess.run(
+                command, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True
+            )
+            assert done.returncode == 0, done.stderr
+            outputs.append(done.stdout)
+    finally:
+        with psycopg.connect(source.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{scratch_name}" WITH (FORCE)')
+    assert "dumped" in outputs[0] and "restore drill passed" in outputs[1]
