@@ -111,7 +111,8 @@ def try_complete(deployment: Deployment, *, force: bool = False) -> bool:
 
 
 def kubernetes_enabled() -> bool:
-    return bool(getattr(settings, "KUBERNETES_API_URL", ""))
+    # Either way of reaching the cluster, as the adapter takes them (in a pod: KUBECONFIG).
+    return bool(getattr(settings, "KUBERNETES_API_URL", "") or getattr(settings, "KUBECONFIG", ""))
 
 
 def post_checks_enqueue(deployment: Deployment) -> None:
