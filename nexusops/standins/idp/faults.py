@@ -6,7 +6,7 @@ import threading
 
 KINDS = ("", "bad_signature", "wrong_audience", "expired", "replay")
 _lock = threading.Lock()
-_state = {"fault": "", "last_id_token": ""}
+_state = {"fault": "", "last_nonce": ""}
 
 
 def set_fault(kind: str) -> None:
@@ -21,16 +21,16 @@ def current() -> str:
         return _state["fault"]
 
 
-def remember_id_token(token: str) -> None:
+def remember_nonce(nonce: str) -> None:
     with _lock:
-        _state["last_id_token"] = token
+        _state["last_nonce"] = nonce
 
 
-def last_id_token() -> str:
+def last_nonce() -> str:
     with _lock:
-        return _state["last_id_token"]
+        return _state["last_nonce"]
 
 
 def reset() -> None:
     with _lock:
-        _state.update(fault="", last_id_token="")
+        _state.update(fault="", last_nonce="")

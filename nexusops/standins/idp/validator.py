@@ -35,6 +35,11 @@ class NexusValidator(OAuth2Validator):
         elif fault == "expired":
             now = int(time.time())
             claims["iat"], claims["exp"] = now - 1200, now - 600
+        elif fault == "replay" and faults.last_nonce():
+            # The nonce of an earlier sign-in, as in an id_token captured and played again.
+            claims["nonce"] = faults.last_nonce()
+        if request.nonce and fault != "replay":
+            faults.remember_nonce(request.nonce)
         return claims, expiration_time
 
     def finalize_id_token(self, id_token, token, token_handler, request):  # noqa: ANN001, ANN201
@@ -45,9 +50,4 @@ class NexusValidator(OAuth2Validator):
             # Flip the first signature character: still base64url, no longer the key's.
             first = "A" if signature[0] != "A" else "B"
             return f"{header}.{payload}.{first}{signature[1:]}"
-        if fault == "replay":
-            previous = faults.last_id_token()
-            if previous:
-                return previous
-        faults.remember_id_token(signed)
         return signed

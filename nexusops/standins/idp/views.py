@@ -8,7 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import faults, seed
+from . import PEOPLE, faults, seed
 
 
 def _body(request: HttpRequest) -> dict:
@@ -58,4 +58,6 @@ def fault(request: HttpRequest) -> JsonResponse:
 @require_POST
 def reset(request: HttpRequest) -> JsonResponse:
     faults.reset()
+    for username, name, email, groups in PEOPLE:
+        seed.person_set(username, groups=groups, name=name, email=email)
     return JsonResponse({"fault": ""})
