@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from accounts.models import SsoIdentity
 from nexusops.common import roles
-from tests.accounts.conftest import console_path, idp_sign_in
+from tests.support.idp_fixtures import console_path, idp_sign_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

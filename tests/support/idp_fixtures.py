@@ -91,8 +91,8 @@ def idp_server(tmp_path_factory) -> Iterator[Idp]:
             try:
                 if requests.get(f"{server.url}/.well-known/openid-configuration", timeout=1).ok:
                     break
-            except requests.ConnectionError:
-                pass
+            except requests.RequestException:
+                pass  # not listening yet, or still migrating its database
             if time.monotonic() > deadline:
                 raise RuntimeError("NEXUS SSO did not start within 90 s")
             time.sleep(0.2)
