@@ -7,6 +7,7 @@ expired or revoked is refused here with 401 and never reaches it.
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
@@ -23,3 +24,18 @@ class PersonalTokenAuthentication(TokenAuthentication):
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
         return (token.user, token)
+
+
+class PersonalTokenScheme(OpenApiAuthenticationExtension):
+    """How the schema (/api/schema/) describes a personal token; loaded with this module."""
+
+    target_class = "accounts.authentication.PersonalTokenAuthentication"
+    name = "personalTokenAuth"
+
+    def get_security_definition(self, auto_schema):  # noqa: ANN001, ANN201
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A person's own token, from /profile/tokens/: `Token nxp_...`",
+        }

@@ -85,7 +85,8 @@ def discovery(provider: Provider) -> dict[str, Any]:
         config = response.json()
     except requests.RequestException as exc:
         raise ProviderUnavailable(
-            provider, f"its discovery document {provider.discovery_url} cannot be read ({_cause(exc)})"
+            provider,
+            f"its discovery document {provider.discovery_url} cannot be read ({_cause(exc)})",
         ) from exc
     except ValueError as exc:
         raise ProviderUnavailable(
@@ -97,9 +98,7 @@ def discovery(provider: Provider) -> dict[str, Any]:
         if not config.get(key)
     ]
     if missing:
-        raise ProviderUnavailable(
-            provider, f"its discovery document lacks {', '.join(missing)}"
-        )
+        raise ProviderUnavailable(provider, f"its discovery document lacks {', '.join(missing)}")
     if config["issuer"].rstrip("/") != provider.issuer:
         raise ProviderUnavailable(
             provider,
@@ -271,10 +270,11 @@ class OidcBackend(OIDCAuthenticationBackend):
             pass
         status = response.status_code if response is not None else "?"
         if error == "invalid_client" or status == 401:
+            prefix = f"OIDC_{provider.slug.upper()}_"
             return ProviderUnavailable(
                 provider,
-                f"it refused NexusOps's client credentials (HTTP {status} {error or ''}): check "
-                f"OIDC_{provider.slug.upper()}_CLIENT_ID and OIDC_{provider.slug.upper()}_CLIENT_SECRET",
+                f"it refused NexusOps's client credentials (HTTP {status} {error}): "
+                f"check {prefix}CLIENT_ID and {prefix}CLIENT_SECRET",
             )
         if error == "invalid_grant":
             return SignInRefused(

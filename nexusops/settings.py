@@ -217,7 +217,9 @@ def _oidc_providers(defaults: dict[str, str]) -> list[dict[str, str]]:
         }
         for key in ("issuer", "client_id", "client_secret"):
             if not provider[key]:
-                _config_error(prefix + key.upper(), f"is required when {slug!r} is in OIDC_PROVIDERS")
+                _config_error(
+                    prefix + key.upper(), f"is required when {slug!r} is in OIDC_PROVIDERS"
+                )
         providers.append(provider)
     return providers
 

@@ -79,6 +79,3 @@ def profile_links_fill(*, user_id: int) -> dict[str, str]:
         "; ".join(f"{vendor}: {what}" for vendor, what in outcome.items()),
     )
     return outcome
-
-
-

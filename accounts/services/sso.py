@@ -123,7 +123,11 @@ def sso_sign_in(*, provider: str, claims: dict, groups_claim: str = "groups") ->
             raise AccountDisabled(
                 "Your NexusOps account is deactivated. Ask a manager to reactivate it."
             )
-        for attr, claim in (("email", "email"), ("first_name", "given_name"), ("last_name", "family_name")):
+        for attr, claim in (
+            ("email", "email"),
+            ("first_name", "given_name"),
+            ("last_name", "family_name"),
+        ):
             if claims.get(claim):
                 setattr(user, attr, str(claims[claim])[:150])
         user.last_login = now
@@ -186,6 +190,9 @@ def sso_accounts_deactivate_stale(*, days: int, dry_run: bool = False) -> list[s
             User.objects.filter(pk__in=[u.pk for u in locked]).update(is_active=False)
     for name in names:
         logger.info(
-            "sso: %s %s: no sign-in for %d days", name, "would be deactivated" if dry_run else "deactivated", days
+            "sso: %s %s: no sign-in for %d days",
+            name,
+            "would be deactivated" if dry_run else "deactivated",
+            days,
         )
     return names

@@ -41,14 +41,14 @@ class Created:
     key: str  # shown once; never stored
 
 
-def personal_token_create(
-    *, user: AbstractBaseUser, name: str, expires_in_days: int
-) -> Created:
+def personal_token_create(*, user: AbstractBaseUser, name: str, expires_in_days: int) -> Created:
     name = (name or "").strip()
     if not name:
         raise ApplicationError("Give the token a name.", fields={"name": ["Required."]})
     if len(name) > 100:
-        raise ApplicationError("The name is too long.", fields={"name": ["100 characters at most."]})
+        raise ApplicationError(
+            "The name is too long.", fields={"name": ["100 characters at most."]}
+        )
     if not 1 <= expires_in_days <= LONGEST.days:
         raise ApplicationError(
             f"A token expires within {LONGEST.days} days.",

@@ -55,7 +55,9 @@ def test_lockout_still_applies_to_the_break_glass_account(client, passwords_off)
     UserFactory(username="root", role=roles.ADMIN)
     for _ in range(5):
         client.post(LOGIN, {"username": "root", "password": "wrong"}, REMOTE_ADDR="10.0.0.7")
-    locked = client.post(LOGIN, {"username": "root", "password": "nexusops"}, REMOTE_ADDR="10.0.0.7")
+    locked = client.post(
+        LOGIN, {"username": "root", "password": "nexusops"}, REMOTE_ADDR="10.0.0.7"
+    )
     assert locked.status_code == 429
 
 

@@ -17,8 +17,8 @@ from django.urls import reverse
 
 from accounts.models import SsoIdentity
 from nexusops.common import roles
-from tests.support.idp_fixtures import console_path, idp_sign_in
 from tests.factories import UserFactory
+from tests.support.idp_fixtures import console_path, idp_sign_in
 
 pytestmark = pytest.mark.django_db
 START = "/accounts/sso/nexus/login/"
@@ -203,8 +203,7 @@ def test_a_provider_that_is_down_says_so_and_local_login_keeps_working(
     assert "connection refused" in body
     assert "Sign in with your password instead" in body
     assert any(
-        "nexus" in r.getMessage() and "connection refused" in r.getMessage()
-        for r in caplog.records
+        "nexus" in r.getMessage() and "connection refused" in r.getMessage() for r in caplog.records
     )
     UserFactory(username="ravi", role=roles.RESPONDER)
     login = client.post("/accounts/login/", {"username": "ravi", "password": "nexusops"})

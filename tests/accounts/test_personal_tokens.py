@@ -112,7 +112,10 @@ def test_bad_input_makes_no_token(client, ravi):
         response = client.post(reverse("token-list"), data)
         assert response.status_code == 400
     create(client, name="same")
-    assert client.post(reverse("token-list"), {"name": "same", "expires_in_days": 30}).status_code == 409
+    assert (
+        client.post(reverse("token-list"), {"name": "same", "expires_in_days": 30}).status_code
+        == 409
+    )
     assert PersonalToken.objects.count() == 1
 
 

@@ -43,7 +43,11 @@ def main() -> None:
     ]
     seed(redirect_uris=uris)
     server = make_server(
-        HOST, port(), get_wsgi_application(), server_class=_ThreadingServer, handler_class=_QuietHandler
+        HOST,
+        port(),
+        get_wsgi_application(),
+        server_class=_ThreadingServer,
+        handler_class=_QuietHandler,
     )
     print(f"  NEXUS SSO   identity provider on {issuer()}", flush=True)
     stop = threading.Event()

@@ -26,7 +26,10 @@ def people(request: HttpRequest) -> JsonResponse:
     if not data.get("username") or not isinstance(data.get("groups"), list):
         return JsonResponse({"error": "username and groups (a list) are required"}, status=400)
     user = seed.person_set(
-        data["username"], groups=data["groups"], name=data.get("name", ""), email=data.get("email", "")
+        data["username"],
+        groups=data["groups"],
+        name=data.get("name", ""),
+        email=data.get("email", ""),
     )
     return JsonResponse({"username": user.username, "groups": data["groups"]})
 
