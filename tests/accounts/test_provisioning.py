@@ -1,5 +1,6 @@
 """Issue 18: Slack and PagerDuty links from the e-mail claim (real clients against the
-stand-ins), and the command that deactivates accounts not seen for N days."""
+stand-ins, and once through a real worker after a real sign-in), and the command that
+deactivates accounts not seen for N days."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from accounts.services.links import profile_links_fill
 from accounts.services.sso import sso_sign_in
 from incidents.models import Profile
 from nexusops.common import clock, roles
+from nexusops.common.roles import roles_sync
 from nexusops.standins import demo
 from tests.factories import UserFactory
+from tests.support.idp_fixtures import console_path, idp_sign_in
+from tests.support.worker import WorkerProcess, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +91,35 @@ def test_stale_sso_accounts_are_deactivated_and_no_others(capsys):
     active = dict(get_user_model().objects.values_list("username", "is_active"))
     assert active == {"old": False, "recent": True, "ci-bot": True, "root": True}
     assert "deactivated 1: old" in capsys.readouterr().out
+
+
+@pytest.fixture
+def links_worker(slack, pagerduty, transactional_db):
+    worker = WorkerProcess(extra_env={**slack.env, **pagerduty.env}).start()
+    try:
+        worker.await_ready()
+        yield worker
+    finally:
+        worker.stop()
+
+
+def test_first_sign_in_links_slack_and_pagerduty_through_the_worker(
+    client, nexus_sso, links_worker
+):
+    roles_sync()  # the flush between transactional tests removes the role groups
+    callback = idp_sign_in(client.get("/accounts/sso/nexus/login/")["Location"], "rory")
+    assert client.get(console_path(callback)).status_code == 302
+
+    profile = wait_for(
+        lambda: (
+            Profile.objects.filter(user__username="rory")
+            .exclude(slack_user_id="")
+            .exclude(pagerduty_user_id="")
+            .first()
+        ),
+        message="the worker to link rory's Slack and PagerDuty users",
+    )
+    assert (profile.slack_user_id, profile.pagerduty_user_id) == (
+        demo.slack_user_id("rory"),
+        "PRORY",
+    )
