@@ -63,6 +63,13 @@ class LoginView(auth_views.LoginView):
             }
             for p in oidc.providers()
         ]
+        if settings.SAML_IDP_METADATA_URL:
+            context["sso_providers"].append(
+                {
+                    "name": settings.SAML_NAME,
+                    "url": reverse("saml2_login") + (f"?next={next_url}" if next_url else ""),
+                }
+            )
         context["local_passwords"] = local_passwords_enabled()
         context["show_password_form"] = (
             context["local_passwords"]

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_celery_beat",
     "axes",
+    "djangosaml2",
     "nexusops.common",
     "nexusops.engine",
     # Apps are layered: each may import the ones above it in this list, never below.
@@ -93,6 +94,8 @@ MIDDLEWARE = [
     "nexusops.common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The SAML sign-in's own session cookie (SameSite=None: the provider POSTs back to us).
+    "djangosaml2.middleware.SamlSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -159,6 +162,8 @@ AUTHENTICATION_BACKENDS = [
     "accounts.backends.LocalPasswordBackend",
     # Loads people signed in through OpenID Connect; never checks a password.
     "accounts.oidc.OidcBackend",
+    # A verified SAML assertion (djangosaml2's response check) signs its person in.
+    "accounts.saml.SamlBackend",
 ]
 # Sign-in lockout (issue 14): see nexusops/common/signin.py for the policy.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -461,6 +466,25 @@ SLACK_ARCHIVE_AFTER_HOURS = env.float("SLACK_ARCHIVE_AFTER_HOURS", default=24.0)
 # refused (an ephemeral "link your account" reply). True records it as a note by the system.
 SLACK_ALLOW_UNLINKED_NOTES = env.bool("SLACK_ALLOW_UNLINKED_NOTES", default=False)
 SSO_OIDC_PROVIDERS = _oidc_providers(_vendor_defaults)
+# SAML 2.0: the identity provider's metadata URL turns it on; the login page then offers
+# "Sign in with SAML_NAME". This console's entity id defaults to its metadata URL.
+SAML_IDP_METADATA_URL = env.str("SAML_IDP_METADATA_URL", default="")
+SAML_NAME = env.str("SAML_NAME", default="SAML")
+SAML_EMAIL_ATTRIBUTE = env.str("SAML_EMAIL_ATTRIBUTE", default="mail")
+SAML_GROUPS_ATTRIBUTE = env.str("SAML_GROUPS_ATTRIBUTE", default="groups")
+SAML_SP_ENTITY_ID = env.str("SAML_SP_ENTITY_ID", default=f"{SITE_URL.rstrip('/')}/saml2/metadata/")
+SAML_CONFIG: dict = {}
+if SAML_IDP_METADATA_URL:
+    from accounts.saml_config import sp_config
+
+    SAML_CONFIG = sp_config(
+        metadata_url=SAML_IDP_METADATA_URL,
+        entity_id=SAML_SP_ENTITY_ID,
+        site_url=SITE_URL.rstrip("/"),
+    )
+SAML_SESSION_COOKIE_SAMESITE = "None"
+SAML_CSP_HANDLER = ""  # ContentSecurityPolicyMiddleware already sets ours on every page
+SAML_CREATE_UNKNOWN_USER = True
 PAGERDUTY_EVENTS_URL = _vendor("PAGERDUTY_EVENTS_URL")
 PAGERDUTY_API_URL = _vendor("PAGERDUTY_API_URL")
 PAGERDUTY_ROUTING_KEY = _vendor("PAGERDUTY_ROUTING_KEY")
