@@ -55,20 +55,14 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):  # noqa: ANN003, ANN201
         context = super().get_context_data(**kwargs)
         next_url = self.get_redirect_url()
+        query = f"?{urlencode({'next': next_url})}" if next_url else ""
         context["sso_providers"] = [
-            {
-                "name": p.name,
-                "url": reverse("sso-start", args=[p.slug])
-                + (f"?next={next_url}" if next_url else ""),
-            }
+            {"name": p.name, "url": reverse("sso-start", args=[p.slug]) + query}
             for p in oidc.providers()
         ]
         if settings.SAML_IDP_METADATA_URL:
             context["sso_providers"].append(
-                {
-                    "name": settings.SAML_NAME,
-                    "url": reverse("saml2_login") + (f"?next={next_url}" if next_url else ""),
-                }
+                {"name": settings.SAML_NAME, "url": reverse("saml2_login") + query}
             )
         context["local_passwords"] = local_passwords_enabled()
         context["show_password_form"] = (

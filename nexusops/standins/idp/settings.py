@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "nexusops.standins.idp",
 ]
 MIDDLEWARE = [
+    # Its admin's stylesheets, straight from the installed apps (no collectstatic).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -76,6 +78,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"
 STATIC_URL = "static/"
+WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "/accounts/login/"
 # Two sites on 127.0.0.1 share cookies by host: names of its own keep the console's session.
 SESSION_COOKIE_NAME = "nexus_sso_session"
