@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from incidents.models import Profile
 from nexusops.common import clock, roles
@@ -101,6 +101,25 @@ def sso_sign_in(*, provider: str, claims: dict, groups_claim: str = "groups") ->
     if not subject:
         raise ApplicationError("The identity provider did not say who you are (no sub claim).")
     groups = _claimed_groups(claims, groups_claim)
+    try:
+        result = _sign_in(provider, subject, claims, groups)
+    except IntegrityError:
+        # Two first sign-ins of one person at once (a double click, two tabs): the other one
+        # made the identity (or took the username); this time it is found.
+        result = _sign_in(provider, subject, claims, groups)
+    logger.info(
+        "sso: %s signed in via %s (%s); groups %s; roles %s",
+        result.user.get_username(),
+        provider,
+        "new account" if result.created else "existing account",
+        ", ".join(groups) or "none",
+        ", ".join([f"+{r}" for r in result.roles_added] + [f"-{r}" for r in result.roles_removed])
+        or "unchanged",
+    )
+    return result
+
+
+def _sign_in(provider: str, subject: str, claims: dict, groups: list[str]) -> SignIn:
     wanted = roles_for_groups(groups)
     now = clock.now()
     with transaction.atomic():
@@ -114,8 +133,8 @@ def sso_sign_in(*, provider: str, claims: dict, groups_claim: str = "groups") ->
         if identity is None:
             user = _existing_by_email(claims, provider)
             if user is None:
+                # No password: the provider vouches for them (create_user makes it unusable).
                 user = get_user_model().objects.create_user(_free_username(claims, provider))
-                user.set_unusable_password()
                 created = True
             identity = SsoIdentity(user=user, provider=provider, subject=subject, first_seen_at=now)
         user = get_user_model().objects.select_for_update().get(pk=identity.user_id)
@@ -147,14 +166,6 @@ def sso_sign_in(*, provider: str, claims: dict, groups_claim: str = "groups") ->
             from ..tasks import profile_links_fill_task
 
             transaction.on_commit(lambda: profile_links_fill_task.delay(user.pk))
-    logger.info(
-        "sso: %s signed in via %s (%s); groups %s; roles %s",
-        user.get_username(),
-        provider,
-        "new account" if created else "existing account",
-        ", ".join(groups) or "none",
-        ", ".join([f"+{r}" for r in added] + [f"-{r}" for r in removed]) or "unchanged",
-    )
     return SignIn(user=user, created=created, roles_added=added, roles_removed=removed)
 
 

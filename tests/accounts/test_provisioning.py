@@ -5,10 +5,12 @@ deactivates accounts not seen for N days."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 
 from accounts.models import SsoIdentity
 from accounts.services.links import profile_links_fill
@@ -123,3 +125,29 @@ def test_first_sign_in_links_slack_and_pagerduty_through_the_worker(
         demo.slack_user_id("rory"),
         "PRORY",
     )
+
+
+@pytest.mark.postgres
+def test_two_first_sign_ins_at_once_make_one_account(transactional_db):
+    roles_sync()
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def sign_in_once() -> None:
+        barrier.wait()
+        try:
+            results.append(sso_sign_in(provider="nexus", claims=claims("twin", "nexus-responders")))
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever went wrong
+            results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_in_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert {r.user.pk for r in results} == {get_user_model().objects.get(username="twin").pk}
+    assert SsoIdentity.objects.filter(subject="sub-twin").count() == 1
