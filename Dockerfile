@@ -1,7 +1,7 @@
 # Production image: gunicorn for web, the same image runs the worker and beat.
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 NEXUSOPS_MODE=production
-RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client \
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client xmlsec1 \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml ./
@@ -11,6 +11,7 @@ COPY remediation ./remediation
 COPY postmortems ./postmortems
 COPY deployments ./deployments
 COPY alerts ./alerts
+COPY accounts ./accounts
 RUN pip install --no-cache-dir .
 COPY . .
 # collectstatic needs settings to load; these throwaway values never reach a running container.

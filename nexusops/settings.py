@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_celery_beat",
     "axes",
+    "djangosaml2",
     "nexusops.common",
     "nexusops.engine",
     # Apps are layered: each may import the ones above it in this list, never below.
@@ -84,6 +85,8 @@ INSTALLED_APPS = [
     "postmortems",
     "deployments",
     "alerts",
+    # Single sign-on and personal API tokens; above incidents (it fills Profile links).
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -91,6 +94,8 @@ MIDDLEWARE = [
     "nexusops.common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The SAML sign-in's own session cookie (SameSite=None: the provider POSTs back to us).
+    "djangosaml2.middleware.SamlSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -153,7 +158,12 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out account or address before the password is even checked.
     "nexusops.common.signin.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords, unless SSO_LOCAL_PASSWORDS is off (then superusers only: the break-glass).
+    "accounts.backends.LocalPasswordBackend",
+    # Loads people signed in through OpenID Connect; never checks a password.
+    "accounts.oidc.OidcBackend",
+    # A verified SAML assertion (djangosaml2's response check) signs its person in.
+    "accounts.saml.SamlBackend",
 ]
 # Sign-in lockout (issue 14): see nexusops/common/signin.py for the policy.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -171,6 +181,53 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- single sign-on (accounts/): see README "Single sign-on" ---------------------------------
+# Local passwords: off in production once SSO works; a superuser can still use one (break-glass).
+SSO_LOCAL_PASSWORDS = env.bool("SSO_LOCAL_PASSWORDS", default=True)
+# Identity-provider group -> console role; a person gets the roles of their groups at every
+# sign-in and loses the ones whose group they left. "group=Role" pairs, comma-separated.
+SSO_GROUP_ROLES = env.str(
+    "SSO_GROUP_ROLES",
+    default=(
+        "nexus-managers=Manager,nexus-incident-commanders=Incident Commander,"
+        "nexus-responders=Responder,nexus-stakeholders=Stakeholder"
+    ),
+)
+# How long to wait for a provider (discovery, token, JWKS, userinfo), in seconds.
+SSO_TIMEOUT_SECONDS = env.float("SSO_TIMEOUT_SECONDS", default=5.0)
+# OpenID Connect providers: OIDC_PROVIDERS lists slugs; each slug reads OIDC_<SLUG>_NAME,
+# _ISSUER, _CLIENT_ID, _CLIENT_SECRET and optionally _GROUPS_CLAIM and _SCOPES (README).
+
+
+def _oidc_providers(defaults: dict[str, str]) -> list[dict[str, str]]:
+    slugs = env.str("OIDC_PROVIDERS", default=defaults.get("OIDC_PROVIDERS", ""))
+    providers = []
+    for slug in [s.strip().lower() for s in slugs.split(",") if s.strip()]:
+        if not slug.isidentifier():
+            _config_error("OIDC_PROVIDERS", f"has {slug!r}: use letters, digits and _")
+        prefix = f"OIDC_{slug.upper()}_"
+
+        def var(name: str, default: str = "", prefix: str = prefix) -> str:
+            return env.str(prefix + name, default=defaults.get(prefix + name, default)).strip()
+
+        provider = {
+            "slug": slug,
+            "name": var("NAME", slug.title()),
+            "issuer": var("ISSUER").rstrip("/"),
+            "client_id": var("CLIENT_ID"),
+            "client_secret": var("CLIENT_SECRET"),
+            "groups_claim": var("GROUPS_CLAIM", "groups"),
+            "scopes": var("SCOPES", "openid email profile groups"),
+        }
+        for key in ("issuer", "client_id", "client_secret"):
+            if not provider[key]:
+                _config_error(
+                    prefix + key.upper(), f"is required when {slug!r} is in OIDC_PROVIDERS"
+                )
+        providers.append(provider)
+    return providers
+
 
 # --- i18n / time: store UTC, show the user's zone ----------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -244,6 +301,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous API call gets 401 with a WWW-Authenticate header.
+        # A person's own token (nxp_...) first; any other key is an integration token.
+        "accounts.authentication.PersonalTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -406,6 +465,26 @@ SLACK_ARCHIVE_AFTER_HOURS = env.float("SLACK_ARCHIVE_AFTER_HOURS", default=24.0)
 # A `!timeline` message or pin reaction from a Slack user with no linked NexusOps account is
 # refused (an ephemeral "link your account" reply). True records it as a note by the system.
 SLACK_ALLOW_UNLINKED_NOTES = env.bool("SLACK_ALLOW_UNLINKED_NOTES", default=False)
+SSO_OIDC_PROVIDERS = _oidc_providers(_vendor_defaults)
+# SAML 2.0: the identity provider's metadata URL turns it on; the login page then offers
+# "Sign in with SAML_NAME". This console's entity id defaults to its metadata URL.
+SAML_IDP_METADATA_URL = env.str("SAML_IDP_METADATA_URL", default="")
+SAML_NAME = env.str("SAML_NAME", default="SAML")
+SAML_EMAIL_ATTRIBUTE = env.str("SAML_EMAIL_ATTRIBUTE", default="mail")
+SAML_GROUPS_ATTRIBUTE = env.str("SAML_GROUPS_ATTRIBUTE", default="groups")
+SAML_SP_ENTITY_ID = env.str("SAML_SP_ENTITY_ID", default=f"{SITE_URL.rstrip('/')}/saml2/metadata/")
+SAML_CONFIG: dict = {}
+if SAML_IDP_METADATA_URL:
+    from accounts.saml_config import sp_config
+
+    SAML_CONFIG = sp_config(
+        metadata_url=SAML_IDP_METADATA_URL,
+        entity_id=SAML_SP_ENTITY_ID,
+        site_url=SITE_URL.rstrip("/"),
+    )
+SAML_SESSION_COOKIE_SAMESITE = "None"
+SAML_CSP_HANDLER = ""  # ContentSecurityPolicyMiddleware already sets ours on every page
+SAML_CREATE_UNKNOWN_USER = True
 PAGERDUTY_EVENTS_URL = _vendor("PAGERDUTY_EVENTS_URL")
 PAGERDUTY_API_URL = _vendor("PAGERDUTY_API_URL")
 PAGERDUTY_ROUTING_KEY = _vendor("PAGERDUTY_ROUTING_KEY")

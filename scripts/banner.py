@@ -18,6 +18,9 @@ print(
     admin        superuser
     ceo          Stakeholder, paged by escalation tier 4 (data breach, major impact)
 
+  Or "Sign in with NEXUS SSO" (the demo identity provider, password: nexus-sso-demo)
+    casey  rory  morgan  sasha   commander, responder, manager, stakeholder by their groups
+
   Ctrl-C stops the web server, the worker, beat and the stand-ins together.
 """
 )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from nexusops.standins import idp  # noqa: E402
 from nexusops.standins.demo import BASE_PORT, PORTS  # noqa: E402
 
 
@@ -28,6 +29,9 @@ def main() -> int:
         (port, f"the {name} stand-in", "NEXUSOPS_STANDIN_PORT_BASE")
         for name, port in sorted(PORTS.items(), key=lambda item: item[1])
     ]
+    wanted.append(
+        (idp.port(BASE_PORT), "the NEXUS SSO identity provider", "NEXUSOPS_STANDIN_PORT_BASE")
+    )
     busy = [(port, what, var) for port, what, var in wanted if taken(port)]
     for port, what, var in busy:
         hint = (

@@ -11,11 +11,12 @@ from nexusops.common.roles import roles_sync
 from tests.support.worker import WorkerProcess
 
 CHROMIUM = "/usr/bin/chromium"
-# Fixtures shared across folders: vendor stand-ins, and Playwright driving Chromium.
+# Fixtures shared across folders: vendor stand-ins, Playwright driving Chromium, NEXUS SSO.
 pytest_plugins = [
     "tests.support.standin_fixtures",
     "tests.support.standins_process",
     "tests.support.browser_fixtures",
+    "tests.support.idp_fixtures",
 ]
 
 

@@ -39,6 +39,7 @@ ROW_MODULES = [
     "tests.deployments.url_rows",
     "tests.postmortems.url_rows",
     "tests.alerts.url_rows",
+    "tests.accounts.url_rows",
 ]
 
 MATRIX: dict[str, Row] = {

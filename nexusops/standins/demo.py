@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from . import idp
+
 BASE_PORT = int(os.environ.get("NEXUSOPS_STANDIN_PORT_BASE", "8100"))
 HOST = "127.0.0.1"
 
@@ -41,6 +43,11 @@ SLACK_USERS = [
     ("U04SAM0004", "stakeholder", "Sam", "stakeholder@nexus.example"),
     ("U04ADA0005", "admin", "Ada", "admin@nexus.example"),
     ("U04CHRIS06", "ceo", "Chris", "ceo@nexus.example"),
+    # The demo identity provider's people (nexusops/standins/idp), linked at first sign-in.
+    ("U05CASEY07", "casey", "Casey", "casey@nexus.example"),
+    ("U05RORY008", "rory", "Rory", "rory@nexus.example"),
+    ("U05MORGAN9", "morgan", "Morgan", "morgan@nexus.example"),
+    ("U05SASHA10", "sasha", "Sasha", "sasha@nexus.example"),
 ]
 
 
@@ -89,4 +96,10 @@ def settings_defaults(var_dir: Path, *, base: int | None = None) -> dict[str, st
         "ARGOCD_URL": url("argocd"),
         "ARGOCD_TOKEN": TOKENS["argocd"],
         "AWS_ENDPOINT_URL": url("aws"),
+        # NEXUS SSO, the demo's identity provider (its own process: nexusops/standins/idp).
+        "OIDC_PROVIDERS": "nexus",
+        "OIDC_NEXUS_NAME": "NEXUS SSO",
+        "OIDC_NEXUS_ISSUER": idp.issuer(base if base is not None else BASE_PORT),
+        "OIDC_NEXUS_CLIENT_ID": idp.CLIENT_ID,
+        "OIDC_NEXUS_CLIENT_SECRET": idp.CLIENT_SECRET,
     }

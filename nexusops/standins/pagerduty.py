@@ -12,6 +12,7 @@ the REST API changes them as strictly as PagerDuty: ``PUT /incidents/{id}`` and 
 ``PUT /incidents`` need the ``From`` header, a wrapped ``incident_reference``, and refuse to
 move a resolved incident. ``GET /_standin/state`` lists them all, with ``open`` naming those
 still triggered or acknowledged, so a test can assert nothing the console opened is left open.
+``GET /users?query=`` finds the demo workspace's people by e-mail or name (ids ``P<USERNAME>``).
 See :mod:`nexusops.standins.common` for control endpoints and adding routes.
 """
 
@@ -24,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from . import demo
 from .common import (
     Request,
     Response,
@@ -57,6 +59,11 @@ def _rest_invalid(*errors: str) -> Response:
     return Response(
         400, {"error": {"message": "Invalid Input Provided", "code": 2001, "errors": list(errors)}}
     )
+
+
+def _pagerduty_user_id(username: str) -> str:
+    """The demo account's id of a person: what ``seed_demo`` stores on their profile."""
+    return f"P{username.upper()}"
 
 
 class PagerDutyStandin(StandinApp):
@@ -152,6 +159,29 @@ class PagerDutyStandin(StandinApp):
         )
 
     # --- REST API v2 ----------------------------------------------------------------------
+    @route("GET", r"/users")
+    def users_list(self, request: Request) -> Response:
+        # PagerDuty's ``query`` matches names and e-mails; the account's people are the
+        # demo workspace's (the same e-mails as the Slack stand-in's).
+        query = (request.query.get("query") or "").lower()
+        people = [
+            {"id": _pagerduty_user_id(username), "type": "user", "name": name, "email": email}
+            for _slack_id, username, name, email in demo.SLACK_USERS
+        ]
+        found = [p for p in people if query in p["email"].lower() or query in p["name"].lower()]
+        limit = int(request.query.get("limit") or 25)
+        offset = int(request.query.get("offset") or 0)
+        return Response(
+            200,
+            {
+                "users": found[offset : offset + limit],
+                "limit": limit,
+                "offset": offset,
+                "more": offset + limit < len(found),
+                "total": None,
+            },
+        )
+
     @route("GET", r"/incidents")
     def incidents_list(self, request: Request) -> Response:
         key = request.query.get("incident_key")

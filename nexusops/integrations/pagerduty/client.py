@@ -155,6 +155,14 @@ class PagerDutyClient:
         matching = [i for i in incidents if i.get("incident_key") == dedup_key]
         return matching[-1] if matching else None
 
+    def user_find_by_email(self, email: str) -> str | None:
+        """The PagerDuty user id registered with ``email`` (case-insensitive), or None."""
+        if not email:
+            return None
+        with _converted_errors("user lookup"):
+            user = self._rest().find("users", email, attribute="email")
+        return str(user["id"]) if user else None
+
     def note_add(self, dedup_key: str, content: str) -> dict[str, Any]:
         """Add a note to the incident for ``dedup_key`` (``From`` is PAGERDUTY_FROM_EMAIL).
 
