@@ -15,13 +15,16 @@ from __future__ import annotations
 import os
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
     generate_latest,
 )
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+
+# The classic text format every Prometheus 2.x and 3.x reads (generate_latest writes it).
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 HTTP_REQUESTS = Counter(
     "nexusops_http_requests",
@@ -55,5 +58,5 @@ def exposition() -> tuple[bytes, str]:
 
         registry = CollectorRegistry()
         mp.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+        return generate_latest(registry), CONTENT_TYPE
+    return generate_latest(REGISTRY), CONTENT_TYPE
