@@ -42,8 +42,13 @@ def _bearer_ok(request: HttpRequest) -> bool:
 
 def _refused(status: int, message: str) -> JsonResponse:
     response = JsonResponse(
-        {"error": {"code": "not_authenticated" if status == 401 else "permission_denied",
-                   "message": message, "fields": {}}},
+        {
+            "error": {
+                "code": "not_authenticated" if status == 401 else "permission_denied",
+                "message": message,
+                "fields": {},
+            }
+        },
         status=status,
     )
     if status == 401:

@@ -140,9 +140,7 @@ class OutboxMessage(models.Model):
             models.Index(
                 fields=["state", "created_at"],
                 name="outbox_unsettled",
-                condition=models.Q(
-                    state__in=["waiting", "pending", "sending", "retrying", "dead"]
-                ),
+                condition=models.Q(state__in=["waiting", "pending", "sending", "retrying", "dead"]),
             ),
         ]
         constraints = [

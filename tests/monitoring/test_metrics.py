@@ -135,11 +135,7 @@ def test_a_scrape_costs_four_queries_however_many_rows(client, console_state):
 def test_the_outbox_gauge_reads_an_index_not_the_history(console_state):
     from monitoring.gauges import OUTBOX_EXPORTED
 
-    queryset = (
-        OutboxMessage.objects.filter(state__in=OUTBOX_EXPORTED)
-        .values("state")
-        .order_by()
-    )
+    queryset = OutboxMessage.objects.filter(state__in=OUTBOX_EXPORTED).values("state").order_by()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = queryset.explain()
@@ -182,7 +178,9 @@ def test_alert_intake_is_counted_by_source_kind(client):
 
     factories.severities()
     _, token = alert_source_create(name="prom", kind="alertmanager", actor=None)
-    before = scrape(client).value("nexusops_alert_events_received_total", source_kind="alertmanager")
+    before = scrape(client).value(
+        "nexusops_alert_events_received_total", source_kind="alertmanager"
+    )
     body = alertmanager(am_alert(starts=T0), am_alert("DiskFull", starts=T0))
     response = client.post(
         "/api/alerts/alertmanager/",
@@ -235,9 +233,7 @@ def test_a_client_on_an_allowed_network_needs_no_token(client, locked):
 
 
 def test_a_forwarded_address_does_not_open_it(client, locked):
-    response = client.get(
-        "/metrics", REMOTE_ADDR="192.0.2.7", HTTP_X_FORWARDED_FOR="10.20.3.4"
-    )
+    response = client.get("/metrics", REMOTE_ADDR="192.0.2.7", HTTP_X_FORWARDED_FOR="10.20.3.4")
     assert response.status_code == 401
 
 
