@@ -29,15 +29,19 @@ from typing import Any
 CONTEXT_FIELDS = ("request_id", "incident", "task", "task_id")
 HEADER = "nexusops_log_context"
 
-_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar(
-    "nexusops_log_context", default={}
+_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "nexusops_log_context", default=None
 )
 # A caller's request id is kept only if it is short and plain (it is echoed in a header).
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 
 
+def _get() -> dict[str, str]:
+    return _context.get() or {}
+
+
 def current() -> dict[str, str]:
-    return dict(_context.get())
+    return dict(_get())
 
 
 def new_request_id(offered: str | None = None) -> str:
@@ -58,12 +62,12 @@ def end(token: contextvars.Token) -> None:
 
 def bind(**fields: str | None) -> None:
     """Add fields to the current context, for the rest of this request or task."""
-    _context.set({**_context.get(), **{k: str(v) for k, v in fields.items() if v}})
+    _context.set({**_get(), **{k: str(v) for k, v in fields.items() if v}})
 
 
 @contextlib.contextmanager
 def bound(**fields: str | None) -> Iterator[None]:
-    token = _context.set({**_context.get(), **{k: str(v) for k, v in fields.items() if v}})
+    token = _context.set({**_get(), **{k: str(v) for k, v in fields.items() if v}})
     try:
         yield
     finally:
@@ -74,7 +78,7 @@ class ContextFilter(logging.Filter):
     """Copies the log context onto every record (``record.request_id`` etc., "" when unset)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        context = _context.get()
+        context = _get()
         for name in CONTEXT_FIELDS:
             if not hasattr(record, name):
                 setattr(record, name, context.get(name, ""))
@@ -105,7 +109,7 @@ class JsonFormatter(logging.Formatter):
             "process": record.process,
         }
         for name in CONTEXT_FIELDS:
-            value = getattr(record, name, "") or _context.get().get(name, "")
+            value = getattr(record, name, "") or _get().get(name, "")
             if value:
                 line[name] = value
         for name, value in vars(record).items():
@@ -128,7 +132,7 @@ class PlainFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
-        context = _context.get()
+        context = _get()
         tags = [
             f"{name}={getattr(record, name, '') or context.get(name, '')}"
             for name in ("request_id", "incident")
@@ -145,7 +149,7 @@ class PlainFormatter(logging.Formatter):
 
 def celery_before_publish(headers: dict | None = None, **_: Any) -> None:
     """``before_task_publish``: put the request id and incident in the message headers."""
-    context = {k: v for k, v in _context.get().items() if k in ("request_id", "incident")}
+    context = {k: v for k, v in _get().items() if k in ("request_id", "incident")}
     if headers is not None and context:
         headers[HEADER] = context
 
