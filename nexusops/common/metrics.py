@@ -3,8 +3,9 @@
 Counters and histograms only: under gunicorn each worker writes them to files in
 ``PROMETHEUS_MULTIPROC_DIR`` (set before this module is first imported, as
 ``nexusops/gunicorn.conf.py`` does) and ``/metrics`` adds them up across workers. Without
-that variable (runserver, tests) they live in this process's default registry. What the database knows (outbox, timers,
-incidents) is not counted here but read at scrape time by ``monitoring.gauges``.
+that variable (runserver, tests) they live in this process's default registry. What the
+database knows (outbox, timers, incidents) is not counted here but read at scrape time by
+``monitoring.gauges``.
 
 To count one more thing: declare it here (names start ``nexusops_``), increment it where it
 happens, and add it to the README's metric table.
