@@ -18,7 +18,6 @@ from pathlib import Path
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="nexusops-metrics-")
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Off: the console logs one line per request itself (with its request id, view and time).
 accesslog = None
 
