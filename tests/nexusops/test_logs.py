@@ -25,15 +25,17 @@ def json_lines():
     handler = logging.StreamHandler(buffer)
     handler.addFilter(logs.ContextFilter())
     handler.setFormatter(logs.JsonFormatter())
-    root = logging.getLogger()
+    root, requests = logging.getLogger(), logging.getLogger("nexusops.request")
     root.addHandler(handler)
-    old_level = root.level
+    levels = root.level, requests.level
     root.setLevel(logging.INFO)
+    requests.setLevel(logging.INFO)  # embedded mode leaves request lines to runserver
     try:
         yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
     finally:
         root.removeHandler(handler)
-        root.setLevel(old_level)
+        root.setLevel(levels[0])
+        requests.setLevel(levels[1])
 
 
 def test_a_json_line_carries_time_level_context_extras_and_the_traceback():
@@ -44,6 +46,7 @@ def test_a_json_line_carries_time_level_context_extras_and_the_traceback():
     logger = logging.getLogger("tests.logs.formatter")
     logger.addHandler(handler)
     logger.propagate = False
+    fresh = logs.start()  # whatever earlier tests bound in this thread is not this test's
     try:
         with logs.bound(request_id="req-1", incident="INC-20261127-004"):
             try:
@@ -52,6 +55,7 @@ def test_a_json_line_carries_time_level_context_extras_and_the_traceback():
                 logger.exception("delivery %s failed", 42, extra={"target": "slack.post"})
         logger.warning("outside any context")
     finally:
+        logs.end(fresh)
         logger.removeHandler(handler)
         logger.propagate = True
     lines = [json.loads(x) for x in re.split(r"\n(?=\{)", buffer.getvalue().strip())]
@@ -167,3 +171,19 @@ def test_a_wrong_log_format_stops_start_up_naming_it():
     assert result.stderr.strip() == (
         "NexusOps configuration error: NEXUSOPS_LOG_FORMAT must be 'json' or 'plain', not 'xml'"
     )
+
+
+def test_production_mode_logs_one_json_line_per_request():
+    code = (
+        "from django.test import Client\n"
+        "response = Client().get('/incidents/', HTTP_X_REQUEST_ID='r-10')\n"
+        "print(response.status_code, response['X-Request-ID'])\n"
+    )
+    result = run_django(code, {**PRODUCTION, "ALLOWED_HOSTS": "testserver"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["301", "r-10"]  # plain HTTP goes to HTTPS, id echoed
+    lines = [json.loads(line) for line in result.stderr.strip().splitlines()]
+    request_line = next(line for line in lines if line["logger"] == "nexusops.request")
+    assert request_line["request_id"] == "r-10"
+    assert request_line["status"] == 301 and request_line["path"] == "/incidents/"
+    assert request_line["level"] == "INFO"
