@@ -113,8 +113,14 @@ def test_web_lines_name_the_request_and_the_incident(client, json_lines):
 def test_worker_lines_carry_the_request_id_and_incident_of_the_request(client, pagerduty):
     """A real worker, JSON logs on: the PagerDuty delivery of a declared P1 logs the request
     id the web request was given and the incident's number."""
+    from nexusops.celery import app
+
     factories.severities()
     factories.ServiceFactory(slug="api-gateway")
+    # Earlier tests' tasks (their rows long gone) must not queue ahead of this one's.
+    with app.connection_for_write() as conn:
+        for queue in ("default", "notifications", "remediation"):
+            conn.default_channel.queue_purge(queue)
     worker = WorkerProcess(extra_env={**pagerduty.env, "NEXUSOPS_LOG_FORMAT": "json"}).start()
     try:
         worker.await_ready()
@@ -128,7 +134,7 @@ def test_worker_lines_carry_the_request_id_and_incident_of_the_request(client, p
         assert response.status_code == 201, response.content
         number = response.json()["number"]
         wait_for(
-            lambda: pagerduty.received("/v2/enqueue"), timeout=30, message="the PagerDuty event"
+            lambda: pagerduty.received("/v2/enqueue"), timeout=60, message="the PagerDuty event"
         )
     finally:
         worker.stop()
@@ -187,3 +193,36 @@ def test_production_mode_logs_one_json_line_per_request():
     assert request_line["request_id"] == "r-10"
     assert request_line["status"] == 301 and request_line["path"] == "/incidents/"
     assert request_line["level"] == "INFO"
+
+
+@pytest.mark.django_db
+def test_a_delivery_with_no_carried_context_still_names_its_incident(json_lines):
+    """The relay re-sends a message with no request behind it: the delivery looks the
+    incident's number up, so the sender's lines still name it."""
+    from nexusops.engine import outbox
+    from nexusops.engine.models import OutboxMessage
+
+    declared = factories.incident(title="Relayed")
+
+    def probe(message):
+        logging.getLogger("tests.logs.probe").info("sending %s", message.key)
+        return {}
+
+    outbox.register_sender("test.log-probe", send=probe, enabled=lambda: True)
+    now = declared.detected_at
+    message = OutboxMessage.objects.create(
+        key="log-probe-1",
+        target="test.log-probe",
+        incident=declared,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    relay_task = logs.start(request_id="relay-task-1")  # as a task with no carried context
+    try:
+        assert outbox.outbox_deliver(message_id=message.pk) == "sent"
+    finally:
+        logs.end(relay_task)
+        outbox._senders.pop("test.log-probe")
+    [line] = [x for x in json_lines() if x["logger"] == "tests.logs.probe"]
+    assert line["incident"] == declared.number
+    assert line["request_id"] == "relay-task-1"
