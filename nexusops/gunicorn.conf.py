@@ -20,6 +20,9 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 # Off: the console logs one line per request itself (with its request id, view and time).
 accesslog = None
+# gunicorn's control socket lives in $HOME by default: two servers on one machine (or a
+# read-only home in a container) would trip over it, and nothing here uses it.
+control_socket_disable = True
 
 _production = os.environ.get("NEXUSOPS_MODE", "").strip().lower() == "production"
 _json = os.environ.get("NEXUSOPS_LOG_FORMAT", "json" if _production else "plain") == "json"

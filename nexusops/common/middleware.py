@@ -5,6 +5,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as _DjangoLoginRequired
 from django.db import DatabaseError
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from . import logs, metrics
@@ -121,8 +122,7 @@ class RequestContextMiddleware:
         try:
             response = self.get_response(request)
             duration = time.perf_counter() - started
-            match = getattr(request, "resolver_match", None)
-            view = match.view_name if match is not None else metrics.UNMATCHED
+            view = _view_name(request)
             method = request.method if request.method in _METHODS else "other"
             metrics.HTTP_REQUESTS.labels(view, method, str(response.status_code)).inc()
             metrics.HTTP_LATENCY.labels(view, method).observe(duration)
@@ -151,6 +151,18 @@ class RequestContextMiddleware:
         if isinstance(number, str):
             logs.bind(incident=number)
         return None
+
+
+def _view_name(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        # Answered before URL resolution (the HTTPS redirect, a bad host): name the view the
+        # path would have reached, so the counts stay by view.
+        try:
+            match = resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            return metrics.UNMATCHED
+    return match.view_name
 
 
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}

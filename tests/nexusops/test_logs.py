@@ -192,6 +192,8 @@ def test_production_mode_logs_one_json_line_per_request():
     request_line = next(line for line in lines if line["logger"] == "nexusops.request")
     assert request_line["request_id"] == "r-10"
     assert request_line["status"] == 301 and request_line["path"] == "/incidents/"
+    # Redirected before URL resolution, it is still named (and counted) by its view.
+    assert request_line["view"] == "incident-list"
     assert request_line["level"] == "INFO"
 
 
