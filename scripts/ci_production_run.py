@@ -421,7 +421,7 @@ def steps(run: Run, base: int) -> None:
     # Behind a TLS proxy: production redirects plain HTTP, so say it came over HTTPS.
     status, _, body = run.http("GET", "/accounts/login/", headers={"X-Forwarded-Proto": "https"})
     if status != 200 or b"/static/" not in body:
-        raise Failed(f"the sign-in page answered {status} (collected static files?): {body[:300]!r}")
+        raise Failed(f"the sign-in page answered {status} (static files?): {body[:300]!r}")
     api = {"Authorization": f"Token {token}", "X-Forwarded-Proto": "https"}
     status, _, _ = run.http("GET", "/api/me/", headers={"Authorization": f"Token {token}"})
     if status != 301:
