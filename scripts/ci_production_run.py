@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -309,6 +310,9 @@ def main() -> int:
         ok = True
     except Failed as exc:
         print(f"\nPRODUCTION RUN FAILED: {exc}", file=sys.stderr, flush=True)
+    except Exception as exc:  # noqa: BLE001 - anything else fails the run too, said plainly
+        traceback.print_exc()
+        print(f"\nPRODUCTION RUN FAILED: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
     finally:
         problems = run.stop_all(strict=ok)
         if ok and problems:
