@@ -2,8 +2,8 @@
 
 Metrics: each worker process writes its counters to files in ``PROMETHEUS_MULTIPROC_DIR``
 (prometheus-client's multiprocess mode) and ``/metrics`` adds them up, whichever worker
-answers. The folder is emptied when the server starts, so a restart never counts a previous
-run's requests; left unset, a fresh temporary folder is used.
+answers. Its metric files are removed when the server starts, so a restart never counts a
+previous run's requests; left unset, a fresh temporary folder is used.
 Logs: gunicorn's own lines (boot, worker exits) in the same JSON as the console's in production.
 Everything else (workers, bind, timeouts) stays on the command line or ``GUNICORN_CMD_ARGS``.
 """
@@ -11,7 +11,6 @@ Everything else (workers, bind, timeouts) stays on the command line or ``GUNICOR
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -47,11 +46,10 @@ if _json:
 def on_starting(server) -> None:  # noqa: ANN001 - gunicorn's hook signature
     folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
-    for entry in folder.iterdir():
-        if entry.is_dir():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
+    # Only prometheus-client's own files ("counter_<pid>.db", ...): a mistyped folder loses
+    # nothing else.
+    for entry in folder.glob("*.db"):
+        entry.unlink()
 
 
 def child_exit(server, worker) -> None:  # noqa: ANN001
