@@ -281,3 +281,20 @@ def test_queue_lengths_count_the_messages_waiting_in_the_broker(client):
     assert s.value("nexusops_celery_queue_length", queue="remediation") == 3
     assert s.value("nexusops_celery_queue_length", queue="notifications") == 1
     assert s.value("nexusops_celery_queue_length", queue="default") == 0
+
+
+def test_production_opens_metrics_to_no_network_by_default_and_refuses_a_bad_one():
+    from tests.nexusops.test_settings import PRODUCTION
+    from tests.support.subproc import run_django
+
+    shown = run_django(
+        "from django.conf import settings as s\n"
+        "print(s.METRICS_ALLOWED_NETWORKS, s.METRICS_TOKENS)",
+        {**PRODUCTION, "METRICS_TOKEN": "t1, t2"},
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == "[] ['t1', 't2']"
+    bad = run_django("print('started')", {**PRODUCTION, "METRICS_ALLOWED_NETWORKS": "10.0.0.0/33"})
+    assert bad.returncode == 1
+    [line] = bad.stderr.strip().splitlines()
+    assert line.startswith("NexusOps configuration error: METRICS_ALLOWED_NETWORKS is malformed")
