@@ -12,6 +12,7 @@ COPY postmortems ./postmortems
 COPY deployments ./deployments
 COPY alerts ./alerts
 COPY accounts ./accounts
+COPY monitoring ./monitoring
 RUN pip install --no-cache-dir .
 COPY . .
 # collectstatic needs settings to load; these throwaway values never reach a running container.
@@ -21,4 +22,4 @@ RUN SECRET_KEY=build-only-$(python -c "import secrets;print(secrets.token_urlsaf
 RUN useradd --system --uid 1001 nexusops
 USER nexusops
 EXPOSE 8000
-CMD ["gunicorn", "nexusops.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "nexusops/gunicorn.conf.py", "nexusops.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

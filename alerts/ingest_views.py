@@ -14,7 +14,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from nexusops.common import clock
+from nexusops.common import clock, metrics
 
 from .models import AlertSource
 from .services.ingest import alert_events_record
@@ -70,6 +70,7 @@ def _ingest(request: HttpRequest, kind: str) -> JsonResponse:
         count = alert_events_record(source=source, alerts=alerts)
     except DatabaseError as exc:
         return _unavailable(exc)
+    metrics.ALERT_EVENTS_RECEIVED.labels(kind).inc(count)
     return JsonResponse({"status": "accepted", "alerts": count}, status=202)
 
 

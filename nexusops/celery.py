@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexusops.settings")
@@ -20,3 +20,15 @@ app.conf.task_queues = (Queue("default"), Queue("notifications"), Queue("remedia
 app.autodiscover_tasks()
 # Sub-packages of apps with tasks of their own (missing modules are skipped).
 app.autodiscover_tasks(["incidents.inbound", "incidents.status"])
+
+
+def _connect_log_context() -> None:
+    # A task's log lines carry the request id and incident of the work that published it.
+    from nexusops.common import logs
+
+    signals.before_task_publish.connect(logs.celery_before_publish, weak=False)
+    signals.task_prerun.connect(logs.celery_task_prerun, weak=False)
+    signals.task_postrun.connect(logs.celery_task_postrun, weak=False)
+
+
+_connect_log_context()

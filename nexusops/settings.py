@@ -13,6 +13,7 @@ to run against PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import urlparse
@@ -87,9 +88,13 @@ INSTALLED_APPS = [
     "alerts",
     # Single sign-on and personal API tokens; above incidents (it fills Profile links).
     "accounts",
+    # Reads the engine, incidents and alerts at once (/metrics), so it comes last.
+    "monitoring",
 ]
 
 MIDDLEWARE = [
+    # First: every response, redirects and errors too, gets the request id and is counted.
+    "nexusops.common.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "nexusops.common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -272,7 +277,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="nexusops@localhost")
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    # Probes and Prometheus talk to the pod over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
@@ -515,13 +521,45 @@ BACKUP_BUCKET = env.str("BACKUP_BUCKET", default="nexus-backups")
 REMEDIATION_RESTORE_DATABASE_URL = env.str("REMEDIATION_RESTORE_DATABASE_URL", default="")
 APPROVAL_TTL_MINUTES = env.int("APPROVAL_TTL_MINUTES", default=30)
 
+# --- monitoring (/metrics) -------------------------------------------------------------------
+# A bearer token (comma-separated while rotating) or the networks a scraper may come from.
+METRICS_TOKENS = [t.strip() for t in env.str("METRICS_TOKEN", default="").split(",") if t.strip()]
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(n.strip(), strict=False)
+        for n in env.str(
+            "METRICS_ALLOWED_NETWORKS", default="" if PRODUCTION else "127.0.0.0/8,::1/128"
+        ).split(",")
+        if n.strip()
+    ]
+except ValueError as exc:
+    _config_error("METRICS_ALLOWED_NETWORKS", f"is malformed ({exc})")
+
+# --- logs: one JSON object a line in production, with the request id and incident --------------
+LOG_FORMAT = env.str("NEXUSOPS_LOG_FORMAT", default="json" if PRODUCTION else "plain").lower()
+if LOG_FORMAT not in ("json", "plain"):
+    _config_error("NEXUSOPS_LOG_FORMAT", f"must be 'json' or 'plain', not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "nexusops.common.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"()": "nexusops.common.logs.PlainFormatter"},
+        "json": {"()": "nexusops.common.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per request in production; runserver already prints one in embedded mode.
+        "nexusops.request": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
+    },
 }
 
 if EMBEDDED:

@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("postmortems.urls")),
     path("", include("alerts.urls")),
     path("", include("accounts.urls")),
+    path("", include("monitoring.urls")),
 ]
 
 handler400 = "nexusops.common.views.bad_request"

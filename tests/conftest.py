@@ -57,6 +57,17 @@ def _fresh_rate_limits():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_log_context():
+    """Each test starts with no request id or incident in its log lines (a service called
+    outside a request binds the incident it declared for the rest of the thread)."""
+    from nexusops.common import logs
+
+    token = logs.start()
+    yield
+    logs.end(token)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _clean_broker():
     """Start every run with an empty test broker, so no stale message runs against new rows."""

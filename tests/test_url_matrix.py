@@ -48,6 +48,9 @@ MATRIX: dict[str, Row] = {
     "logout": Row({r: 302 for r in EVERYONE}, method="post"),
     "healthz": public(),
     "readyz": public(),
+    # Open to loopback by default in embedded mode (the test client's address); the token and
+    # network rules are tested in tests/monitoring/test_metrics.py.
+    "metrics": public(),
     "service-list": page(),
     "admin:index": Row(
         {ANON: 302, STAKEHOLDER: 302, RESPONDER: 302, IC: 302, MANAGER: 200, ADMIN: 200}

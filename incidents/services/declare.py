@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 
-from nexusops.common import clock
+from nexusops.common import clock, logs
 from nexusops.common.errors import ApplicationError
 from nexusops.engine import events
 
@@ -17,6 +18,8 @@ from .checklist import checklist_create, checklist_tick
 from .common import require
 from .sla import sla_refresh
 from .timeline import timeline_append
+
+logger = logging.getLogger(__name__)
 
 
 def _next_seq(day: dt.date) -> int:
@@ -129,6 +132,9 @@ def incident_declare(
         data_breach=data_breach,
         major_customer_impact=major_customer_impact,
     )
+    # The rest of this request or task, and the tasks it publishes, log this incident's number.
+    logs.bind(incident=incident.number)
+    logger.info("declared %s %s via %s", incident.number, sev.code, channel)
     incident.services.set(service_rows)
     checklist_create(incident)
     ticks = []

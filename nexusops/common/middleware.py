@@ -1,11 +1,14 @@
 import logging
+import time
 import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as _DjangoLoginRequired
 from django.db import DatabaseError
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from . import logs, metrics
 from .api import is_api, unexpected_error_json
 
 
@@ -96,3 +99,71 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
+
+
+class RequestContextMiddleware:
+    """First in the chain: gives the request its id (``X-Request-ID``, echoed in the response),
+    opens its log context, counts it for ``/metrics`` by view and status, and logs one line.
+
+    A view whose URL names an incident (``<number>``) puts the number in the context too.
+    Probes and scrapes log at DEBUG: a load balancer asks every few seconds.
+    """
+
+    QUIET = ("/healthz", "/readyz", "/metrics")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = logs.new_request_id(request.headers.get("X-Request-ID"))
+        request.request_id = request_id
+        token = logs.start(request_id=request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            duration = time.perf_counter() - started
+            view = _view_name(request)
+            method = request.method if request.method in _METHODS else "other"
+            metrics.HTTP_REQUESTS.labels(view, method, str(response.status_code)).inc()
+            metrics.HTTP_LATENCY.labels(view, method).observe(duration)
+            response.headers["X-Request-ID"] = request_id
+            _request_log.log(
+                logging.DEBUG if request.path in self.QUIET else logging.INFO,
+                "%s %s %s %.0fms",
+                request.method,
+                request.path,
+                response.status_code,
+                duration * 1000,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "view": view,
+                    "status": response.status_code,
+                    "duration_ms": round(duration * 1000, 1),
+                },
+            )
+            return response
+        finally:
+            logs.end(token)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        number = view_kwargs.get("number")
+        if isinstance(number, str):
+            logs.bind(incident=number)
+        return None
+
+
+def _view_name(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        # Answered before URL resolution (the HTTPS redirect, a bad host): name the view the
+        # path would have reached, so the counts stay by view.
+        try:
+            match = resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            return metrics.UNMATCHED
+    return match.view_name
+
+
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+_request_log = logging.getLogger("nexusops.request")

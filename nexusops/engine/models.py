@@ -135,6 +135,13 @@ class OutboxMessage(models.Model):
                 condition=models.Q(state__in=["pending", "retrying", "sending"]),
             ),
             models.Index(fields=["incident", "created_at"], name="outbox_incident"),
+            # /metrics counts these by state and finds the oldest at every scrape; sent and
+            # skipped messages (the history) stay out of the index and of the count.
+            models.Index(
+                fields=["state", "created_at"],
+                name="outbox_unsettled",
+                condition=models.Q(state__in=["waiting", "pending", "sending", "retrying", "dead"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

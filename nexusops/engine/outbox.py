@@ -43,7 +43,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 
-from nexusops.common import clock
+from nexusops.common import clock, logs
 from nexusops.common.errors import ApplicationError, Conflict
 from nexusops.common.tasks import RetryableError
 from nexusops.integrations.errors import IntegrationError, NotConfigured
@@ -350,6 +350,7 @@ def outbox_deliver(*, message_id: int) -> str:
     if claimed is None:
         return "skipped"
     message, uncertain = claimed
+    _name_incident_in_logs(message)
     spec = _senders.get(message.target)
     result: dict | None = None
     outcome, error, retry_after = State.SENT, "", None
@@ -371,6 +372,16 @@ def outbox_deliver(*, message_id: int) -> str:
         logger.exception("outbox %s: unexpected error from %s", message.pk, message.target)
         outcome, error = State.RETRYING, f"{type(exc).__name__}: {exc}"
     return _record(message.pk, spec, outcome, result, error, retry_after)
+
+
+def _name_incident_in_logs(message: OutboxMessage) -> None:
+    """A delivery the relay re-sent carries no log context from the request that caused it:
+    look its incident's number up (one primary-key read) so its log lines still name it."""
+    if message.incident_id is None or logs.current().get("incident"):
+        return
+    subject = OutboxMessage._meta.get_field("incident").related_model
+    number = subject.objects.filter(pk=message.incident_id).values_list("number", flat=True)
+    logs.bind(incident=number.first())
 
 
 @transaction.atomic

@@ -39,7 +39,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Q
 
-from nexusops.common import clock
+from nexusops.common import clock, logs
 from nexusops.common.errors import Conflict, NotFoundError
 
 from . import events
@@ -130,7 +130,9 @@ def timers_sweep(*, limit: int = 500, page: int = 50) -> int:
             break
         for pk, subject_id in picked:
             visited.add(pk)
-            if _sweep_one(pk, subject_id, now, kinds) is Outcome.FIRED:
+            with logs.bound():  # one timer's subject is named in its own lines only
+                outcome = _sweep_one(pk, subject_id, now, kinds)
+            if outcome is Outcome.FIRED:
                 fired += 1
                 if fired >= limit:
                     break
@@ -149,6 +151,8 @@ def _sweep_one(pk: int, subject_id: int | None, now: dt.datetime, kinds: set[str
                 subject = _lock_subject_if_free(subject_id)
                 if subject is None:
                     return Outcome.BUSY
+                # Structured logs name an incident by its human number where there is one.
+                logs.bind(incident=getattr(subject, "number", None))
             timer = (
                 Timer.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(_due(now), pk=pk, kind__in=kinds)
