@@ -2,12 +2,15 @@
 
 Run by hand (not collected by pytest)::
 
-    .venv/bin/python bench/incidents_bench.py                 # builds fixtures once, measures
-    .venv/bin/python bench/incidents_bench.py --rebuild       # drop the fixtures and rebuild
+    .venv/bin/python bench/incidents_bench.py                     # 100,000 incidents
+    .venv/bin/python bench/incidents_bench.py --incidents 200000  # the second size
+    .venv/bin/python bench/incidents_bench.py --rebuild           # drop the fixtures and rebuild
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/other .venv/bin/python bench/incidents_bench.py
 
-It creates the database if it does not exist, migrates it, bulk-creates one incident with 50
-timeline events, one with 5,000 and 100,000 incidents for the list, then requests each URL
+Each size has its own database (``nexusops_bench_100k``, ``nexusops_bench_200k``) unless
+DATABASE_URL says otherwise. The script creates it if it does not exist, migrates it,
+bulk-creates three incidents with 50, 5,000 and 20,000 timeline events and N incidents for
+the list, then requests each URL
 ~50 times with Django's test client, signed in as an incident commander. Times are the whole
 Django stack in process (middleware, auth, view, serializer, rendering), no network. The
 goal is p95 under 150 ms. Results go in bench/README.md.
@@ -26,16 +29,15 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nexusops_bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexusops.settings")
 os.environ.setdefault("NEXUSOPS_VAR_DIR", str(ROOT / "var" / "bench"))
 os.environ.setdefault("DEBUG", "false")  # production-like: no debug toolbar of queries kept
 
-BIG_LIST = 100_000
-SMALL_TIMELINE = 50
-BIG_TIMELINE = 5_000
-TITLE_SMALL = "Bench: command page with 50 events"
-TITLE_BIG = "Bench: command page with 5,000 events"
+TIMELINES = (50, 5_000, 20_000)
+
+
+def timeline_title(events: int) -> str:
+    return f"Bench: command page with {events:,} events"
 
 
 def ensure_database(url: str) -> None:
@@ -52,7 +54,7 @@ def ensure_database(url: str) -> None:
             print(f"created database {name}")
 
 
-def build_fixtures(rebuild: bool) -> dict:
+def build_fixtures(rebuild: bool, big_list: int) -> dict:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.db import connection, transaction
@@ -88,7 +90,7 @@ def build_fixtures(rebuild: bool) -> dict:
         ics.append(user)
     ic = ics[0]
 
-    if Incident.objects.filter(title=TITLE_BIG).exists():
+    if Incident.objects.filter(title=timeline_title(TIMELINES[-1])).exists():
         print("fixtures already built (use --rebuild to start again)")
     else:
         started = time.perf_counter()
@@ -99,9 +101,9 @@ def build_fixtures(rebuild: bool) -> dict:
         per_day = 200
         batch = 5_000
         with transaction.atomic():
-            for start in range(0, BIG_LIST, batch):
+            for start in range(0, big_list, batch):
                 rows = []
-                for i in range(start, min(start + batch, BIG_LIST)):
+                for i in range(start, min(start + batch, big_list)):
                     day = (today - dt.timedelta(days=1 + i // per_day)).date()
                     seq = i % per_day + 1
                     detected = dt.datetime.combine(day, dt.time(0, 0), dt.UTC) + dt.timedelta(
@@ -135,15 +137,15 @@ def build_fixtures(rebuild: bool) -> dict:
             IncidentDaySequence.objects.bulk_create(
                 [
                     IncidentDaySequence(day=(today - dt.timedelta(days=1 + d)).date(), last=per_day)
-                    for d in range(BIG_LIST // per_day)
+                    for d in range(big_list // per_day)
                 ],
                 ignore_conflicts=True,
             )
-        print(f"{BIG_LIST:,} incidents in {time.perf_counter() - started:.1f}s")
+        print(f"{big_list:,} incidents in {time.perf_counter() - started:.1f}s")
 
-        for title, events in ((TITLE_SMALL, SMALL_TIMELINE), (TITLE_BIG, BIG_TIMELINE)):
+        for events in TIMELINES:
             inc = incident_declare(
-                title=title,
+                title=timeline_title(events),
                 severity="P1",
                 services=["api-gateway", "postgresql"],
                 actor=ic,
@@ -168,15 +170,14 @@ def build_fixtures(rebuild: bool) -> dict:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     numbers = {
-        "small": Incident.objects.get(title=TITLE_SMALL).number,
-        "big": Incident.objects.get(title=TITLE_BIG).number,
+        events: Incident.objects.get(title=timeline_title(events)).number for events in TIMELINES
     }
     print(
         f"incidents: {Incident.objects.count():,}; timeline events: "
         f"{TimelineEvent.objects.count():,}; checklist items: {ChecklistItem.objects.count():,}; "
         f"timers: {Timer.objects.count():,}"
     )
-    return {"ic": ic, **numbers}
+    return {"ic": ic, "numbers": numbers}
 
 
 def page_url(name: str, **kwargs) -> str | None:
@@ -219,7 +220,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the fixtures")
+    parser.add_argument("--incidents", type=int, default=100_000, help="rows for the list")
     args = parser.parse_args()
+    size = f"{args.incidents // 1000}k"
+    os.environ.setdefault(
+        "DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/nexusops_bench_{size}"
+    )
 
     ensure_database(os.environ["DATABASE_URL"])
     import django
@@ -231,14 +237,12 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     setup_test_environment()  # the test client's response hooks; the database stays as is
-    fx = build_fixtures(args.rebuild)
+    fx = build_fixtures(args.rebuild, args.incidents)
     client = Client()
     client.force_login(fx["ic"])
 
     cases: list[tuple[str, str | None]] = []
-    for size in ("small", "big"):
-        number = fx[size]
-        events = SMALL_TIMELINE if size == "small" else BIG_TIMELINE
+    for events, number in fx["numbers"].items():
         cases += [
             (f"command page, {events:,} events", page_url("incident-detail", number=number)),
             (f"API incident, {events:,} events", f"/api/incidents/{number}/"),
@@ -246,13 +250,15 @@ def main() -> int:
         ]
     listing = page_url("incident-list")
     cases += [
-        ("list page, 100k", listing),
-        ("list page open, 100k", listing and f"{listing}?status=open"),
-        ("API list, 100k", "/api/incidents/"),
-        ("API list open, 100k", "/api/incidents/?status=open"),
-        ("API list P1 by SLA, 100k", "/api/incidents/?severity=P1&ordering=sla"),
-        ("API list search, 100k", "/api/incidents/?q=billing"),
-        ("API list page 1000, 100k", "/api/incidents/?page=1000"),
+        (f"list page, {size}", listing),
+        (f"list page open, {size}", listing and f"{listing}?status=open"),
+        (f"list search, {size}", listing and f"{listing}?q=billing"),
+        (f"list page 1000, {size}", listing and f"{listing}?page=1000"),
+        (f"API list, {size}", "/api/incidents/"),
+        (f"API list open, {size}", "/api/incidents/?status=open"),
+        (f"API list P1 by SLA, {size}", "/api/incidents/?severity=P1&ordering=sla"),
+        (f"API list search, {size}", "/api/incidents/?q=billing"),
+        (f"API list page 1000, {size}", "/api/incidents/?page=1000"),
     ]
 
     rows = []

@@ -10,20 +10,25 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 
+from nexusops.common import keyset
 from nexusops.common.errors import NotFoundError
 from nexusops.engine.models import Timer
 
 from .models import OPEN_STATUSES, ChecklistItem, Incident, Status, TimelineEvent
 
+# Each order ends with a unique key, so keyset paging (``incident_page``) is total. The
+# default, open incidents first, is one direction throughout so that keyset comparison is one
+# row value over the index ``incident_open_first_desc`` (migration 0013).
 SORTS = {
     "detected": ("-detected_at", "-id"),
     "oldest": ("detected_at", "id"),
     "severity": ("severity__rank", "-detected_at", "-id"),
-    "sla": ("sla_next_due_at", "-detected_at", "-id"),
+    "sla": (F("sla_next_due_at").asc(nulls_last=True), "-detected_at", "-id"),
     "number": ("-number",),
 }
+COUNT_LIMIT = keyset.COUNT_LIMIT  # the list's count stops here: "1,000+"
 
 
 def can_see_internal(user: AbstractBaseUser | None) -> bool:
@@ -92,15 +97,45 @@ def incident_list(
         qs = qs.filter(Q(number__icontains=q) | Q(title__icontains=q) | Q(summary__icontains=q))
     order = SORTS.get(sort, SORTS["detected"])
     if open_first and sort in ("", "detected"):
+        # Must stay the expression of the index incident_open_first_desc (migration 0013).
         qs = qs.annotate(
-            open_rank=Case(
-                When(status__in=OPEN_STATUSES, then=Value(0)),
-                default=Value(1),
+            open_first=Case(
+                When(status__in=OPEN_STATUSES, then=Value(1)),
+                default=Value(0),
                 output_field=IntegerField(),
             )
         )
-        order = ("open_rank", *order)
+        order = ("-open_first", *order)
     return qs.order_by(*order)
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    rows: list[Incident]
+    next: str | None  # cursors (``keyset``)
+    previous: str | None
+    start: int  # position of the first row, 0-based
+    count: int  # at most COUNT_LIMIT
+    count_exact: bool  # False: there are more than ``count``
+
+
+def incident_page(*, cursor: str | None, size: int, **filters) -> IncidentPage:
+    """One page of ``incident_list(**filters)`` after ``cursor``, with a bounded count.
+
+    The same cost at any depth and for any number of matches: the page is an index range
+    scan from the cursor, the count stops at COUNT_LIMIT. Raises ``keyset.InvalidCursor``.
+    """
+    queryset = incident_list(**filters)
+    found = keyset.page(queryset, cursor=cursor, size=size)
+    count, exact = keyset.count_page(queryset, found, COUNT_LIMIT)
+    return IncidentPage(
+        rows=found.rows,
+        next=found.next,
+        previous=found.previous,
+        start=found.start,
+        count=count,
+        count_exact=exact,
+    )
 
 
 def incident_get(*, number: str) -> Incident:

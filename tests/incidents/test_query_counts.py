@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from incidents.models import Incident, Service, TimelineEvent
 from incidents.selectors import incident_list, timeline
-from nexusops.common import roles
+from nexusops.common import keyset, roles
 from tests.factories import ServiceFactory, UserFactory, incident, severities
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +22,9 @@ pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 # Auth (session or token, user, permissions) + count + page + services prefetch: constant.
 LIST_QUERIES = 8
+# The page: session, user, profile, permissions (2), count, page, services prefetch, then the
+# filter form's severities, services and commanders.
+HTML_LIST_QUERIES = 12
 DETAIL_QUERIES = 10
 TIMELINE_QUERIES = 12
 
@@ -106,6 +110,27 @@ def test_incident_list_selector_queries_do_not_grow(ic, count, django_assert_max
         ]
     assert len(rows) == count
     assert all(isinstance(s, Service) for *_, services in rows for s in services)
+
+
+@pytest.mark.parametrize("count", [60, 300])
+def test_a_deep_cursor_page_costs_the_queries_of_the_first(
+    client, ic, count, django_assert_max_num_queries
+):
+    """Same statements for page 1 and for the page 10 rows from the end, at 60 rows or 300,
+    with and without a search; the count stays bounded (``test_list_paging``)."""
+    _incidents(count, [ic, None])
+    deep = keyset.cursor_at(incident_list(), count - 10)
+    for params in ({}, {"cursor": deep}, {"cursor": deep, "q": "Incident", "status": "resolved"}):
+        with django_assert_max_num_queries(LIST_QUERIES):
+            response = client.get("/api/incidents/", params)
+        assert response.status_code == 200, response.content
+        assert response.json()["results"] and response.json()["count"] > 10
+        with django_assert_max_num_queries(HTML_LIST_QUERIES):
+            page = client.get(reverse("incident-list"), params)
+        assert page.status_code == 200 and b'class="inc-number"' in page.content
+    assert [
+        i["number"] for i in client.get("/api/incidents/", {"cursor": deep}).json()["results"]
+    ] == [i.number for i in incident_list()[count - 10 :]]
 
 
 @pytest.mark.parametrize("count", [5, 300])
