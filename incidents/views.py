@@ -25,7 +25,7 @@ from nexusops.common.errors import ApplicationError, Conflict, NotFoundError, Pe
 from nexusops.engine.models import Timer
 
 from . import forms, selectors, services
-from .models import Incident, Service, Severity, Status, Step, TimelineEvent, TimerKind
+from .models import Incident, Service, Severity, Status, Step, TimerKind
 from .services.stopped_timers import timer_label
 
 PAGE_SIZE = 50
@@ -474,15 +474,12 @@ def _command_context(
     internal = selectors.incident_visibility(user).internal
     kinds = [k for k in request.GET.getlist("kind") if k]
     before = _int(request.GET.get("before"))
-    events_qs = selectors.timeline(incident=incident, user=user, kinds=kinds or None)
-    if before:
-        events_qs = events_qs.filter(id__lt=before)
+    events_qs = selectors.timeline(
+        incident=incident, user=user, kinds=kinds or None, before=before or None
+    )
     events = list(events_qs[: TIMELINE_LIMIT + 1])
     older = events[TIMELINE_LIMIT - 1].pk if len(events) > TIMELINE_LIMIT else None
     events = events[:TIMELINE_LIMIT]
-    kind_qs = TimelineEvent.objects.filter(incident=incident)
-    if not internal:
-        kind_qs = kind_qs.filter(visibility=TimelineEvent.Visibility.PUBLIC)
     older_query = urlencode([*(("kind", k) for k in kinds), ("before", older)]) if older else ""
     now = clock.now()
     end = incident.resolved_at or incident.closed_at or now
@@ -503,7 +500,7 @@ def _command_context(
         "older_query": older_query,
         "newer": bool(before),
         "kinds": kinds,
-        "all_kinds": sorted(kind_qs.order_by().values_list("kind", flat=True).distinct()),
+        "all_kinds": selectors.timeline_kinds(incident=incident, user=user),
         "sections": set(sections),
         "errors": errors or {},
     }
