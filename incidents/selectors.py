@@ -18,7 +18,7 @@ from nexusops.common import keyset
 from nexusops.common.errors import NotFoundError
 from nexusops.engine.models import Timer
 
-from .models import OPEN_STATUSES, ChecklistItem, Incident, Status, TimelineEvent
+from .models import OPEN_STATUSES, ChecklistItem, Incident, Severity, Status, TimelineEvent
 
 # Each order ends with a unique key, so keyset paging (``incident_page``) is total. The
 # default, open incidents first, is one direction throughout so that keyset comparison is one
@@ -77,7 +77,14 @@ def incident_list(
         else:
             qs = qs.filter(status__in=statuses)
     if severity:
-        qs = qs.filter(severity__code__in=[severity] if isinstance(severity, str) else severity)
+        # Ids, not a join on the code: filtered on severity_id, one severity's rows come in
+        # the order of an index that starts with it (incident_severity_sla_order).
+        codes = [severity] if isinstance(severity, str) else list(severity)
+        qs = qs.filter(
+            severity_id__in=list(
+                Severity.objects.filter(code__in=codes).values_list("id", flat=True)
+            )
+        )
     if service:
         qs = qs.filter(services__slug=service)
     if commander:

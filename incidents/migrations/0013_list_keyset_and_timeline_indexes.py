@@ -7,6 +7,8 @@
   scan of this index instead of reading every row before the page. The expression must stay
   identical to the selector's ``open_first`` (``selectors.incident_list``). PostgreSQL only,
   raw SQL like 0005.
+* ``incident_sla_order``, ``incident_severity_sla_order``: the list by next SLA deadline
+  (``?sort=sla``, ``?severity=P1&ordering=sla``) in index order, from the cursor on.
 * ``timeline_incident_newest``: the command page's newest 50 events in the timeline's order
   (``-created_at, -id``) without sorting every event of the incident.
 * ``timeline_incident_kinds``: the timeline's kind filter lists the kinds with a skip scan per
@@ -43,6 +45,19 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(_run(UP), _run(DOWN)),
+        migrations.AddIndex(
+            model_name="incident",
+            index=models.Index(
+                fields=["sla_next_due_at", "-detected_at", "-id"], name="incident_sla_order"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="incident",
+            index=models.Index(
+                fields=["severity", "sla_next_due_at", "-detected_at", "-id"],
+                name="incident_severity_sla_order",
+            ),
+        ),
         migrations.AddIndex(
             model_name="timelineevent",
             index=models.Index(

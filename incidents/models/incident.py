@@ -139,6 +139,15 @@ class Incident(models.Model):
             models.Index(fields=["severity", "-detected_at"], name="incident_severity_detected"),
             # Reports aggregate over a detection-date range across every status and severity.
             models.Index(fields=["detected_at"], name="incident_detected_at"),
+            # The list sorted by next SLA deadline, all or of one severity, read in index
+            # order from its keyset cursor (selectors.SORTS["sla"]).
+            models.Index(
+                fields=["sla_next_due_at", "-detected_at", "-id"], name="incident_sla_order"
+            ),
+            models.Index(
+                fields=["severity", "sla_next_due_at", "-detected_at", "-id"],
+                name="incident_severity_sla_order",
+            ),
         ]
 
     def __str__(self) -> str:

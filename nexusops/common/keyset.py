@@ -18,7 +18,9 @@ To page a new queryset: order it by field names, ``"-field"`` or ``F(field).asc/
 nulls_last=True)`` (a nullable column must say so), ending with a unique one, and pass it to
 :func:`page`. Keys of the same direction in a row are compared as one SQL row value,
 ``(a, b, c) < (x, y, z)``, which PostgreSQL answers with one index range scan when an index
-has those columns in that order.
+has those columns in that order; an order that changes direction (or has a nullable key) is
+read as a few such ranges one after the other (:func:`_ranges`), each an index range scan
+where an index has the columns. Without such an index the database still sorts the rows.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import F, Field, Model, OrderBy, Q, QuerySet
+from django.db.models import F, Field, Model, OrderBy, Q, QuerySet, prefetch_related_objects
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
 # How far a list counts: beyond it a reader sees "1,000+" and the count stays cheap.
@@ -82,20 +84,22 @@ def keys_of(queryset: QuerySet) -> list[Key]:
 
 
 def page(queryset: QuerySet, *, cursor: str | None, size: int) -> Page:
-    """One page of ``queryset`` (ordered as :func:`keys_of` describes): two queries at most,
-    one when the cursor goes forward or there is none."""
+    """One page of ``queryset`` (ordered as :func:`keys_of` describes).
+
+    After a cursor, rows are read one index range at a time, nearest first (see
+    :func:`_ranges`), until the page is full: one query for the default order, at most one
+    per key (and one more for a nullable key) for the others.
+    """
     keys = keys_of(queryset)
     if not cursor:
         rows = list(queryset[: size + 1])
         return _forward(keys, rows, size, start=0, came_from_before=False)
     values, backward, start = decode(cursor, keys)
     if not backward:
-        rows = list(queryset.filter(_after(keys, values, reverse=False))[: size + 1])
+        rows = _read(queryset, keys, values, reverse=False, limit=size + 1)
         return _forward(keys, rows, size, start=start, came_from_before=True)
-    reversed_qs = queryset.filter(_after(keys, values, reverse=True)).order_by(
-        *(_order(key, reverse=True) for key in keys)
-    )
-    rows = list(reversed_qs[: size + 1])
+    reversed_qs = queryset.order_by(*(_order(key, reverse=True) for key in keys))
+    rows = _read(reversed_qs, keys, values, reverse=True, limit=size + 1)
     if len(rows) <= size:
         # Back at (or past) the first page: show a full first page rather than a stub.
         return page(queryset, cursor=None, size=size)
@@ -253,36 +257,47 @@ def _runs(keys: list[Key], values: list) -> list[list[tuple[Key, Any]]]:
     return runs
 
 
-def _after(keys: list[Key], values: list, *, reverse: bool) -> Q:
-    """Rows strictly after the boundary row in the (possibly reversed) order:
-    ``run1 beyond v1 OR (run1 = v1 AND run2 beyond v2) OR ...``."""
-    alternatives = []
+def _read(queryset: QuerySet, keys: list[Key], values: list, *, reverse: bool, limit: int) -> list:
+    # Prefetch once for the whole page, not once per range read.
+    lookups = queryset._prefetch_related_lookups
+    bare = queryset.prefetch_related(None)
+    rows: list = []
+    for condition in _ranges(keys, values, reverse=reverse):
+        rows += list(bare.filter(condition)[: limit - len(rows)])
+        if len(rows) >= limit:
+            break
+    prefetch_related_objects(rows, *lookups)
+    return rows
+
+
+def _ranges(keys: list[Key], values: list, *, reverse: bool) -> list[Q]:
+    """The rows after the boundary row, in the (possibly reversed) order, as disjoint index
+    ranges, nearest first: ``prefix equal AND run beyond`` for the last run of keys, then the
+    run before it, and so on. One ``OR`` of them all would be the same rows, but PostgreSQL
+    cannot start an index scan at an ``OR``; it would read from the start of the index."""
+    ranges: list[list[Q]] = []
     equal_so_far = Q()
     for run in _runs(keys, values):
-        beyond = _beyond(run, reverse=reverse)
-        if beyond is not None:
-            alternatives.append(equal_so_far & beyond)
+        ranges.append([equal_so_far & part for part in _beyond(run, reverse=reverse)])
         equal_so_far &= _equal(run)
-    condition = Q(pk__in=[])
-    for alternative in alternatives:
-        condition |= alternative
-    return condition
+    return [condition for parts in reversed(ranges) for condition in parts]
 
 
-def _beyond(run: list[tuple[Key, Any]], *, reverse: bool) -> Q | None:
+def _beyond(run: list[tuple[Key, Any]], *, reverse: bool) -> list[Q]:
+    """The rows beyond the run's boundary values, as ranges in traversal order."""
     key, value = run[0]
     descending = key.descending != reverse
     if len(run) > 1:
         lookup = TupleLessThan if descending else TupleGreaterThan
-        return Q(lookup(Tuple(*(F(k.name) for k, _ in run)), [v for _, v in run]))
+        return [Q(lookup(Tuple(*(F(k.name) for k, _ in run)), [v for _, v in run]))]
     operator = "lt" if descending else "gt"
     if not key.nullable:
-        return Q(**{f"{key.name}__{operator}": value})
+        return [Q(**{f"{key.name}__{operator}": value})]
     # NULLs come last going forward, first going back.
     if value is None:
-        return Q(**{f"{key.name}__isnull": False}) if reverse else None
+        return [Q(**{f"{key.name}__isnull": False})] if reverse else []
     beyond = Q(**{f"{key.name}__{operator}": value})
-    return beyond if reverse else beyond | Q(**{f"{key.name}__isnull": True})
+    return [beyond] if reverse else [beyond, Q(**{f"{key.name}__isnull": True})]
 
 
 def _equal(run: list[tuple[Key, Any]]) -> Q:

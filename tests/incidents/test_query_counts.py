@@ -133,6 +133,35 @@ def test_a_deep_cursor_page_costs_the_queries_of_the_first(
     ] == [i.number for i in incident_list()[count - 10 :]]
 
 
+@pytest.mark.parametrize("count", [60, 300])
+def test_every_sort_pages_deep_and_back_in_bounded_queries(
+    client, ic, count, django_assert_max_num_queries
+):
+    """An order that changes direction (severity, SLA) reads up to one index range per key,
+    nearest first, so a page may take two more reads than the default order, and "Newer"
+    one more when it reaches the first page (which it reads again in full); the services are
+    still prefetched once per page. Fixed bounds, the same at 60 rows or 300."""
+    _incidents(count, [ic, None])
+    Incident.objects.filter(pk__in=[i.pk for i in Incident.objects.all()[::4]]).update(
+        sla_next_due_at=T0 + dt.timedelta(hours=1)
+    )
+    for sort in ("detected", "oldest", "severity", "sla", "number"):
+        queryset = incident_list(sort=sort)
+        deep = keyset.cursor_at(queryset, count // 2)
+        with django_assert_max_num_queries(LIST_QUERIES + 2):
+            forward = client.get("/api/incidents/", {"cursor": deep, "ordering": sort})
+        assert forward.status_code == 200, forward.content
+        with django_assert_max_num_queries(LIST_QUERIES + 3):
+            back = client.get(forward.json()["previous"])
+        numbers = [i.number for i in queryset]
+        assert [i["number"] for i in forward.json()["results"]] == numbers[
+            count // 2 : count // 2 + 50
+        ]
+        # Fewer than a page before the cursor: "Newer" shows the whole first page.
+        newer = numbers[count // 2 - 50 : count // 2] if count // 2 >= 50 else numbers[:50]
+        assert [i["number"] for i in back.json()["results"]] == newer
+
+
 @pytest.mark.parametrize("count", [5, 300])
 def test_incident_and_timeline_api_queries_do_not_grow(
     client, ic, count, django_assert_max_num_queries
