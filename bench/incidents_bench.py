@@ -226,7 +226,28 @@ def older_events_case(number: str) -> tuple[str, str | None]:
     return (f"timeline older page at {halfway:,} events", url and f"{url}?before={before}")
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu() -> tuple[int | None, float]:
+    """(pid, CPU seconds so far) of this connection's PostgreSQL backend, from /proc."""
+    from django.db import connection
+
+    raw = getattr(connection, "connection", None)
+    pid = getattr(getattr(raw, "info", None), "backend_pid", None)
+    if pid is None:
+        return None, 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None, 0.0
+    return pid, (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
 def measure(client, url: str, requests: int) -> dict:
+    """Wall time per request, and the server's CPU per request: this process (the whole
+    Django stack) plus its PostgreSQL backend, read from /proc. On a loaded machine the wall
+    time includes waiting for a core; the CPU is what the request itself costs."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -234,12 +255,19 @@ def measure(client, url: str, requests: int) -> dict:
         response = client.get(url)
     if response.status_code != 200:
         return {"url": url, "error": f"HTTP {response.status_code}"}
-    times, queries = [], []
+    times, queries, cpu, counted = [], [], 0.0, 0
     for _ in range(requests):
+        pid, db_before = backend_cpu()
         with CaptureQueriesContext(connection) as ctx:
+            cpu_before = time.process_time()
             started = time.perf_counter()
             response = client.get(url)
             times.append((time.perf_counter() - started) * 1000)
+            app_cpu = time.process_time() - cpu_before
+        pid_after, db_after = backend_cpu()
+        if pid is not None and pid == pid_after:  # the same backend served it
+            cpu += app_cpu + db_after - db_before
+            counted += 1
         queries.append(len(ctx.captured_queries))
         assert response.status_code == 200, (url, response.status_code)
     times.sort()
@@ -248,6 +276,7 @@ def measure(client, url: str, requests: int) -> dict:
         "p50": statistics.median(times),
         "p95": times[max(0, int(round(0.95 * len(times))) - 1)],
         "max": times[-1],
+        "cpu": cpu / counted * 1000 if counted else float("nan"),
         "queries": max(queries),
         "kb": len(response.content) / 1024,
     }
@@ -317,16 +346,21 @@ def main() -> int:
         rows.append((label, result))
 
     print()
-    print(f"{'case':32} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'SQL':>5} {'KiB':>7}  url")
+    print(
+        f"{'case':38} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'CPU ms':>7} {'SQL':>4} "
+        f"{'KiB':>6}  url"
+    )
     for label, r in rows:
         if "error" in r:
-            print(f"{label:32} {r['error']:>40}  {r['url']}")
+            print(f"{label:38} {r['error']:>40}  {r['url']}")
             continue
         flag = "" if r["p95"] < 100 else "  <-- over 100 ms"
         print(
-            f"{label:32} {r['p50']:8.1f} {r['p95']:8.1f} {r['max']:8.1f} {r['queries']:5d} "
-            f"{r['kb']:7.1f}  {r['url']}{flag}"
+            f"{label:38} {r['p50']:8.1f} {r['p95']:8.1f} {r['max']:8.1f} {r['cpu']:7.1f} "
+            f"{r['queries']:4d} {r['kb']:6.1f}  {r['url'][:70]}{flag}"
         )
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"load average at the end: {' '.join(load)}; nproc {os.cpu_count()}")
     return 0
 
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
-from rest_framework.pagination import BasePagination, PageNumberPagination, _positive_int
+from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.utils.urls import replace_query_param
@@ -63,14 +63,13 @@ class CursorPagination(BasePagination):
         return self.found.rows
 
     def get_page_size(self, request) -> int:  # noqa: ANN001
+        """``page_size`` if it is a positive number (at most ``max_page_size``), else the
+        default, as the page-number lists do."""
         try:
-            return _positive_int(
-                request.query_params[self.page_size_query_param],
-                strict=True,
-                cutoff=self.max_page_size,
-            )
+            size = int(request.query_params[self.page_size_query_param])
         except (KeyError, ValueError):
             return self.page_size
+        return min(size, self.max_page_size) if size > 0 else self.page_size
 
     def _link(self, cursor: str | None) -> str | None:
         if cursor is None:

@@ -80,6 +80,9 @@ def keys_of(queryset: QuerySet) -> list[Key]:
         if field.null and not nulls_last:
             raise ValueError(f"order by the nullable {name!r} with nulls_last=True")
         keys.append(Key(name=name, descending=descending, nullable=field.null, field=field))
+    last = keys[-1].field
+    if not (getattr(last, "primary_key", False) or getattr(last, "unique", False)):
+        raise ValueError("keyset paging needs the order to end with a unique key (id)")
     return keys
 
 

@@ -15,6 +15,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -260,6 +261,9 @@ def test_the_api_pages_by_cursor_with_a_bounded_count(api):
     assert numbers == [i.number for i in selectors.incident_list()[:200]]
     assert [i["number"] for i in api.get(second["previous"]).json()["results"]] == numbers[:100]
 
+    assert len(api.get(LIST, {"page_size": 9999}).json()["results"]) == 500  # the cap
+    assert len(api.get(LIST, {"page_size": 0}).json()["results"]) == 50  # the default
+
     deep = keyset.cursor_at(selectors.incident_list(), 900)
     page = api.get(LIST, {"cursor": deep, "page_size": 50}).json()
     assert [i["number"] for i in page["results"]] == [
@@ -284,3 +288,15 @@ def test_the_api_refuses_a_bad_cursor_and_the_old_page_numbers_with_400(api):
     response = api.get(cursor.replace("ordering=number", "ordering=oldest"))
     assert response.status_code == 400
     assert "another sort" in response.json()["error"]["fields"]["cursor"][0]
+
+
+def test_keyset_refuses_an_order_it_cannot_follow():
+    """An order without a unique last key could skip or repeat rows; a nullable key must say
+    where its NULLs go, or SQLite and PostgreSQL would page it differently."""
+    for ordering in (("detected_at",), ("sla_next_due_at", "id"), ()):
+        with pytest.raises(ValueError):
+            keyset.keys_of(Incident.objects.order_by(*ordering))
+    keys = keyset.keys_of(
+        Incident.objects.order_by(F("sla_next_due_at").asc(nulls_last=True), "id")
+    )
+    assert [(k.name, k.nullable) for k in keys] == [("sla_next_due_at", True), ("id", False)]
