@@ -14,19 +14,18 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from nexusops.common import clock
+from nexusops.common import clock, keyset
 from nexusops.common.errors import ApplicationError, Conflict, NotFoundError, PermissionDeniedError
 from nexusops.engine.models import Timer
 
 from . import forms, selectors, services
-from .models import Incident, Service, Severity, Status, Step, TimelineEvent, TimerKind
+from .models import Incident, Service, Severity, Status, Step, TimerKind
 from .services.stopped_timers import timer_label
 
 PAGE_SIZE = 50
@@ -53,18 +52,28 @@ def service_list(request):
 
 @require_GET
 def incident_list(request: HttpRequest) -> HttpResponse:
+    """Newer/Older pages by cursor (the same cost at any depth) and a count bounded at
+    ``selectors.COUNT_LIMIT`` ("1–50 of 1,000+")."""
     form = forms.IncidentFilterForm(request.GET)
-    page = Paginator(selectors.incident_list(**form.selector_kwargs()), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    for incident in page.object_list:
+    filters = form.selector_kwargs()
+    stale_link = False
+    try:
+        page = selectors.incident_page(
+            cursor=request.GET.get("cursor") or None, size=PAGE_SIZE, **filters
+        )
+    except keyset.InvalidCursor:
+        stale_link = True  # an edited or old link: start again rather than fail
+        page = selectors.incident_page(cursor=None, size=PAGE_SIZE, **filters)
+    for incident in page.rows:
         incident.sla_words = _sla_words(incident)
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in ("cursor", "page"):
+        query.pop(name, None)
     context = {
         "form": form,
         "page": page,
-        "query": query.urlencode(),
+        "pager": _pager(page, query),
+        "stale_link": stale_link,
         "severities": Severity.objects.all(),
         "services": Service.objects.all(),
         "commanders": _commanders(),
@@ -72,6 +81,30 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     }
     template = "incidents/incident_list.html"
     return render(request, f"{template}#results" if request.htmx else template, context)
+
+
+def _pager(page: selectors.IncidentPage, query: QueryDict) -> dict:
+    """The pager's links and its honest summary: "51–100 of 237", or "of 1,000+" when the
+    count stopped at its bound."""
+
+    def link(cursor: str | None) -> str:
+        params = query.copy()
+        if cursor:
+            params["cursor"] = cursor
+        return f"?{params.urlencode()}"
+
+    shown = len(page.rows)
+    total = f"{page.count:,}" + ("" if page.count_exact else "+")
+    return {
+        "first": page.start + 1 if shown else 0,
+        "last": page.start + shown,
+        "total": total,
+        "noun": "incident" if page.count_exact and page.count == 1 else "incidents",
+        # "Newer" is the first page already from the second one.
+        "newest": link(None) if page.previous and page.start >= 2 * PAGE_SIZE else None,
+        "newer": link(page.previous) if page.previous else None,
+        "older": link(page.next) if page.next else None,
+    }
 
 
 # ---- declare ---------------------------------------------------------------------------
@@ -441,15 +474,12 @@ def _command_context(
     internal = selectors.incident_visibility(user).internal
     kinds = [k for k in request.GET.getlist("kind") if k]
     before = _int(request.GET.get("before"))
-    events_qs = selectors.timeline(incident=incident, user=user, kinds=kinds or None)
-    if before:
-        events_qs = events_qs.filter(id__lt=before)
+    events_qs = selectors.timeline(
+        incident=incident, user=user, kinds=kinds or None, before=before or None
+    )
     events = list(events_qs[: TIMELINE_LIMIT + 1])
     older = events[TIMELINE_LIMIT - 1].pk if len(events) > TIMELINE_LIMIT else None
     events = events[:TIMELINE_LIMIT]
-    kind_qs = TimelineEvent.objects.filter(incident=incident)
-    if not internal:
-        kind_qs = kind_qs.filter(visibility=TimelineEvent.Visibility.PUBLIC)
     older_query = urlencode([*(("kind", k) for k in kinds), ("before", older)]) if older else ""
     now = clock.now()
     end = incident.resolved_at or incident.closed_at or now
@@ -470,7 +500,7 @@ def _command_context(
         "older_query": older_query,
         "newer": bool(before),
         "kinds": kinds,
-        "all_kinds": sorted(kind_qs.order_by().values_list("kind", flat=True).distinct()),
+        "all_kinds": selectors.timeline_kinds(incident=incident, user=user),
         "sections": set(sections),
         "errors": errors or {},
     }

@@ -79,6 +79,12 @@ def test_the_schema_documents_what_the_api_does():
     assert {"409", "412", "428"} <= set(patch)
     for listing in ("/api/incidents/", "/api/deployments/", "/api/alerts/groups/"):
         assert "404" in paths[listing]["get"]["responses"], listing
+    incidents = paths["/api/incidents/"]["get"]
+    assert {"cursor", "page_size"} <= {p["name"] for p in incidents["parameters"]}
+    assert "page" not in {p["name"] for p in incidents["parameters"]}
+    ref = incidents["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    page = _schema()["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert set(page["required"]) == {"count", "count_exact", "next", "previous", "results"}
     body = paths["/api/deployments/"]["post"]["requestBody"]["content"]["application/json"]
     ref = body["schema"]["$ref"].rsplit("/", 1)[1]
     required = _schema()["components"]["schemas"][ref]["required"]
@@ -88,8 +94,11 @@ def test_the_schema_documents_what_the_api_does():
 def test_out_of_range_page_and_unknown_checklist_key_answer_the_json_404(token, client):
     headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
     number = client.get("/api/incidents/", **headers).json()["results"][0]["number"]
-    response = client.get("/api/incidents/?page=99", **headers)
+    response = client.get("/api/deployments/?page=99", **headers)
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    # The incident list pages by cursor: a cursor it did not give out is bad input.
+    response = client.get("/api/incidents/?cursor=99", **headers)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
     response = client.post(
         f"/api/incidents/{number}/checklist/no-such-key/",
         {"done": True},

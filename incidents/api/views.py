@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from nexusops.common import roles
+from nexusops.common.api import CursorPagination
 from nexusops.common.errors import PermissionDeniedError
 
 from ..models import Channel, Incident, Service, Severity
@@ -181,6 +182,7 @@ TRANSITION_EXAMPLES = [
 class IncidentListView(generics.GenericAPIView, IncidentAPIView):
     queryset = Incident.objects.none()  # the filterset calls selectors.incident_list
     filterset_class = IncidentFilter
+    pagination_class = CursorPagination
     serializer_class = IncidentListItemSerializer
     write_perms = ("incidents.declare_incident",)
 
@@ -188,6 +190,8 @@ class IncidentListView(generics.GenericAPIView, IncidentAPIView):
         operation_id="incidents_list",
         tags=TAG,
         summary="List incidents",
+        description="Pages by cursor: follow next and previous (each page costs the same at "
+        "any depth). count stops at 1,000; count_exact is false when there are more.",
         responses={200: IncidentListItemSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request) -> Response:

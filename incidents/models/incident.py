@@ -139,6 +139,15 @@ class Incident(models.Model):
             models.Index(fields=["severity", "-detected_at"], name="incident_severity_detected"),
             # Reports aggregate over a detection-date range across every status and severity.
             models.Index(fields=["detected_at"], name="incident_detected_at"),
+            # The list sorted by next SLA deadline, all or of one severity, read in index
+            # order from its keyset cursor (selectors.SORTS["sla"]).
+            models.Index(
+                fields=["sla_next_due_at", "-detected_at", "-id"], name="incident_sla_order"
+            ),
+            models.Index(
+                fields=["severity", "sla_next_due_at", "-detected_at", "-id"],
+                name="incident_severity_sla_order",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -188,7 +197,16 @@ class TimelineEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["incident", "-id"], name="timeline_incident_id")]
+        indexes = [
+            models.Index(fields=["incident", "-id"], name="timeline_incident_id"),
+            # The command page's newest events, in the timeline's order, without a sort of
+            # every event of the incident.
+            models.Index(
+                fields=["incident", "-created_at", "-id"], name="timeline_incident_newest"
+            ),
+            # The kinds filter: a skip scan per visibility (selectors.timeline_kinds).
+            models.Index(fields=["incident", "visibility", "kind"], name="timeline_incident_kinds"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"

@@ -9,10 +9,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import keyset
 from .errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -24,6 +27,115 @@ RETRY_AFTER_SECONDS = 5
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class CursorPagination(BasePagination):
+    """Cursor paging for a list that grows without bound (incidents), as incident.io's API
+    does: ``next``/``previous`` are URLs to follow, each page costs the same at any depth
+    (``keyset``), and ``count`` stops at ``count_limit`` with ``count_exact`` false beyond it.
+
+    The queryset's ``order_by`` is the cursor's key (see ``keyset``). A cursor that is not
+    one the list gave out answers 400 on ``cursor``; ``page`` (the page numbers this list
+    had before) answers 400 saying what replaced it.
+    """
+
+    page_size = api_settings.PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    cursor_query_param = "cursor"
+    count_limit = keyset.COUNT_LIMIT
+
+    def paginate_queryset(self, queryset, request, view=None):  # noqa: ANN001
+        if "page" in request.query_params:
+            raise exceptions.ValidationError(
+                {"page": ["This list pages by cursor: follow next and previous."]}
+            )
+        self.request = request
+        try:
+            self.found = keyset.page(
+                queryset,
+                cursor=request.query_params.get(self.cursor_query_param) or None,
+                size=self.get_page_size(request),
+            )
+        except keyset.InvalidCursor as exc:
+            raise exceptions.ValidationError({self.cursor_query_param: [str(exc)]}) from None
+        self.count, self.count_exact = keyset.count_page(queryset, self.found, self.count_limit)
+        return self.found.rows
+
+    def get_page_size(self, request) -> int:  # noqa: ANN001
+        """``page_size`` if it is a positive number (at most ``max_page_size``), else the
+        default, as the page-number lists do."""
+        try:
+            size = int(request.query_params[self.page_size_query_param])
+        except (KeyError, ValueError):
+            return self.page_size
+        return min(size, self.max_page_size) if size > 0 else self.page_size
+
+    def _link(self, cursor: str | None) -> str | None:
+        if cursor is None:
+            return None
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, self.cursor_query_param, cursor)
+
+    def get_paginated_response(self, data) -> Response:  # noqa: ANN001
+        return Response(
+            {
+                "count": self.count,
+                "count_exact": self.count_exact,
+                "next": self._link(self.found.next),
+                "previous": self._link(self.found.previous),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return {
+            "type": "object",
+            "required": ["count", "count_exact", "next", "previous", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "example": 1000,
+                    "description": f"Matches, counted up to {self.count_limit}.",
+                },
+                "count_exact": {
+                    "type": "boolean",
+                    "description": "False when there are more than count matches.",
+                },
+                "next": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "description": "The next page (older), or null on the last.",
+                },
+                "previous": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "description": "The previous page (newer), or null on the first.",
+                },
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:  # noqa: ANN001
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Where the page starts: take it from next or previous.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Results per page (default {self.page_size}, "
+                f"at most {self.max_page_size}).",
+                "schema": {"type": "integer"},
+            },
+        ]
 
 
 def _error(
