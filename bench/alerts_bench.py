@@ -123,6 +123,74 @@ def queue_length() -> int:
     return sum(client.llen(q) for q in ("default", "notifications")) + client.hlen("unacked")
 
 
+# --- server CPU from /proc -------------------------------------------------------------------
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _ticks(pid: int) -> int:
+    """utime + stime of a process (all its threads), in clock ticks; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _group(pgid: int) -> list[int]:
+    """Every process of a process group (gunicorn's master and workers; the Celery worker)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                    pids.append(int(entry.name))
+            except (OSError, IndexError):
+                continue
+    return pids
+
+
+class Cpu:
+    """Server CPU in ms: gunicorn, the Celery worker and the PostgreSQL backends connected to
+    the bench database (found through pg_stat_activity; the monitoring connection excluded).
+    PostgreSQL's shared background processes (WAL writer, checkpointer) serve every database
+    on this shared server and are not counted."""
+
+    def __init__(self, web: subprocess.Popen, worker: subprocess.Popen) -> None:
+        import psycopg
+
+        self.groups = {"gunicorn": web.pid, "worker": worker.pid}
+        self.conn = psycopg.connect(DB_URL, autocommit=True)
+        self.own = self.conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+    def backends(self) -> list[int]:
+        name = urlparse(DB_URL).path.lstrip("/")
+        rows = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> %s", (name, self.own)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def sample(self) -> dict[str, dict[int, int]]:
+        out = {name: {p: _ticks(p) for p in _group(pgid)} for name, pgid in self.groups.items()}
+        out["postgres"] = {p: _ticks(p) for p in self.backends()}
+        return out
+
+    @staticmethod
+    def delta(before: dict, after: dict) -> dict[str, float]:
+        """ms of CPU per part between two samples (a process new since ``before`` counts whole)."""
+        ms = {}
+        for part, now in after.items():
+            then = before.get(part, {})
+            ticks = sum(max(0, t - then.get(p, 0)) for p, t in now.items())
+            ms[part] = ticks * 1000.0 / CLK_TCK
+        ms["total"] = sum(ms.values())
+        return ms
+
+    def pending(self) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM alerts_alertevent WHERE processed_at IS NULL"
+        ).fetchone()[0]
+
+
 def start(args: list[str], log: str) -> subprocess.Popen:
     out = open(ROOT / "var" / "alerts-bench" / log, "w")  # noqa: SIM115 - lives with the child
     return subprocess.Popen(
@@ -257,7 +325,7 @@ async def _storm(conns: int) -> dict:
     return {"statuses": statuses, "seconds": time.perf_counter() - t0}
 
 
-def storm() -> dict:
+def storm(cpu: Cpu) -> dict:
     django(
         "import django; django.setup()\nfrom django.db import connection\n"
         "connection.cursor().execute('TRUNCATE alerts_alertevent, alerts_alert, "
@@ -268,21 +336,39 @@ def storm() -> dict:
     deadline = start_at + 120
     drained_after = None
     while time.time() < deadline:
-        c = counts()
-        if c["pending"] == 0 and queue_length() == 0:
+        if cpu.pending() == 0 and queue_length() == 0:
             drained_after = time.time() - start_at
             break
         time.sleep(0.5)
     return {**sent, "drained_after_start_s": drained_after, **counts()}
 
 
-def drain(limit: float = 300) -> float:
+def drain(cpu: Cpu, limit: float = 300) -> float:
+    """Seconds until no event is unprocessed and the queues are empty (polled over one
+    connection, so the polling makes no new backends)."""
     t0 = time.time()
     while time.time() - t0 < limit:
-        if counts()["pending"] == 0 and queue_length() == 0:
+        if cpu.pending() == 0 and queue_length() == 0:
             break
-        time.sleep(1)
+        time.sleep(0.25)
     return time.time() - t0
+
+
+def measured(cpu: Cpu, path: str, mode: str, per_request: int = 1, **kw) -> dict:
+    """One wrk run, then its processing drained; CPU from /proc over both, per alert accepted
+    (the worker's processing of them included)."""
+    before = cpu.sample()
+    out = wrk(path, mode, **kw)
+    out["drain_s"] = round(drain(cpu), 1)
+    ms = Cpu.delta(before, cpu.sample())
+    accepted = (out["requests"] - out["non2xx"]) * per_request
+    out["accepted"] = accepted
+    out["cpu_ms"] = {k: round(v) for k, v in ms.items()}
+    out["cpu_ms_per_alert"] = round(ms["total"] / max(1, accepted), 3)
+    out["cpu_ms_per_alert_by_part"] = {
+        k: round(v / max(1, accepted), 3) for k, v in ms.items() if k != "total"
+    }
+    return out
 
 
 def machine() -> str:
@@ -312,6 +398,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--conns", type=int, default=16)
     parser.add_argument("--skip-storm", action="store_true")
+    parser.add_argument(
+        "--only-single", action="store_true", help="bare and single-alert runs only, no storm"
+    )
     args = parser.parse_args()
     (ROOT / "var" / "alerts-bench").mkdir(parents=True, exist_ok=True)
     reset_database()
@@ -356,24 +445,32 @@ def main() -> None:
     try:
         wait_http(BASE + "/healthz")
         warm_up(args.conns)
-        drain()
+        cpu = Cpu(web, worker)
+        drain(cpu)
         d, c = args.duration, args.conns
-        results["bare"] = wrk("/api/bench/bare/", "bare", duration=d, conns=c)
-        results["single"] = wrk("/api/alerts/generic/", "single", duration=d, conns=c)
-        results["ratio"] = results["single"]["rps"] / results["bare"]["rps"]
-        results["single_drain_s"] = drain()
-        results["paced"] = wrk("/api/alerts/generic/", "single", duration=d, conns=26, delay_ms=50)
-        results["paced_drain_s"] = drain()
-        results["am50"] = wrk("/api/alerts/alertmanager/", "am50", duration=d, conns=8)
+        generic = "/api/alerts/generic/"
+        results["bare"] = measured(cpu, "/api/bench/bare/", "bare", duration=d, conns=c)
+        results["single"] = measured(cpu, generic, "single", duration=d, conns=c)
+        results["ratio_rps"] = round(results["single"]["rps"] / results["bare"]["rps"], 3)
+        # The goal's ratio: CPU of one bare request over CPU of one alert, same server and run.
+        results["ratio_cpu"] = round(
+            results["bare"]["cpu_ms_per_alert"] / results["single"]["cpu_ms_per_alert"], 3
+        )
+        if args.only_single:
+            return
+        results["paced"] = measured(cpu, generic, "single", duration=d, conns=26, delay_ms=50)
+        results["paced_half"] = measured(cpu, generic, "single", duration=d, conns=13, delay_ms=50)
+        results["am50"] = measured(
+            cpu, "/api/alerts/alertmanager/", "am50", per_request=50, duration=d, conns=8
+        )
         results["am50"]["alerts_per_s"] = results["am50"]["rps"] * 50
-        results["am50_drain_s"] = drain()
         if not args.skip_storm:
-            results["storm"] = storm()
+            results["storm"] = storm(cpu)
     finally:
         stop(web)
         stop(worker)
-    results["load_after"] = open("/proc/loadavg").read().split()[:3]
-    print(json.dumps(results, indent=2))
+        results["load_after"] = open("/proc/loadavg").read().split()[:3]
+        print(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,11 @@
 A replayed or duplicated delivery has the same ``event_key`` and is dropped by the unique
 constraint (``ON CONFLICT DO NOTHING``): it changes nothing. Processing is a task queued
 after commit; if the broker is down the rows wait for the beat sweep.
+
+Outside a transaction (every webhook request) the rows go through the process's group commit
+(``group_commit.py``): concurrent requests share one INSERT and one commit, and each returns
+only once its rows are committed. Inside a caller's transaction they are written on the
+caller's connection and commit with it.
 """
 
 from __future__ import annotations
@@ -11,12 +16,14 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Sequence
 
 from django.db import connection, transaction
 
 from nexusops.common import clock
 
 from ..models import AlertEvent, AlertSource
+from .group_commit import GroupCommit
 from .parsers import ParsedAlert
 
 logger = logging.getLogger(__name__)
@@ -44,22 +51,39 @@ def alert_events_record(*, source: AlertSource, alerts: list[ParsedAlert]) -> in
     """
     at_field = AlertEvent._meta.get_field("at")
     now = at_field.get_db_prep_value(clock.now(), connection)
-    params: list = []
-    for a in alerts:
-        at = at_field.get_db_prep_value(a.at, connection)
-        params += [source.pk, a.event_key, a.fingerprint, a.status, at, json.dumps(a.data()), now]
-    rows = ", ".join([_ROW] * len(alerts))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"{_INSERT} VALUES {rows} ON CONFLICT (source_id, event_key) DO NOTHING", params
-        )
-    transaction.on_commit(processing_schedule)
+    rows = [
+        [
+            source.pk,
+            a.event_key,
+            a.fingerprint,
+            a.status,
+            at_field.get_db_prep_value(a.at, connection),
+            json.dumps(a.data()),
+            now,
+        ]
+        for a in alerts
+    ]
+    if connection.in_atomic_block:
+        _insert([rows])
+        transaction.on_commit(processing_schedule)
+    else:
+        writer.submit(rows)
     return len(alerts)
 
 
 _TABLE = AlertEvent._meta.db_table
 _INSERT = f"INSERT INTO {_TABLE} (source_id, event_key, fingerprint, status, at, data, received_at)"
 _ROW = "(%s, %s, %s, %s, %s, %s, %s)"
+
+
+def _insert(requests: Sequence[list[list]]) -> None:
+    """One INSERT of the rows of one or more requests, on this thread's connection."""
+    params = [value for rows in requests for row in rows for value in row]
+    values = ", ".join([_ROW] * (len(params) // 7))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{_INSERT} VALUES {values} ON CONFLICT (source_id, event_key) DO NOTHING", params
+        )
 
 
 def processing_schedule() -> bool:
@@ -93,3 +117,7 @@ def _publish(now: float) -> bool:
         return False
     _scheduled.until = now + COALESCE_SECONDS
     return True
+
+
+# The process's writer (a thread, started on first use).
+writer = GroupCommit(_insert, after=processing_schedule)

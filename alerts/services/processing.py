@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q
 
 from incidents.models import Service
@@ -63,14 +63,19 @@ def backoff(attempts: int) -> dt.timedelta:
 def alerts_process(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> int:
     """Process pending events, batch after batch; returns how many were processed.
 
-    A group whose processing raises is set aside (its events wait, with backoff) and the
-    batch starts again without it, so one poisoned group never stops the others.
+    A batch is first tried whole, every group at once (a handful of statements for the lot).
+    If that raises, the same events are tried again group by group: a group whose processing
+    raises is set aside (its events wait, with backoff) and the batch starts again without it,
+    so one poisoned group never stops the others.
     """
     ProcessingLock.objects.get_or_create(name="alerts")
     total = 0
+    whole = True
     for _ in range(max_batches):
-        fetched, done, failed = _batch(batch_size)
+        fetched, done, failed = _batch(batch_size, whole=whole)
         total += done
+        # After a batch that failed whole, the next attempt goes group by group.
+        whole = not (failed and whole)
         if not failed and fetched < batch_size:
             break
     return total
@@ -106,7 +111,7 @@ class _Unit:
 
 
 @transaction.atomic
-def _batch(size: int) -> tuple[int, int, bool]:
+def _batch(size: int, *, whole: bool = True) -> tuple[int, int, bool]:
     """One batch: (events fetched, events processed, whether a group failed)."""
     ProcessingLock.objects.select_for_update().get(name="alerts")
     now = clock.now()
@@ -124,11 +129,21 @@ def _batch(size: int) -> tuple[int, int, bool]:
     for known in alerts.values():  # one instance per group, so counts add up
         known.group = by_key.setdefault(known.group.key, known.group)
     units = _route(rules, events, alerts)
+    _groups_load(list(units), by_key)
+    waiting = [u for u in units.values() if u.key in held]
+    for unit in waiting:  # newly arrived for a group that is waiting: it waits too
+        AlertEvent.objects.filter(pk__in=[e.pk for e in unit.events]).update(group_key=unit.key)
+    ready = [u for u in units.values() if u.key not in held]
+    if whole and len(ready) > 1 and all(u.route_error is None for u in ready):
+        try:
+            with transaction.atomic():
+                _process_units(ready, alerts, by_key, now)
+        except Exception:  # noqa: BLE001 - the next batch finds the group, one by one
+            logger.warning("alert batch: processing every group at once failed; one by one")
+            return len(events), 0, True
+        return len(events), sum(len(u.events) for u in ready), False
     done = 0
-    for unit in units.values():
-        if unit.key in held:  # newly arrived for a group that is waiting: it waits too
-            AlertEvent.objects.filter(pk__in=[e.pk for e in unit.events]).update(group_key=unit.key)
-            continue
+    for unit in ready:
         try:
             with transaction.atomic():  # a savepoint: a failing group rolls back alone
                 if unit.route_error is not None:
@@ -174,15 +189,52 @@ def _route(
     return {key: unit for key, unit in units.items() if unit.events}
 
 
+def _process_units(
+    units: list[_Unit],
+    alerts: dict[tuple[int, str], Alert],
+    by_key: dict[str, AlertGroup],
+    now: dt.datetime,
+) -> None:
+    """Every group of a batch at once: one upsert of alerts, one update of events, one
+    recount, one delete of cleared failures, whatever the number of groups."""
+    touched: dict[str, AlertGroup] = {}
+    mine: dict[tuple[int, str], Alert] = {}
+    for unit in units:
+        _apply_unit(unit, _group_for(unit, by_key, now), alerts, touched, mine, now)
+    _save_alerts(mine)
+    _events_processed(units, now)
+    _recount(list(touched.values()), now)
+    for each in touched.values():
+        group_announce(group=each, now=now)
+    AlertProcessingFailure.objects.filter(key__in=[u.key for u in units]).delete()
+
+
 def _process_unit(
     unit: _Unit,
     alerts: dict[tuple[int, str], Alert],
     by_key: dict[str, AlertGroup],
     now: dt.datetime,
 ) -> None:
-    group = _group_for(unit, by_key, now)
-    touched: dict[str, AlertGroup] = {group.key: group}
+    touched: dict[str, AlertGroup] = {}
     mine: dict[tuple[int, str], Alert] = {}
+    _apply_unit(unit, _group_for(unit, by_key, now), alerts, touched, mine, now)
+    _save_alerts(mine)
+    _events_processed([unit], now)
+    _recount(list(touched.values()), now)
+    for each in touched.values():
+        group_announce(group=each, now=now)
+
+
+def _apply_unit(
+    unit: _Unit,
+    group: AlertGroup,
+    alerts: dict[tuple[int, str], Alert],
+    touched: dict[str, AlertGroup],
+    mine: dict[tuple[int, str], Alert],
+    now: dt.datetime,
+) -> None:
+    """Apply a unit's events to its alerts, in memory; note every group they touch."""
+    touched.setdefault(group.key, group)
     for event in unit.events:
         ident = (event.source_id, event.fingerprint)
         alert = alerts.get(ident)
@@ -202,13 +254,32 @@ def _process_unit(
         _apply(alert, event, now)
         group.event_count += 1
         group.last_seen = now
-    _save_alerts(mine)
-    AlertEvent.objects.filter(pk__in=[e.pk for e in unit.events]).update(
-        processed_at=now, group_key=group.key
-    )
-    _recount(list(touched.values()), now)
-    for each in touched.values():
-        group_announce(group=each, now=now)
+
+
+def _events_processed(units: list[_Unit], now: dt.datetime) -> None:
+    """Mark the units' events processed, each with its group's key."""
+    if connection.vendor == "postgresql" and len(units) > 1:
+        ids = [e.pk for u in units for e in u.events]
+        keys = [u.key for u in units for _ in u.events]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {AlertEvent._meta.db_table} AS e SET processed_at = %s, group_key = v.k "
+                "FROM unnest(%s::bigint[], %s::text[]) AS v(id, k) WHERE e.id = v.id",
+                [now, ids, keys],
+            )
+        return
+    for unit in units:
+        AlertEvent.objects.filter(pk__in=[e.pk for e in unit.events]).update(
+            processed_at=now, group_key=unit.key
+        )
+
+
+def _groups_load(keys: list[str], by_key: dict[str, AlertGroup]) -> None:
+    """The batch's groups not known yet from its alerts, in one query."""
+    missing = [k for k in keys if k not in by_key]
+    if missing:
+        for group in AlertGroup.objects.filter(key__in=missing).select_related("rule"):
+            by_key[group.key] = group
 
 
 def _failed(unit: _Unit, exc: Exception, now: dt.datetime) -> None:
