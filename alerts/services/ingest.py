@@ -87,7 +87,7 @@ def _insert(requests: Sequence[list[list]]) -> None:
 
 
 def processing_schedule() -> bool:
-    """Queue one processing task unless one from this process will start after now."""
+    """Queue one processing task unless one (from any process) will start after now."""
     now = time.time()
     if now < _scheduled.until - _MARGIN:
         return True
@@ -107,9 +107,19 @@ def _publish(now: float) -> bool:
             conn.ensure_connection(
                 max_retries=1, interval_start=0, interval_step=0, interval_max=0, timeout=2
             )
-            alerts_process_task.apply_async(
-                countdown=COALESCE_SECONDS, retry=False, connection=conn
-            )
+            held_for = _claim_window(conn)
+            if held_for is not None:
+                # Another web process queued a task that has not started yet: it will see
+                # our rows (they are committed), so one task serves every process, until then.
+                _scheduled.until = now + held_for
+                return True
+            try:
+                alerts_process_task.apply_async(
+                    countdown=COALESCE_SECONDS, retry=False, connection=conn
+                )
+            except Exception:
+                _release_window(conn)
+                raise
     except Exception as exc:  # noqa: BLE001 - the rows are committed; the sweep will run them
         logger.warning("alert processing not queued (the sweep will pick it up): %s", exc)
         # Do not make every request wait on a dead broker: the sweep covers this window.
@@ -117,6 +127,37 @@ def _publish(now: float) -> bool:
         return False
     _scheduled.until = now + COALESCE_SECONDS
     return True
+
+
+# The flag in the broker's Redis that says "a processing task is queued and not started".
+WINDOW_KEY = "nexusops:alerts:processing-queued"
+
+
+def _redis(conn):  # noqa: ANN001, ANN202 - a kombu connection; a redis client or None
+    return getattr(conn.default_channel, "client", None) if conn.transport_cls == "redis" else None
+
+
+def _claim_window(conn) -> float | None:  # noqa: ANN001 - a kombu connection
+    """None when this process should queue the task; else the seconds for which another
+    process's queued task is sure not to have started. The flag expires a little before that
+    task starts, so a row committed after it is gone always gets a task of its own. Brokers
+    other than Redis: always None (one task per process and window, as before)."""
+    client = _redis(conn)
+    if client is None:
+        return None
+    ttl_ms = int((COALESCE_SECONDS - _MARGIN) * 1000)
+    if client.set(WINDOW_KEY, "1", nx=True, px=ttl_ms):
+        return None
+    remaining_ms = client.pttl(WINDOW_KEY)
+    if remaining_ms is None or remaining_ms <= 0:  # gone meanwhile, or no expiry: queue ours
+        return None
+    return remaining_ms / 1000.0
+
+
+def _release_window(conn) -> None:  # noqa: ANN001 - a kombu connection
+    client = _redis(conn)
+    if client is not None:
+        client.delete(WINDOW_KEY)
 
 
 # The process's writer (a thread, started on first use).
