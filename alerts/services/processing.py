@@ -165,6 +165,7 @@ def _route(
     """Each alert's events go to one group: the one its latest firing event routes to, or
     the group it is in. Routing reads only; nothing is written before a group's savepoint."""
     services = set(Service.objects.values_list("slug", flat=True))
+    routes: dict[tuple, tuple[AlertRule | None, str]] = {}
     target: dict[tuple[int, str], _Unit] = {}
     units: dict[str, _Unit] = {}
     for event in events:
@@ -172,9 +173,7 @@ def _route(
         alert = alerts.get(ident)
         if alert is None or event.status == FIRING:
             try:
-                data = event.data or {}
-                rule = rule_match(rules, data)
-                service = service_of(data.get("labels") or {}, known=services)
+                rule, service = _route_one(rules, event.data or {}, services, routes)
                 key = f"{rule.slug if rule else 'unrouted'}:{service or '-'}"[:140]
                 unit = units.setdefault(key, _Unit(key=key, rule=rule, service=service))
             except Exception as exc:  # noqa: BLE001 - a row no rule can judge fails alone
@@ -187,6 +186,32 @@ def _route(
     for event in events:
         target[(event.source_id, event.fingerprint)].events.append(event)
     return {key: unit for key, unit in units.items() if unit.events}
+
+
+def _route_one(
+    rules: list[AlertRule], data: dict, services: set[str], routes: dict
+) -> tuple[AlertRule | None, str]:
+    """The rule and service of one event. Within a batch the same alert repeats, so the
+    answer is remembered by what the rules and the service read: labels, metric, value, hint."""
+    labels = data.get("labels") or {}
+    value = data.get("value")
+    try:
+        memo: tuple | None = (
+            data.get("metric"),
+            type(value).__name__,
+            value,
+            data.get("level_hint"),
+            tuple(sorted(labels.items())),
+        )
+        hash(memo)
+    except TypeError:  # a label value that is not a string: just work it out
+        memo = None
+    if memo is not None and memo in routes:
+        return routes[memo]
+    found = rule_match(rules, data), service_of(labels, known=services)
+    if memo is not None:
+        routes[memo] = found
+    return found
 
 
 def _process_units(
