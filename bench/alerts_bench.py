@@ -4,8 +4,17 @@ storm, which must send an exact number of alerts at a set pace).
 
 Run by hand (not collected by pytest; needs ``wrk``: ``apt-get install -y wrk``)::
 
-    .venv/bin/python bench/alerts_bench.py                 # everything, ~3 minutes
+    .venv/bin/python bench/alerts_bench.py                 # everything, ~4 minutes
     .venv/bin/python bench/alerts_bench.py --duration 20   # longer wrk runs
+    .venv/bin/python bench/alerts_bench.py --processing    # the worker: 2,500 and 5,000/s, 60 s
+
+``BENCH_DATABASE_URL`` and ``BENCH_REDIS_URL`` choose the database (dropped and recreated) and
+the Redis db (flushed); on a shared machine give each person their own.
+
+Server CPU is read from /proc (utime + stime) for gunicorn's processes, the worker's and the
+PostgreSQL backends of the bench database, from the start of each wrk run until its alerts are
+processed, and divided by the alerts accepted: an alert's whole cost, its processing included.
+The goal's ratio is the bare request's CPU over that (issue 15).
 
 It recreates the database ``nexusops_alerts_bench`` and flushes Redis db 5, migrates, seeds
 the runbook 6.2 rules, 50 services and three integrations, starts gunicorn (bench settings:
