@@ -49,8 +49,9 @@ _scheduled = _Scheduled()
 def alert_events_record(*, source: AlertSource, alerts: list[ParsedAlert]) -> int:
     """Insert the events (duplicates ignored) and queue processing after commit.
 
-    One ``INSERT ... ON CONFLICT DO NOTHING`` statement: atomic on its own, so outside a
-    transaction it is one round trip and committed when it returns (no BEGIN/COMMIT trips).
+    One ``INSERT ... ON CONFLICT DO NOTHING`` statement, atomic on its own: outside a
+    transaction the process's writer runs it in autocommit for every request waiting (no
+    BEGIN/COMMIT trips), and this returns once it committed or raises the database's error.
     """
     at_field = AlertEvent._meta.get_field("at")
     now = at_field.get_db_prep_value(clock.now(), connection)
