@@ -30,12 +30,6 @@ postgres_only = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(autouse=True)
-def _writer_stopped_after():
-    yield
-    writer.stop()  # closes the writer's connection: the test database can be flushed
-
-
 def _body(n: int) -> dict:
     return {"dedup_key": f"gc-{n}", "id": f"gc-{n}", "title": "group commit", "value": 1}
 
