@@ -96,7 +96,7 @@ MIDDLEWARE = [
     # First: every response, redirects and errors too, gets the request id and is counted.
     "nexusops.common.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # The alert webhooks answer here, past nothing but the HTTPS redirect (alerts/middleware.py).
+    # The alert webhooks answer here: request id, metrics and HTTPS only (alerts/middleware.py).
     "alerts.middleware.IntakeMiddleware",
     "nexusops.common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -16,6 +16,8 @@ def test_a_webhook_skips_the_sites_middleware(client, tokens):
     assert "Content-Security-Policy" not in response
     assert "X-Frame-Options" not in response
     assert "X-Content-Type-Options" in response  # SecurityMiddleware still ran
+    assert response["X-Request-ID"]  # and so did the request context (id, log, metrics)
+    assert response.wsgi_request.resolver_match.url_name == "alerts-ingest-generic"
     assert "Vary" not in response  # no session or user was looked at
 
 
