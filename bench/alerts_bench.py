@@ -4,8 +4,17 @@ storm, which must send an exact number of alerts at a set pace).
 
 Run by hand (not collected by pytest; needs ``wrk``: ``apt-get install -y wrk``)::
 
-    .venv/bin/python bench/alerts_bench.py                 # everything, ~3 minutes
+    .venv/bin/python bench/alerts_bench.py                 # everything, ~4 minutes
     .venv/bin/python bench/alerts_bench.py --duration 20   # longer wrk runs
+    .venv/bin/python bench/alerts_bench.py --processing    # the worker: 2,500 and 5,000/s, 60 s
+
+``BENCH_DATABASE_URL`` and ``BENCH_REDIS_URL`` choose the database (dropped and recreated) and
+the Redis db (flushed); on a shared machine give each person their own.
+
+Server CPU is read from /proc (utime + stime) for gunicorn's processes, the worker's and the
+PostgreSQL backends of the bench database, from the start of each wrk run until its alerts are
+processed, and divided by the alerts accepted: an alert's whole cost, its processing included.
+The goal's ratio is the bare request's CPU over that (issue 15).
 
 It recreates the database ``nexusops_alerts_bench`` and flushes Redis db 5, migrates, seeds
 the runbook 6.2 rules, 50 services and three integrations, starts gunicorn (bench settings:
@@ -87,6 +96,39 @@ print(json.dumps({"events": AlertEvent.objects.count(),
 """
 
 
+# The processing feed: rows written the way the webhook writes them (the ingest's own INSERT)
+# and a task queued after each commit the way the webhook queues it, at a set pace, with no
+# HTTP in front (item 3's load is the worker's, not gunicorn's). 2,000 alerts over 50
+# services: 9 in 10 a CPU warning, 1 in 10 an error rate that pages (critical).
+FEED = """
+import django, json, os, sys, time; django.setup()
+from alerts.models import AlertSource
+from alerts.services.ingest import _insert, processing_schedule
+from nexusops.common import clock
+rate, seconds, tick = int(sys.argv[1]), float(sys.argv[2]), 0.1
+source = AlertSource.objects.get(kind="generic").pk
+run, n, t0 = os.getpid(), 0, time.monotonic()
+while (elapsed := time.monotonic() - t0) < seconds:
+    due = int(rate * min(seconds, elapsed + tick))
+    now, rows = clock.now(), []
+    for i in range(n, due):
+        k = (i * 7919) % 2000
+        critical = k % 10 == 0
+        data = {"title": "bench", "labels": {"service": f"svc-{k % 50:02d}"},
+                "annotations": {}, "url": "", "level_hint": "",
+                "metric": "error_rate_percent" if critical else "cpu_usage_percent",
+                "value": 30 if critical else 75}
+        data["labels"]["metric"] = data["metric"]
+        rows.append([source, f"feed-{run}-{i}", f"fp-{k}", "firing", now, json.dumps(data), now])
+    for at in range(0, len(rows), 4000):
+        _insert([rows[at:at + 4000]])
+    n = due
+    processing_schedule()
+    time.sleep(max(0.0, t0 + (elapsed + tick) - time.monotonic()))
+print(n)
+"""
+
+
 def sh(args: list[str], **kw) -> str:
     done = subprocess.run(args, capture_output=True, text=True, env=ENV, **kw)
     if done.returncode:
@@ -121,6 +163,106 @@ def queue_length() -> int:
 
     client = redis.Redis.from_url(REDIS_URL)
     return sum(client.llen(q) for q in ("default", "notifications")) + client.hlen("unacked")
+
+
+# --- server CPU from /proc -------------------------------------------------------------------
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _ticks(pid: int) -> int:
+    """utime + stime of a process (all its threads), in clock ticks; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _group(pgid: int) -> list[int]:
+    """Every process of a process group (gunicorn's master and workers; the Celery worker)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                    pids.append(int(entry.name))
+            except (OSError, IndexError):
+                continue
+    return pids
+
+
+class Cpu:
+    """Server CPU in ms: gunicorn, the Celery worker and the PostgreSQL backends connected to
+    the bench database (found through pg_stat_activity; the monitoring connections excluded).
+    A thread reads /proc every 0.2 s and keeps the last reading of every process it has seen,
+    so a backend that ends during a run (Django recycles connections after CONN_MAX_AGE) still
+    counts, short of its last 0.2 s. PostgreSQL's shared background processes (WAL writer,
+    checkpointer) serve every database on this shared server and are not counted."""
+
+    POLL_SECONDS = 0.2
+
+    def __init__(self, web: subprocess.Popen, worker: subprocess.Popen) -> None:
+        import threading
+
+        import psycopg
+
+        self.groups = {"gunicorn": web.pid, "worker": worker.pid}
+        self.conn = psycopg.connect(DB_URL, autocommit=True)
+        self.poll_conn = psycopg.connect(DB_URL, autocommit=True)
+        self.own = [
+            c.execute("SELECT pg_backend_pid()").fetchone()[0] for c in (self.conn, self.poll_conn)
+        ]
+        self.seen: dict[str, dict[int, int]] = {"gunicorn": {}, "worker": {}, "postgres": {}}
+        self.lock = threading.Lock()
+        self._poll()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def backends(self) -> list[int]:
+        name = urlparse(DB_URL).path.lstrip("/")
+        rows = self.poll_conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND NOT pid = ANY(%s)",
+            (name, self.own),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def _poll(self) -> None:
+        found = {name: _group(pgid) for name, pgid in self.groups.items()}
+        found["postgres"] = self.backends()
+        with self.lock:
+            for part, pids in found.items():
+                for pid in pids:
+                    ticks = _ticks(pid)
+                    if ticks:
+                        self.seen[part][pid] = ticks
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.POLL_SECONDS)
+            try:
+                self._poll()
+            except Exception:  # noqa: BLE001 - the bench is ending
+                return
+
+    def sample(self) -> dict[str, dict[int, int]]:
+        self._poll()
+        with self.lock:
+            return {part: dict(pids) for part, pids in self.seen.items()}
+
+    @staticmethod
+    def delta(before: dict, after: dict) -> dict[str, float]:
+        """ms of CPU per part between two samples (a process new since ``before`` counts whole)."""
+        ms = {}
+        for part, now in after.items():
+            then = before.get(part, {})
+            ticks = sum(max(0, t - then.get(p, 0)) for p, t in now.items())
+            ms[part] = ticks * 1000.0 / CLK_TCK
+        ms["total"] = sum(ms.values())
+        return ms
+
+    def pending(self) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM alerts_alertevent WHERE processed_at IS NULL"
+        ).fetchone()[0]
 
 
 def start(args: list[str], log: str) -> subprocess.Popen:
@@ -257,7 +399,7 @@ async def _storm(conns: int) -> dict:
     return {"statuses": statuses, "seconds": time.perf_counter() - t0}
 
 
-def storm() -> dict:
+def storm(cpu: Cpu) -> dict:
     django(
         "import django; django.setup()\nfrom django.db import connection\n"
         "connection.cursor().execute('TRUNCATE alerts_alertevent, alerts_alert, "
@@ -268,21 +410,74 @@ def storm() -> dict:
     deadline = start_at + 120
     drained_after = None
     while time.time() < deadline:
-        c = counts()
-        if c["pending"] == 0 and queue_length() == 0:
+        if cpu.pending() == 0 and queue_length() == 0:
             drained_after = time.time() - start_at
             break
         time.sleep(0.5)
     return {**sent, "drained_after_start_s": drained_after, **counts()}
 
 
-def drain(limit: float = 300) -> float:
+def drain(cpu: Cpu, limit: float = 300) -> float:
+    """Seconds until no event is unprocessed and the queues are empty (polled over one
+    connection, so the polling makes no new backends)."""
     t0 = time.time()
     while time.time() - t0 < limit:
-        if counts()["pending"] == 0 and queue_length() == 0:
+        if cpu.pending() == 0 and queue_length() == 0:
             break
-        time.sleep(1)
+        time.sleep(0.25)
     return time.time() - t0
+
+
+def measured(cpu: Cpu, path: str, mode: str, per_request: int = 1, **kw) -> dict:
+    """One wrk run, then its processing drained; CPU from /proc over both, per alert accepted
+    (the worker's processing of them included)."""
+    before = cpu.sample()
+    out = wrk(path, mode, **kw)
+    out["drain_s"] = round(drain(cpu), 1)
+    ms = Cpu.delta(before, cpu.sample())
+    accepted = (out["requests"] - out["non2xx"]) * per_request
+    out["accepted"] = accepted
+    out["cpu_ms"] = {k: round(v) for k, v in ms.items()}
+    out["cpu_ms_per_alert"] = round(ms["total"] / max(1, accepted), 3)
+    out["cpu_ms_per_alert_by_part"] = {
+        k: round(v / max(1, accepted), 3) for k, v in ms.items() if k != "total"
+    }
+    return out
+
+
+def processing(cpu: Cpu, rate: int, seconds: int) -> dict:
+    """Feed ``rate`` alerts/s for ``seconds``; the backlog (unprocessed events) every second."""
+    feeder = subprocess.Popen(
+        [PY, "-c", FEED, str(rate), str(seconds)],
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    before, t0 = cpu.sample(), time.time()
+    backlog = []
+    while feeder.poll() is None:
+        time.sleep(1.0)
+        backlog.append(cpu.pending())
+    fed = int(feeder.stdout.read().strip() or 0)
+    fed_s = time.time() - t0
+    drain_s = drain(cpu)
+    ms = Cpu.delta(before, cpu.sample())
+    half = len(backlog) // 2
+    return {
+        "rate": rate,
+        "fed": fed,
+        "fed_seconds": round(fed_s, 1),
+        "backlog_every_s": backlog,
+        "backlog_max": max(backlog or [0]),
+        "backlog_mean_first_half": round(sum(backlog[:half]) / max(1, half)),
+        "backlog_mean_second_half": round(sum(backlog[half:]) / max(1, len(backlog) - half)),
+        "drain_after_feed_s": round(drain_s, 1),
+        "processed_per_s_overall": round(fed / (fed_s + drain_s)),
+        "worker_cpu_ms_per_alert": round(ms["worker"] / max(1, fed), 3),
+        "postgres_cpu_ms_per_alert": round(ms["postgres"] / max(1, fed), 3),
+    }
 
 
 def machine() -> str:
@@ -312,6 +507,16 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--conns", type=int, default=16)
     parser.add_argument("--skip-storm", action="store_true")
+    parser.add_argument(
+        "--only-single", action="store_true", help="bare and single-alert runs only, no storm"
+    )
+    parser.add_argument(
+        "--processing",
+        action="store_true",
+        help="only the worker's throughput: a feed at 2,500 then 5,000 alerts/s for 60 s each",
+    )
+    parser.add_argument("--rates", default="2500,5000")
+    parser.add_argument("--seconds", type=int, default=60)
     args = parser.parse_args()
     (ROOT / "var" / "alerts-bench").mkdir(parents=True, exist_ok=True)
     reset_database()
@@ -354,26 +559,38 @@ def main() -> None:
         "load_before": open("/proc/loadavg").read().split()[:3],
     }
     try:
-        wait_http(BASE + "/healthz")
+        wait_http(BASE + "/healthz", timeout=180)
         warm_up(args.conns)
-        drain()
+        cpu = Cpu(web, worker)
+        drain(cpu)
+        if args.processing:
+            for rate in (int(r) for r in args.rates.split(",")):
+                results[f"processing_{rate}"] = processing(cpu, rate, args.seconds)
+            return
         d, c = args.duration, args.conns
-        results["bare"] = wrk("/api/bench/bare/", "bare", duration=d, conns=c)
-        results["single"] = wrk("/api/alerts/generic/", "single", duration=d, conns=c)
-        results["ratio"] = results["single"]["rps"] / results["bare"]["rps"]
-        results["single_drain_s"] = drain()
-        results["paced"] = wrk("/api/alerts/generic/", "single", duration=d, conns=26, delay_ms=50)
-        results["paced_drain_s"] = drain()
-        results["am50"] = wrk("/api/alerts/alertmanager/", "am50", duration=d, conns=8)
+        generic = "/api/alerts/generic/"
+        results["bare"] = measured(cpu, "/api/bench/bare/", "bare", duration=d, conns=c)
+        results["single"] = measured(cpu, generic, "single", duration=d, conns=c)
+        results["ratio_rps"] = round(results["single"]["rps"] / results["bare"]["rps"], 3)
+        # The goal's ratio: CPU of one bare request over CPU of one alert, same server and run.
+        results["ratio_cpu"] = round(
+            results["bare"]["cpu_ms_per_alert"] / results["single"]["cpu_ms_per_alert"], 3
+        )
+        if args.only_single:
+            return
+        results["paced"] = measured(cpu, generic, "single", duration=d, conns=26, delay_ms=50)
+        results["paced_half"] = measured(cpu, generic, "single", duration=d, conns=13, delay_ms=50)
+        results["am50"] = measured(
+            cpu, "/api/alerts/alertmanager/", "am50", per_request=50, duration=d, conns=8
+        )
         results["am50"]["alerts_per_s"] = results["am50"]["rps"] * 50
-        results["am50_drain_s"] = drain()
         if not args.skip_storm:
-            results["storm"] = storm()
+            results["storm"] = storm(cpu)
     finally:
         stop(web)
         stop(worker)
-    results["load_after"] = open("/proc/loadavg").read().split()[:3]
-    print(json.dumps(results, indent=2))
+        results["load_after"] = open("/proc/loadavg").read().split()[:3]
+        print(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

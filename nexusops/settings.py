@@ -96,6 +96,8 @@ MIDDLEWARE = [
     # First: every response, redirects and errors too, gets the request id and is counted.
     "nexusops.common.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The alert webhooks answer here: request id, metrics and HTTPS only (alerts/middleware.py).
+    "alerts.middleware.IntakeMiddleware",
     "nexusops.common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -150,6 +152,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    # Checked at the first query of each request; the alert webhooks make none on the request
+    # thread (their rows go through one writer thread per process, alerts/services/ingest.py).
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -68,6 +68,16 @@ def _fresh_log_context():
     logs.end(token)
 
 
+@pytest.fixture(autouse=True)
+def _alert_writer_stopped():
+    """A webhook outside a test transaction starts the process's alert writer thread, with a
+    connection of its own: end it after the test, so no session outlives the test database."""
+    yield
+    from alerts.services.ingest import writer
+
+    writer.stop()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _clean_broker():
     """Start every run with an empty test broker, so no stale message runs against new rows."""

@@ -16,8 +16,8 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db import connection, transaction
+from django.db.models import Case, Count, F, Q, Value, When
 
 from incidents.models import Service
 from nexusops.common import clock
@@ -63,14 +63,19 @@ def backoff(attempts: int) -> dt.timedelta:
 def alerts_process(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> int:
     """Process pending events, batch after batch; returns how many were processed.
 
-    A group whose processing raises is set aside (its events wait, with backoff) and the
-    batch starts again without it, so one poisoned group never stops the others.
+    A batch is first tried whole, every group at once (a handful of statements for the lot).
+    If that raises, the same events are tried again group by group: a group whose processing
+    raises is set aside (its events wait, with backoff) and the batch starts again without it,
+    so one poisoned group never stops the others.
     """
     ProcessingLock.objects.get_or_create(name="alerts")
     total = 0
+    whole = True
     for _ in range(max_batches):
-        fetched, done, failed = _batch(batch_size)
+        fetched, done, failed = _batch(batch_size, whole=whole)
         total += done
+        # After a batch that failed whole, the next attempt goes group by group.
+        whole = not (failed and whole)
         if not failed and fetched < batch_size:
             break
     return total
@@ -106,7 +111,7 @@ class _Unit:
 
 
 @transaction.atomic
-def _batch(size: int) -> tuple[int, int, bool]:
+def _batch(size: int, *, whole: bool = True) -> tuple[int, int, bool]:
     """One batch: (events fetched, events processed, whether a group failed)."""
     ProcessingLock.objects.select_for_update().get(name="alerts")
     now = clock.now()
@@ -124,11 +129,21 @@ def _batch(size: int) -> tuple[int, int, bool]:
     for known in alerts.values():  # one instance per group, so counts add up
         known.group = by_key.setdefault(known.group.key, known.group)
     units = _route(rules, events, alerts)
+    _groups_load(list(units), by_key)
+    waiting = [u for u in units.values() if u.key in held]
+    for unit in waiting:  # newly arrived for a group that is waiting: it waits too
+        AlertEvent.objects.filter(pk__in=[e.pk for e in unit.events]).update(group_key=unit.key)
+    ready = [u for u in units.values() if u.key not in held]
+    if whole and len(ready) > 1 and all(u.route_error is None for u in ready):
+        try:
+            with transaction.atomic():
+                _process_units(ready, alerts, by_key, now)
+        except Exception:  # noqa: BLE001 - the next batch finds the group, one by one
+            logger.warning("alert batch: processing every group at once failed; one by one")
+            return len(events), 0, True
+        return len(events), sum(len(u.events) for u in ready), False
     done = 0
-    for unit in units.values():
-        if unit.key in held:  # newly arrived for a group that is waiting: it waits too
-            AlertEvent.objects.filter(pk__in=[e.pk for e in unit.events]).update(group_key=unit.key)
-            continue
+    for unit in ready:
         try:
             with transaction.atomic():  # a savepoint: a failing group rolls back alone
                 if unit.route_error is not None:
@@ -150,6 +165,7 @@ def _route(
     """Each alert's events go to one group: the one its latest firing event routes to, or
     the group it is in. Routing reads only; nothing is written before a group's savepoint."""
     services = set(Service.objects.values_list("slug", flat=True))
+    routes: dict[tuple, tuple[AlertRule | None, str]] = {}
     target: dict[tuple[int, str], _Unit] = {}
     units: dict[str, _Unit] = {}
     for event in events:
@@ -157,9 +173,7 @@ def _route(
         alert = alerts.get(ident)
         if alert is None or event.status == FIRING:
             try:
-                data = event.data or {}
-                rule = rule_match(rules, data)
-                service = service_of(data.get("labels") or {}, known=services)
+                rule, service = _route_one(rules, event.data or {}, services, routes)
                 key = f"{rule.slug if rule else 'unrouted'}:{service or '-'}"[:140]
                 unit = units.setdefault(key, _Unit(key=key, rule=rule, service=service))
             except Exception as exc:  # noqa: BLE001 - a row no rule can judge fails alone
@@ -174,15 +188,78 @@ def _route(
     return {key: unit for key, unit in units.items() if unit.events}
 
 
+def _route_one(
+    rules: list[AlertRule], data: dict, services: set[str], routes: dict
+) -> tuple[AlertRule | None, str]:
+    """The rule and service of one event. Within a batch the same alert repeats, so the
+    answer is remembered by what the rules and the service read: labels, metric, value, hint."""
+    labels = data.get("labels") or {}
+    value = data.get("value")
+    try:
+        memo: tuple | None = (
+            data.get("metric"),
+            type(value).__name__,
+            value,
+            data.get("level_hint"),
+            tuple(sorted(labels.items())),
+        )
+        hash(memo)
+    except TypeError:  # a label value that is not a string: just work it out
+        memo = None
+    if memo is not None and memo in routes:
+        return routes[memo]
+    found = rule_match(rules, data), service_of(labels, known=services)
+    if memo is not None:
+        routes[memo] = found
+    return found
+
+
+def _process_units(
+    units: list[_Unit],
+    alerts: dict[tuple[int, str], Alert],
+    by_key: dict[str, AlertGroup],
+    now: dt.datetime,
+) -> None:
+    """Every group of a batch at once: one upsert of alerts, one update of events, one
+    recount, one delete of cleared failures, whatever the number of groups."""
+    touched: dict[str, AlertGroup] = {}
+    mine: dict[tuple[int, str], Alert] = {}
+    for unit in units:
+        _apply_unit(unit, _group_for(unit, by_key, now), alerts, touched, mine, now)
+    _save_alerts(mine)
+    _events_processed(units, now)
+    _recount(list(touched.values()), now)
+    for each in touched.values():
+        group_announce(group=each, now=now)
+    AlertProcessingFailure.objects.filter(key__in=[u.key for u in units]).delete()
+
+
 def _process_unit(
     unit: _Unit,
     alerts: dict[tuple[int, str], Alert],
     by_key: dict[str, AlertGroup],
     now: dt.datetime,
 ) -> None:
-    group = _group_for(unit, by_key, now)
-    touched: dict[str, AlertGroup] = {group.key: group}
+    touched: dict[str, AlertGroup] = {}
     mine: dict[tuple[int, str], Alert] = {}
+    _apply_unit(unit, _group_for(unit, by_key, now), alerts, touched, mine, now)
+    _save_alerts(mine)
+    _events_processed([unit], now)
+    _recount(list(touched.values()), now)
+    for each in touched.values():
+        group_announce(group=each, now=now)
+
+
+def _apply_unit(
+    unit: _Unit,
+    group: AlertGroup,
+    alerts: dict[tuple[int, str], Alert],
+    touched: dict[str, AlertGroup],
+    mine: dict[tuple[int, str], Alert],
+    now: dt.datetime,
+) -> None:
+    """Apply a unit's events to its alerts, in memory; note every group they touch."""
+    touched.setdefault(group.key, group)
     for event in unit.events:
         ident = (event.source_id, event.fingerprint)
         alert = alerts.get(ident)
@@ -202,13 +279,32 @@ def _process_unit(
         _apply(alert, event, now)
         group.event_count += 1
         group.last_seen = now
-    _save_alerts(mine)
-    AlertEvent.objects.filter(pk__in=[e.pk for e in unit.events]).update(
-        processed_at=now, group_key=group.key
-    )
-    _recount(list(touched.values()), now)
-    for each in touched.values():
-        group_announce(group=each, now=now)
+
+
+def _events_processed(units: list[_Unit], now: dt.datetime) -> None:
+    """Mark the units' events processed, each with its group's key."""
+    if connection.vendor == "postgresql" and len(units) > 1:
+        ids = [e.pk for u in units for e in u.events]
+        keys = [u.key for u in units for _ in u.events]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {AlertEvent._meta.db_table} AS e SET processed_at = %s, group_key = v.k "
+                "FROM unnest(%s::bigint[], %s::text[]) AS v(id, k) WHERE e.id = v.id",
+                [now, ids, keys],
+            )
+        return
+    # Elsewhere (SQLite) one UPDATE too, the key chosen per event by a CASE.
+    ids = [e.pk for u in units for e in u.events]
+    key = Case(*[When(pk__in=[e.pk for e in u.events], then=Value(u.key)) for u in units])
+    AlertEvent.objects.filter(pk__in=ids).update(processed_at=now, group_key=key)
+
+
+def _groups_load(keys: list[str], by_key: dict[str, AlertGroup]) -> None:
+    """The batch's groups not known yet from its alerts, in one query."""
+    missing = [k for k in keys if k not in by_key]
+    if missing:
+        for group in AlertGroup.objects.filter(key__in=missing).select_related("rule"):
+            by_key[group.key] = group
 
 
 def _failed(unit: _Unit, exc: Exception, now: dt.datetime) -> None:
