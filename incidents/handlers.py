@@ -22,27 +22,27 @@ from .events import (
     SlaBreached,
 )
 from .models import TimerKind
-from .oncall import escalation, handoff
+from .oncall import escalation_policy, escalation_services, handoff
 from .services import delivery, sla, stopped_timers
 
 HANDLERS = {
     IncidentDeclared: [
         fanout.channel_open,  # Slack channel, announcement, PagerDuty trigger
-        escalation.rearm,  # the escalation tiers' timers
+        escalation_services.rearm,  # the escalation tiers' timers
     ],
     IncidentTransitioned: [
         fanout.pagerduty_follow,  # acknowledge / resolve / re-trigger the PagerDuty alert
-        escalation.pages_resolve,  # on resolve: the per-person pages escalation opened
+        escalation_services.pages_resolve,  # on resolve: the per-person pages escalation opened
         fanout.slack_summary,
         fanout.slack_mirror,
         fanout.slack_archive_later,  # on close
-        escalation.rearm,  # resolve cancels the tiers, reopen re-arms them
+        escalation_services.rearm,  # resolve cancels the tiers, reopen re-arms them
     ],
     IncidentUpdated: [
         fanout.pagerduty_note,
         fanout.slack_summary,
         fanout.slack_mirror,
-        escalation.rearm,  # severity and flags move the tiers
+        escalation_services.rearm,  # severity and flags move the tiers
     ],
     IncidentAssigned: [
         fanout.slack_summary,
@@ -55,7 +55,7 @@ HANDLERS = {
     ],
     SlaBreached: [
         fanout.slack_mirror,
-        escalation.repage_on_breach,  # not acknowledged in time: page tier 1 again
+        escalation_services.repage_on_breach,  # not acknowledged in time: page tier 1 again
     ],
     MonitoringCompleted: [fanout.slack_mirror],
     IncidentEscalated: [fanout.slack_mirror],
@@ -67,7 +67,7 @@ TIMERS = {
     TimerKind.ACK_DEADLINE: sla.ack_deadline_passed,
     TimerKind.FIRST_UPDATE: sla.first_update_passed,
     TimerKind.MONITORING_END: sla.monitoring_ended,
-    escalation.KIND: escalation.fire_timer,
+    escalation_policy.KIND: escalation_services.fire_timer,
     handoff.HANDOFF: handoff.fire_handoff,
     handoff.REMINDER: handoff.fire_reminder,
 }

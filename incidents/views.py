@@ -156,7 +156,7 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
 @require_GET
 def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
     from .comms.integrations import integrations_off
-    from .oncall import escalation
+    from .oncall import selectors as oncall_selectors
     from .status import selectors as status_selectors
 
     incident = _get(number)
@@ -167,7 +167,7 @@ def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
     if context["internal"]:
         context["integrations_off"] = integrations_off()
         context["status_deliveries"] = status_selectors.deliveries_context(incident=incident)
-        context["escalations"] = escalation.escalations_context(
+        context["escalations"] = oncall_selectors.escalations_context(
             incident=incident, user=request.user
         )
     return render(request, "incidents/incident_detail.html", context)

@@ -434,6 +434,8 @@ TIMER_BACKOFF_BASE_SECONDS = env.float("TIMER_BACKOFF_BASE_SECONDS", default=5.0
 TIMER_BACKOFF_MAX_SECONDS = env.float("TIMER_BACKOFF_MAX_SECONDS", default=900.0)
 # The sweep's longest wait for a row lock; below PostgreSQL's deadlock_timeout (1 s).
 TIMERS_LOCK_TIMEOUT_MS = env.int("TIMERS_LOCK_TIMEOUT_MS", default=500)
+# Due timers one sweep transaction claims and fires (of as many different subjects).
+TIMERS_SWEEP_BATCH = env.int("TIMERS_SWEEP_BATCH", default=25)
 CELERY_BEAT_SCHEDULE["alerts-sweep"] = {
     # Processes alerts whose task never reached the broker, and ends flapping/silences.
     "task": "alerts.tasks.alerts_sweep_task",

@@ -16,7 +16,7 @@ from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, PermissionDeniedError
 
 from ..models import Incident, Rotation
-from . import escalation, forms, pay, schedule, services
+from . import escalation_services, forms, pay, schedule, services
 
 
 def _tz(request: HttpRequest) -> str:
@@ -149,7 +149,7 @@ def incident_escalate(request: HttpRequest, number: str) -> HttpResponse:
     form = forms.EscalateForm(request.POST)
     reason = form.data.get("reason", "") if not form.is_valid() else form.cleaned_data["reason"]
     try:
-        escalation.incident_escalate(incident=incident, actor=request.user, reason=reason)
+        escalation_services.incident_escalate(incident=incident, actor=request.user, reason=reason)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

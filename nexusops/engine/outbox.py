@@ -40,8 +40,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models import Q
+from django.db.models.constants import OnConflict
 
 from nexusops.common import clock, logs
 from nexusops.common.errors import ApplicationError, Conflict
@@ -206,24 +207,50 @@ def outbox_enqueue(
     ):
         prerequisite = None
     now = clock.now()
-    message, created = OutboxMessage.objects.get_or_create(
+    message = OutboxMessage(
         key=key,
-        defaults={
-            "target": target,
-            "payload": payload,
-            "incident": incident,
-            "depends_on": prerequisite,
-            "state": State.WAITING if prerequisite is not None else State.PENDING,
-            "last_error": _blocked_reason(prerequisite)
-            if prerequisite is not None and prerequisite.state == State.DEAD
-            else "",
-            "next_attempt_at": now + (delay or dt.timedelta()),
-            "created_at": now,
-        },
+        target=target,
+        payload=payload,
+        incident=incident,
+        depends_on=prerequisite,
+        state=State.WAITING if prerequisite is not None else State.PENDING,
+        last_error=_blocked_reason(prerequisite)
+        if prerequisite is not None and prerequisite.state == State.DEAD
+        else "",
+        next_attempt_at=now + (delay or dt.timedelta()),
+        created_at=now,
     )
+    created = _insert_new(message)
+    if not created:
+        message = OutboxMessage.objects.get(key=key)
     if created and prerequisite is None:
         _dispatch_on_commit(message.pk, spec.queue, delay.total_seconds() if delay else None)
     return Enqueued(message, created)
+
+
+def _insert_new(message: OutboxMessage) -> bool:
+    """Insert the row unless its key is taken; whether it was inserted.
+
+    One statement, ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (``INSERT OR IGNORE`` on
+    SQLite), where ``get_or_create`` takes four (a read, a savepoint, the insert, its
+    release): most keys are new, and a timer sweep enqueues several per firing. Built by
+    Django's own insert compiler (the ``_insert`` that ``Model.save`` and ``bulk_create``
+    use), so every field is prepared as ``save()`` would. A key inserted by a concurrent
+    transaction waits for it, as the unique index always did, then reads as taken."""
+    using = router.db_for_write(OutboxMessage)
+    meta = OutboxMessage._meta
+    rows = OutboxMessage._base_manager._insert(
+        [message],
+        fields=[f for f in meta.local_concrete_fields if not f.primary_key],
+        returning_fields=[meta.pk],
+        using=using,
+        on_conflict=OnConflict.IGNORE,
+    )
+    if not rows or rows[0] is None:
+        return False
+    message.pk = rows[0][0]
+    message._state.adding, message._state.db = False, using
+    return True
 
 
 # ---- dispatch ---------------------------------------------------------------------------

@@ -10,16 +10,25 @@ The handler runs inside the firing's transaction with the subject (the incident,
 the timer locked and the timer already marked fired; it sees the committed state and
 re-checks that the subject still wants it. A handler that raises rolls back alone.
 
+Batches: one transaction claims up to ``TIMERS_SWEEP_BATCH`` due timers (default 25) of as
+many different subjects, marks them fired in one statement and runs their handlers one after
+the other, with no savepoint each. If a handler raises, the whole batch rolls back and the
+sweep fires that batch's timers again one per transaction, each handler in its own savepoint
+(as above), so only the failing one backs off. A batch holds at most one timer per subject,
+so every handler still finds its subject's other timers as they were committed; timers with
+no subject fire one per transaction. What a handler reads that no firing changes (a policy,
+who is on call) it may read once per run with ``sweep_memo``.
+
 Lock order (DESIGN.md rule 11), the same everywhere: **the subject first, then its timers.**
 Services lock the incident (``incidents.services.common.lock``) before they create, move or
-cancel its timers. The sweep picks due timer ids without locking anything, then per timer, in
-one transaction: locks the subject with ``SKIP LOCKED`` (someone is changing it, so this run
-leaves it alone rather than queue behind a person), then the timer with ``SKIP LOCKED`` and
-the due filter again (fired, cancelled, moved or taken by another sweeper since: nothing to
-do), and only then calls the handler. Lock waits inside a handler are bounded
-(``TIMERS_LOCK_TIMEOUT_MS``, below PostgreSQL's 1 s deadlock check), so should a handler
-still wait in a cycle with a person, the sweep gives way and retries on its next run, without
-counting an attempt; the person's action wins.
+cancel its timers. The sweep picks due timer ids without locking anything, then per batch, in
+one transaction: locks the subjects with ``SKIP LOCKED`` (someone is changing one, so this
+run leaves it alone rather than queue behind a person), then the timers of the subjects it
+got with ``SKIP LOCKED`` and the due filter again (fired, cancelled, moved or taken by
+another sweeper since: nothing to do), and only then calls the handlers. Lock waits inside
+handlers are bounded (``TIMERS_LOCK_TIMEOUT_MS``, below PostgreSQL's 1 s deadlock check), so
+should a handler still wait in a cycle with a person, the sweep gives way and retries on its
+next run, without counting an attempt; the person's action wins.
 
 Failures: a kind no installed app handles in this process (an older worker during a rolling
 deploy) is not taken: it stays due for a process that knows it, and is logged once. A handler
@@ -32,8 +41,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import DatabaseError, connection, models, transaction
@@ -69,6 +82,38 @@ class Outcome(Enum):
 # (our lock timeout), deadlock_detected, serialization_failure. They cost no attempt.
 _CONTENTION = {"55P03", "40P01", "40001"}
 _unknown_logged: set[str] = set()  # kinds this process has said it cannot handle
+_memo: ContextVar[dict[Hashable, Any] | None] = ContextVar("timers_sweep_memo", default=None)
+T = TypeVar("T")
+
+
+def sweep_memo(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` once per ``timers_sweep`` run for ``key``, then the same value; outside a
+    sweep, ``compute()`` every time.
+
+    For what handlers read and no firing writes, the same for every timer of a run (an
+    escalation policy's tiers, who is on call): read once per run instead of once per timer.
+    Never across runs, so a change a person makes is seen by the next sweep; and never for
+    anything a handler writes. Name keys after their app (``("escalation.tier", pk)``).
+    """
+    memo = _memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+@contextmanager
+def _memo_scope() -> Iterator[None]:
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+def batch_size() -> int:
+    return max(1, int(getattr(settings, "TIMERS_SWEEP_BATCH", 25)))
 
 
 def max_attempts() -> int:
@@ -116,28 +161,115 @@ def timers_sweep(*, limit: int = 500, page: int = 50) -> int:
     fired = 0
     visited: set[int] = set()
     kinds = _known_kinds()
-    while fired < limit:
-        now = clock.now()
-        # Read without locks: which timers to try, soonest first. Each is re-checked under
-        # its locks, so a stale row here costs a query, never a wrong firing.
-        picked = list(
-            Timer.objects.filter(_due(now), kind__in=kinds)
-            .exclude(pk__in=visited)
-            .order_by("due_at", "id")
-            .values_list("pk", "incident_id")[:page]
-        )
-        if not picked:
-            break
-        for pk, subject_id in picked:
-            visited.add(pk)
-            with logs.bound():  # one timer's subject is named in its own lines only
-                outcome = _sweep_one(pk, subject_id, now, kinds)
-            if outcome is Outcome.FIRED:
-                fired += 1
+    size = batch_size()
+    with _memo_scope():
+        while fired < limit:
+            # Read without locks: which timers to try, soonest first. Each is re-checked under
+            # its locks, so a stale row here costs a query, never a wrong firing.
+            picked = list(
+                Timer.objects.filter(_due(clock.now()), kind__in=kinds)
+                .exclude(pk__in=visited)
+                .order_by("due_at", "id")
+                .values_list("pk", "incident_id")[:page]
+            )
+            if not picked:
+                break
+            for batch in _batches(picked, min(size, limit - fired)):
+                visited.update(pk for pk, _ in batch)
+                fired += _sweep_batch(batch, clock.now(), kinds)
                 if fired >= limit:
                     break
     _log_unknown_kinds(clock.now(), kinds)
     return fired
+
+
+def _batches(
+    picked: list[tuple[int, int | None]], size: int
+) -> Iterator[list[tuple[int, int | None]]]:
+    """``picked`` in due order, cut into batches of at most ``size`` with one timer per
+    subject; a subject's next timer waits for the next batch, a timer with no subject goes
+    alone."""
+    waiting = list(picked)
+    while waiting:
+        batch: list[tuple[int, int | None]] = []
+        later: list[tuple[int, int | None]] = []
+        subjects: set[int] = set()
+        for pk, subject_id in waiting:
+            if subject_id is None and not batch:
+                batch.append((pk, subject_id))
+                break
+            if subject_id is None or subject_id in subjects or len(batch) >= size:
+                later.append((pk, subject_id))
+                continue
+            batch.append((pk, subject_id))
+            subjects.add(subject_id)
+        rest = waiting[len(batch) + len(later) :]
+        waiting = later + rest
+        yield batch
+
+
+class _HandlerRaised(Exception):
+    """A handler of a batch raised: the batch is rolled back and fired one by one."""
+
+
+def _sweep_batch(batch: list[tuple[int, int | None]], now: dt.datetime, kinds: set[str]) -> int:
+    """Fire a batch in one transaction; returns how many fired."""
+    if len(batch) == 1:
+        return _sweep_each(batch, now, kinds)
+    try:
+        return _fire_batch(batch, now, kinds)
+    except _HandlerRaised as exc:
+        logger.info("a timer batch rolled back (%s); firing it one by one", exc.__cause__)
+    except DatabaseError as exc:  # the batch's own locking or bookkeeping
+        if not _contention(exc):
+            logger.exception("a timer batch could not be fired; firing it one by one")
+    return _sweep_each(batch, now, kinds)
+
+
+def _sweep_each(batch: list[tuple[int, int | None]], now: dt.datetime, kinds: set[str]) -> int:
+    """Fire the batch's timers one per transaction; returns how many fired."""
+    fired = 0
+    for pk, subject_id in batch:
+        with logs.bound():  # one timer's subject is named in its own lines only
+            fired += _sweep_one(pk, subject_id, now, kinds) is Outcome.FIRED
+    return fired
+
+
+def _fire_batch(batch: list[tuple[int, int | None]], now: dt.datetime, kinds: set[str]) -> int:
+    expected = dict(batch)
+    with transaction.atomic():
+        _bound_lock_waits()
+        subjects = {s.pk: s for s in _lock_subjects_if_free(list(expected.values()))}
+        if not subjects:
+            return 0  # all busy: the next run tries them
+        # The timer rows as locked are the ones fired: nothing is read again.
+        timers = [
+            timer
+            for timer in Timer.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(_due(now), kind__in=kinds)
+            .filter(pk__in=[pk for pk, sid in batch if sid in subjects])
+            .order_by("due_at", "id")
+            if timer.incident_id == expected[timer.pk]
+            and events.timer_handler(timer.kind) is not None
+        ]
+        if not timers:
+            return 0
+        Timer.objects.filter(pk__in=[t.pk for t in timers]).update(fired_at=now)
+        fired = 0
+        for timer in timers:
+            timer.fired_at = now
+            handler = events.timer_handler(timer.kind)
+            subject = subjects[timer.incident_id]
+            # Structured logs name an incident by its human number where there is one.
+            with logs.bound(incident=getattr(subject, "number", None)):
+                try:
+                    handler(timer, subject, now)
+                except Exception as exc:
+                    raise _HandlerRaised(f"timer {timer.pk} ({timer.kind})") from exc
+            # A handler that found the timer no longer wanted un-fires it (and moves or
+            # cancels it); that is not a firing.
+            fired += bool(timer.fired_at)
+        return fired
 
 
 def _sweep_one(pk: int, subject_id: int | None, now: dt.datetime, kinds: set[str]) -> Outcome:
@@ -201,6 +333,17 @@ def _lock_subject_if_free(pk: int) -> models.Model | None:
         .select_related("severity")
         .filter(pk=pk)
         .first()
+    )
+
+
+def _lock_subjects_if_free(pks: list[int]) -> list[models.Model]:
+    """Those of the subjects no one holds, locked (``SKIP LOCKED``), in one statement."""
+    return list(
+        _subject_model()
+        .objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("severity")
+        .filter(pk__in=pks)
+        .order_by("pk")
     )
 
 

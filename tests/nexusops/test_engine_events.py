@@ -19,11 +19,11 @@ def test_acknowledging_an_incident_has_these_effects_in_this_order():
     names = [f"{fn.__module__}.{fn.__qualname__}" for fn in events._handlers(IncidentTransitioned)]
     assert names == [
         "incidents.comms.fanout.pagerduty_follow",
-        "incidents.oncall.escalation.pages_resolve",
+        "incidents.oncall.escalation_services.pages_resolve",
         "incidents.comms.fanout.slack_summary",
         "incidents.comms.fanout.slack_mirror",
         "incidents.comms.fanout.slack_archive_later",
-        "incidents.oncall.escalation.rearm",
+        "incidents.oncall.escalation_services.rearm",
         "postmortems.hooks.open_on_resolve",
     ]
 

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 
 from incidents.models import TimelineEvent
-from incidents.oncall.escalation import incident_escalate
+from incidents.oncall.escalation_services import incident_escalate
 from incidents.services import incident_transition, incident_update
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError

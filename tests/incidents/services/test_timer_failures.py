@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from incidents.models import Service, TimelineEvent
 from incidents.services import timer_retry
+from incidents.services.timeline import timeline_append
 from nexusops.common import clock, roles
 from nexusops.common.errors import Conflict
 from nexusops.engine.models import Timer
@@ -274,3 +275,61 @@ def test_a_handler_waiting_on_a_held_row_gives_way_without_spending_an_attempt(h
     with clock.frozen(T0 + dt.timedelta(minutes=1)):
         assert timers_sweep() == 1
     assert fired == [timer.pk]
+
+
+@pytest.mark.django_db
+def test_a_handler_failing_in_a_batch_rolls_back_alone(ic, handlers):
+    """Three incidents' timers in one batch; the second's handler raises. The batch is rolled
+    back and fired again one by one: the other two fire once, with their effects written
+    once, and only the failing one backs off."""
+    with clock.frozen(T0) as t:
+        incs = [incident(title=f"batch {i}", severity_code="P2", actor=ic) for i in range(3)]
+        timers = [Timer.objects.create(incident=i, kind="test_batch", due_at=T0) for i in incs]
+        calls: list[int] = []
+
+        def handle(timer, incident, now):  # noqa: ANN001
+            calls.append(timer.pk)
+            timeline_append(incident=incident, kind="batch_fired", message="fired", at=now)
+            if timer.pk == timers[1].pk:
+                raise RuntimeError("pager schedule lookup failed")
+
+        handlers("test_batch", handle)
+        t.advance(minutes=1)
+        with CaptureQueriesContext(connection) as queries:
+            assert timers_sweep() == 2
+
+    for timer in timers:
+        timer.refresh_from_db()
+    ok, failed = [timers[0], timers[2]], timers[1]
+    assert all(tm.fired_at == T0 + dt.timedelta(minutes=1) and tm.attempts == 0 for tm in ok)
+    assert failed.fired_at is None and failed.attempts == 1 and failed.next_attempt_at
+    assert [TimelineEvent.objects.filter(incident=i, kind="batch_fired").count() for i in incs] == [
+        1,
+        0,
+        1,
+    ]
+    # The batch ran the first two handlers, then each timer ran alone.
+    assert calls == [timers[0].pk, timers[1].pk, timers[0].pk, timers[1].pk, timers[2].pk]
+    locks = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+    assert "IN" in locks[0] and len(locks) == 2 + 2 * 3  # the batch's two, then two each
+
+
+@pytest.mark.django_db
+def test_a_batch_takes_one_timer_per_incident(ic, handlers):
+    """Two due timers of one incident never share a batch: the second handler finds what
+    the first committed (here, that it ran)."""
+    with clock.frozen(T0) as t:
+        inc, other = (incident(title=f"twice {i}", severity_code="P2", actor=ic) for i in (0, 1))
+        first = Timer.objects.create(incident=inc, kind="test_twice", due_at=T0)
+        second = Timer.objects.create(incident=inc, kind="test_twice", due_at=T0)
+        Timer.objects.create(incident=other, kind="test_twice", due_at=T0)
+        seen: list[tuple[int, int]] = []
+
+        def handle(timer, incident, now):  # noqa: ANN001
+            before = Timer.objects.filter(incident=incident, fired_at__isnull=False).count()
+            seen.append((timer.pk, before))
+
+        handlers("test_twice", handle)
+        t.advance(minutes=1)
+        assert timers_sweep() == 3
+    assert (first.pk, 1) in seen and (second.pk, 2) in seen
