@@ -1,0 +1,439 @@
+"""The public status page's writes: public updates and email subscriptions (runbook 2.2 step 3).
+
+A public update is the stakeholder-facing text of an incident. Publishing one sets the
+affected components, writes the update and its timeline event, satisfies the first-update
+SLA, and puts one fan-out row for the subscribers (a worker writes one row per subscriber)
+and one for Atlassian Statuspage, when configured, in the same transaction (DESIGN.md
+rules 1-3): a request writes a constant number of rows, whatever the number of subscribers.
+Nothing here ever reads an internal note or the incident's internal title: what leaves the
+building is the update's own public title and text, its stage and the component statuses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from incidents.models import OPEN_STATUSES, Channel, Incident, Status
+from incidents.services.checklist import checklist_tick
+from incidents.services.common import bump, lock, require
+from incidents.services.sla import sla_refresh
+from incidents.services.timeline import timeline_append
+from nexusops.common import clock
+from nexusops.common.errors import ApplicationError, Conflict, NotFoundError
+from nexusops.engine.models import OutboxMessage
+from nexusops.engine.outbox import outbox_enqueue
+
+from .models import Component, ComponentStatus, PublicUpdate, Subscriber
+from .senders import (
+    STATUSPAGE_SYNC,
+    SUBSCRIPTION_CONFIRM,
+    UPDATE_EMAIL_ALL,
+    statuspage_enabled,
+)
+
+Stage = PublicUpdate.Stage
+MESSAGE_MAX = 5_000
+TITLE_MAX = 200
+# The public title when no component says more (an incident on a service with no component).
+TITLE_FALLBACK = "Service disruption"
+
+# Pre-filled in the publish form; {impact} and {services} are filled from public data only.
+STAGE_TEMPLATES: dict[str, str] = {
+    Stage.INVESTIGATING: (
+        "We are investigating reports of {impact} affecting {services}. "
+        "Next update within 30 minutes."
+    ),
+    Stage.IDENTIFIED: (
+        "We have identified the cause of {impact} affecting {services} and are working on a "
+        "fix. Next update within 30 minutes."
+    ),
+    Stage.MONITORING: (
+        "A fix has been applied and {services} are recovering. We are monitoring the results "
+        "and will post again once we are confident the issue is resolved."
+    ),
+    Stage.RESOLVED: (
+        "This incident has been resolved. {services} are operating normally. "
+        "Thank you for your patience."
+    ),
+}
+# What a severity means for a visitor, in words (not the internal impact estimate).
+IMPACT_WORDS = {
+    "P0": "an outage",
+    "P1": "errors and slow responses",
+    "P2": "problems",
+    "P3": "minor issues",
+}
+# Checklist items (runbook 2.2) a public update of a stage does.
+STAGE_TICKS = {
+    Stage.INVESTIGATING: ("update_status_page",),
+    Stage.IDENTIFIED: ("update_status_page", "status_page_progress"),
+    Stage.MONITORING: ("update_status_page", "status_page_progress"),
+    Stage.RESOLVED: ("update_status_page", "status_page_resolved"),
+}
+STATUS_RANK = {value: rank for rank, value in enumerate(ComponentStatus.values)}
+
+
+def incident_components(incident: Incident) -> list[Component]:
+    """The public components of the incident's services, in page order."""
+    return list(
+        Component.objects.filter(service__incidents=incident).select_related("service").distinct()
+    )
+
+
+def _services_words(components: list[Component]) -> str:
+    names = [c.name for c in components]
+    if not names:
+        return "some of our services"
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def stage_templates(
+    incident: Incident, components: list[Component] | None = None
+) -> dict[str, str]:
+    """The default message per stage for this incident (public data only)."""
+    if components is None:
+        components = incident_components(incident)
+    words = {
+        "impact": IMPACT_WORDS.get(incident.severity.code, "problems"),
+        "services": _services_words(components),
+    }
+    return {stage: text.format(**words) for stage, text in STAGE_TEMPLATES.items()}
+
+
+def next_stage(incident: Incident) -> str:
+    """The stage the form suggests: the one after the latest published."""
+    latest = incident.public_updates.values_list("stage", flat=True).first()
+    order = list(Stage.values)
+    if latest is None:
+        return Stage.INVESTIGATING
+    return order[min(order.index(latest) + 1, len(order) - 1)]
+
+
+def public_title_default(statuses: Mapping[Component, str]) -> str:
+    """ "Degraded performance: API" — the worst status among the non-operational components and
+    their names, or "" when none is affected. Public data only, never the incident's title."""
+    affected = [
+        (component, status)
+        for component, status in statuses.items()
+        if status != ComponentStatus.OPERATIONAL
+    ]
+    if not affected:
+        return ""
+    worst = _worst_status(status for _, status in affected)
+    names = ", ".join(component.name for component, _ in affected)
+    return f"{ComponentStatus(worst).label}: {names}"[:TITLE_MAX]
+
+
+def _worst_status(statuses: Iterable[str]) -> str:
+    return max(statuses, key=lambda s: STATUS_RANK.get(s, 0))
+
+
+_UNREAD = object()
+
+
+def public_title_suggested(
+    incident: Incident,
+    components: list[Component] | None = None,
+    latest: PublicUpdate | None | object = _UNREAD,
+) -> str:
+    """What the publish form offers: the title already public, else one from the components.
+
+    ``latest`` is the incident's latest update when the caller has read it already."""
+    if latest is _UNREAD:
+        latest = incident.public_updates.order_by("-published_at", "-id").first()
+    if isinstance(latest, PublicUpdate) and latest.title:
+        return latest.title
+    if components is None:
+        components = incident_components(incident)
+    return public_title_default({c: c.status for c in components}) or TITLE_FALLBACK
+
+
+def _clean_title(title: str) -> str:
+    text = " ".join((title or "").split())
+    if len(text) > TITLE_MAX:
+        raise ApplicationError(
+            f"The public title is {len(text):,} characters; the limit is {TITLE_MAX}.",
+            fields={"title": [f"At most {TITLE_MAX} characters."]},
+        )
+    return text
+
+
+def _clean_message(message: str) -> str:
+    text = (message or "").strip()
+    if not text:
+        raise ApplicationError(
+            "The update is empty.", fields={"message": ["Write what visitors should know."]}
+        )
+    if len(text) > MESSAGE_MAX:
+        raise ApplicationError(
+            f"The update is {len(text):,} characters; the limit is {MESSAGE_MAX:,}.",
+            fields={"message": [f"At most {MESSAGE_MAX:,} characters."]},
+        )
+    return text
+
+
+def _clean_stage(stage: str) -> str:
+    if stage not in Stage.values:
+        raise ApplicationError(
+            f"Unknown stage {stage!r}.",
+            fields={"stage": [f"Choose one of: {', '.join(Stage.values)}."]},
+        )
+    return str(stage)
+
+
+def _resolve_statuses(
+    statuses: Mapping[int | str, str] | None,
+) -> dict[int, tuple[Component, str]]:
+    """``{component pk or service slug: status}`` → ``{pk: (component, status)}``.
+
+    All or nothing: one unknown component or status refuses the whole update."""
+    if not statuses:
+        return {}
+    ids: list[int] = []
+    slugs: list[str] = []
+    for key in statuses:
+        if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+            ids.append(int(key))
+        else:
+            slugs.append(str(key))
+    found = Component.objects.select_related("service").filter(pk__in=ids) | (
+        Component.objects.select_related("service").filter(service__slug__in=slugs)
+    )
+    by_id = {c.pk: c for c in found}
+    by_slug = {c.service.slug: c for c in by_id.values() if c.service is not None}
+    resolved: dict[int, tuple[Component, str]] = {}
+    errors: list[str] = []
+    for key, value in statuses.items():
+        component = (
+            by_id.get(int(key))
+            if isinstance(key, int) or str(key).isdigit()
+            else by_slug.get(str(key))
+        )
+        status = str(value)
+        if component is None:
+            errors.append(f"Unknown component {key!r}.")
+        elif status not in ComponentStatus.values:
+            errors.append(f"{component.name}: unknown status {status!r}.")
+        else:
+            resolved[component.pk] = (component, status)
+    if errors:
+        raise ApplicationError(" ".join(errors), fields={"components": errors})
+    return resolved
+
+
+def _still_affected(incident: Incident, components: list[Component]) -> set[int]:
+    """Components another open incident still affects (they stay as they are on resolve)."""
+    service_ids = [c.service_id for c in components if c.service_id]
+    if not service_ids:
+        return set()
+    busy = set(
+        Incident.objects.filter(status__in=OPEN_STATUSES, services__in=service_ids)
+        .exclude(pk=incident.pk)
+        .values_list("services", flat=True)
+    )
+    return {c.pk for c in components if c.service_id in busy}
+
+
+@transaction.atomic
+def public_update_publish(
+    *,
+    incident: Incident | int,
+    actor: AbstractBaseUser | None,
+    stage: str,
+    message: str,
+    component_statuses: Mapping[int | str, str] | None = None,
+    channel: str = Channel.WEB,
+    title: str = "",
+) -> PublicUpdate:
+    """Post a status page update for the incident and tell everyone who listens.
+
+    ``title`` is the public headline; left empty it is the one already public, else one made
+    from the affected components. The incident's internal title is never used for it."""
+    require(actor, "drive_incident")
+    stage = _clean_stage(stage)
+    text = _clean_message(message)
+    public_title = _clean_title(title)
+    wanted = _resolve_statuses(component_statuses)
+    incident = lock(incident)
+    if incident.status == Status.CLOSED:
+        raise Conflict(f"{incident.number} is closed; publish before closing it.", code="closed")
+
+    own = incident_components(incident)
+    if stage == Stage.RESOLVED:
+        # The incident no longer holds its components down; another open incident may.
+        busy = _still_affected(incident, own)
+        for component in own:
+            if component.pk not in busy:
+                wanted[component.pk] = (component, ComponentStatus.OPERATIONAL)
+    changed: dict[str, str] = {}
+    if wanted:
+        locked = Component.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
+        for component in locked:
+            status = wanted[component.pk][1]
+            if component.status != status:
+                component.status = status
+                component.save(update_fields=["status"])
+            changed[str(component.pk)] = status
+
+    if not public_title:
+        chosen = {component: status for component, status in wanted.values()}
+        public_title = public_title_default(chosen) or public_title_suggested(incident, own)
+    update = PublicUpdate.objects.create(
+        incident=incident,
+        stage=stage,
+        title=public_title,
+        message=text,
+        component_statuses=changed,
+        author=actor,
+        published_at=clock.now(),
+    )
+    names = {str(pk): comp.name for pk, (comp, _) in wanted.items()}
+    labels = dict(ComponentStatus.choices)
+    summary = "; ".join(f"{names[pk]}: {labels[s].lower()}" for pk, s in changed.items())
+    timeline_append(
+        incident=incident,
+        kind="public_update",
+        actor=actor,
+        channel=channel,
+        message=f"Status page ({Stage(stage).label.lower()}): {public_title} — {text}"
+        + (f" [{summary}]" if summary else ""),
+        data={
+            "public_update": update.pk,
+            "stage": stage,
+            "title": public_title,
+            "components": changed,
+        },
+    )
+    if incident.first_update_at is None:
+        incident.first_update_at = update.published_at
+        bump(incident, "first_update_at")
+        checklist_tick(incident, "initial_update", "update_status_page", actor=actor)
+        sla_refresh(incident)
+    checklist_tick(incident, *STAGE_TICKS[stage], actor=actor)
+
+    outbox_enqueue(
+        target=UPDATE_EMAIL_ALL,
+        key=f"{incident.number}:pu{update.pk}:subscribers",
+        incident=incident,
+        payload={"update": update.pk},
+    )
+    if statuspage_enabled():
+        outbox_enqueue(
+            target=STATUSPAGE_SYNC,
+            key=f"{incident.number}:pu{update.pk}:statuspage",
+            incident=incident,
+            payload={"update": update.pk},
+        )
+    return update
+
+
+# ---- subscriptions ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubscribeResult:
+    subscriber: Subscriber
+    # "pending": a confirmation email is on its way; "active": already subscribed, no email;
+    # "already_pending": one was sent a moment ago, no second email.
+    outcome: str
+
+    @property
+    def emailed(self) -> bool:
+        return self.outcome == "pending"
+
+
+def _clean_email(email: str) -> str:
+    address = (email or "").strip()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ApplicationError(
+            "That does not look like an email address.",
+            fields={"email": ["Enter a valid email address, like name@example.com."]},
+        ) from None
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _send_confirmation(subscriber: Subscriber, now: dt.datetime) -> None:
+    outbox_enqueue(
+        target=SUBSCRIPTION_CONFIRM,
+        key=f"status:sub{subscriber.pk}:confirm:{now:%Y%m%dT%H%M%S%f}",
+        payload={"subscriber": subscriber.pk},
+    )
+
+
+# One pending confirmation per address at a time: anyone can type anyone's address, so
+# repeated requests must not turn the status page into a way to flood an inbox.
+CONFIRMATION_RESEND_AFTER = dt.timedelta(minutes=15)
+
+
+def _confirmation_sent_since(subscriber: Subscriber, since: dt.datetime) -> bool:
+    return OutboxMessage.objects.filter(
+        target=SUBSCRIPTION_CONFIRM, payload__subscriber=subscriber.pk, created_at__gte=since
+    ).exists()
+
+
+@transaction.atomic
+def subscriber_subscribe(*, email: str) -> SubscribeResult:
+    """Ask to get updates by email: a confirmation link is sent unless the address is already
+    active, or one was sent in the last 15 minutes (outcome "already_pending", no email)."""
+    address = _clean_email(email)
+    now = clock.now()
+    subscriber = Subscriber.objects.select_for_update().filter(email__iexact=address).first()
+    if subscriber is not None and subscriber.active:
+        return SubscribeResult(subscriber, "active")
+    if (
+        subscriber is not None
+        and subscriber.unsubscribed_at is None
+        and _confirmation_sent_since(subscriber, now - CONFIRMATION_RESEND_AFTER)
+    ):
+        return SubscribeResult(subscriber, "already_pending")
+    if subscriber is None:
+        subscriber = Subscriber.objects.create(email=address)
+    elif subscriber.unsubscribed_at is not None:
+        # Coming back after leaving: confirm the address again, with a fresh link.
+        subscriber.confirmed_at = subscriber.unsubscribed_at = None
+        subscriber.token = Subscriber._meta.get_field("token").get_default()
+        subscriber.save(update_fields=["confirmed_at", "unsubscribed_at", "token"])
+    _send_confirmation(subscriber, now)
+    return SubscribeResult(subscriber, "pending")
+
+
+def _by_token(token: str) -> Subscriber:
+    subscriber = Subscriber.objects.select_for_update().filter(token=token).first()
+    if subscriber is None or not token:
+        raise NotFoundError("This link is not valid (it may be old, or mistyped).")
+    return subscriber
+
+
+@transaction.atomic
+def subscriber_confirm(*, token: str) -> Subscriber:
+    subscriber = _by_token(token)
+    if subscriber.unsubscribed_at is not None:
+        raise Conflict(
+            "This address was unsubscribed; subscribe again to get a new link.",
+            code="unsubscribed",
+        )
+    if subscriber.confirmed_at is None:
+        subscriber.confirmed_at = clock.now()
+        subscriber.save(update_fields=["confirmed_at"])
+    return subscriber
+
+
+@transaction.atomic
+def subscriber_unsubscribe(*, token: str) -> Subscriber:
+    subscriber = _by_token(token)
+    if subscriber.unsubscribed_at is None:
+        subscriber.unsubscribed_at = clock.now()
+        subscriber.save(update_fields=["unsubscribed_at"])
+    return subscriber
