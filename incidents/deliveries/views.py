@@ -16,6 +16,7 @@ from nexusops.common.errors import ApplicationError, NotFoundError, PermissionDe
 from nexusops.engine.models import OutboxMessage
 
 from ..services.delivery import outbox_retry
+from ..views import _forbidden
 from . import selectors
 
 
@@ -24,16 +25,6 @@ def _incident(number: str):  # noqa: ANN202 - an Incident
         return selectors.incident_for_panel(number=number)
     except NotFoundError as exc:
         raise Http404(exc.message) from None
-
-
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    template = "incidents/forbidden.html"
-    return render(
-        request,
-        f"{template}#notice" if request.htmx else template,
-        {"message": message},
-        status=403,
-    )
 
 
 @require_GET
