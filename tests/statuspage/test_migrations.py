@@ -15,7 +15,7 @@ from nexusops.common import clock
 from statuspage.models import Component, PublicUpdate, Subscriber
 from tests.factories import ServiceFactory, incident
 
-BEFORE = ("incidents", "0012_profile_time_zone_blank_means_not_chosen")
+BEFORE = ("incidents", "0013_list_keyset_and_timeline_indexes")
 
 
 def _migrate(targets: list[tuple[str, str | None]]) -> MigrationExecutor:
