@@ -7,11 +7,13 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY nexusops ./nexusops
 COPY incidents ./incidents
+COPY statuspage ./statuspage
 COPY remediation ./remediation
 COPY postmortems ./postmortems
 COPY deployments ./deployments
 COPY alerts ./alerts
 COPY accounts ./accounts
+COPY reports ./reports
 COPY monitoring ./monitoring
 RUN pip install --no-cache-dir .
 COPY . .

@@ -1,7 +1,7 @@
 """What the deployments app does on events, questions and due timers (nexusops/engine/events)."""
 
-from incidents.status.selectors import ScheduledMaintenance
 from remediation.events import ActionRunFinished
+from statuspage.events import ScheduledMaintenance
 
 from .selectors import status_page_maintenance
 from .services import maintenance, record, rollback

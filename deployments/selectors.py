@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from incidents.models import Incident
-from incidents.status.selectors import ScheduledMaintenance
 from nexusops.common import clock
+from statuspage.events import MaintenanceNotice, ScheduledMaintenance
 
 from .models import Deployment, DeploymentIncident, Environment, Kind, MaintenanceWindow, Status
 from .services.maintenance import NOTICE_AHEAD
@@ -142,8 +142,6 @@ def announced_windows(now: dt.datetime) -> QuerySet[MaintenanceWindow]:
 def status_page_maintenance(question: ScheduledMaintenance) -> list:
     """The windows the public status page announces (deployments' answer, in handlers.py)."""
     now = question.now
-    from incidents.status.selectors import MaintenanceNotice
-
     return [
         MaintenanceNotice(
             title=w.title + (" (in progress)" if w.status == Window.Status.IN_PROGRESS else ""),

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.core.mail import send_mail
 
-from incidents.models import Subscriber
-from incidents.status.senders import active_subscribers, statuspage_enabled
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import register_fanout, register_sender
 from nexusops.integrations.statuspage.client import StatuspageClient
+from statuspage.models import Component, Subscriber
+from statuspage.senders import active_subscribers, statuspage_enabled
 
 from .models import MaintenanceWindow
 from .services import gates
@@ -24,8 +24,6 @@ def _window(message: OutboxMessage) -> MaintenanceWindow:
 
 
 def _component_ids(window: MaintenanceWindow) -> list[str]:
-    from incidents.models import Component
-
     components = Component.objects.exclude(statuspage_id="")
     services = list(window.services.all())
     if services:
@@ -83,7 +81,7 @@ def register() -> None:
         STATUSPAGE_TARGET, send=send_statuspage_maintenance, enabled=statuspage_enabled,
         on_sent=_remember, label="Statuspage scheduled maintenance",
     )  # fmt: skip
-    # may_repeat: SMTP takes no idempotency key (see incidents.status.senders).
+    # may_repeat: SMTP takes no idempotency key (see statuspage.senders).
     register_sender(
         EMAIL_TARGET, send=send_notice_email, enabled=lambda: True,
         label="Maintenance notice email", may_repeat=True,

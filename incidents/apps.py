@@ -39,11 +39,9 @@ class IncidentsConfig(AppConfig):
 
         from .comms import senders
         from .inbound import senders as inbound_senders
-        from .status import senders as status_senders
 
         senders.register()
         inbound_senders.register()
-        status_senders.register()
 
         from .oncall import setup as oncall_setup
 
@@ -80,11 +78,9 @@ class IncidentsConfig(AppConfig):
         )
 
         demo.register("incidents:catalog", seed.seed_catalog, order=10)
-        demo.register("incidents:components", seed.seed_components, order=15)
         demo.register("incidents:escalation", seed.seed_escalation, order=12)
         demo.register("incidents:rotation", seed.seed_rotation, order=30, demo_only=True)
         demo.register("incidents:users", seed.seed_users, order=20, demo_only=True)
         demo.register("incidents:history", history.seed_incident_history, order=70, demo_only=True)
         navigation.register("incidents", "Incidents", "incident-list", order=10)
-        navigation.register("status", "Status page", "status-page", order=70)
         navigation.register("oncall", "On-call", "oncall-home", order=30)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from nexusops.engine.events import Event, Question
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
     from nexusops.engine.models import Timer
 
     from .models import Incident, Rotation, TimelineEvent
@@ -82,6 +84,22 @@ class IncidentCloseRequested(Event):
     """Before a close commits; a handler raises ``Conflict`` to refuse it."""
 
     incident: Incident
+
+
+@dataclass(frozen=True)
+class CommandPagePanels(Question):
+    """Panels a higher app renders inline on the command page of ``incident`` for ``user``.
+
+    An answer is a dict merged into the page's context (the status page answers
+    ``{"status_publish": ...}`` when ``drive`` is true); the page's template includes the
+    app's partial, which shows nothing without its key. ``internal`` and ``drive`` are what
+    the page already decided the user sees and may do.
+    """
+
+    incident: Incident
+    user: AbstractBaseUser | AnonymousUser
+    internal: bool
+    drive: bool
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 load have something to show on the first run (``seed_demo`` only, never production).
 
 Deterministic: the same seed gives the same incidents, dated back from the day it first runs.
+Their public status page updates are the status page's to write (``statuspage/history.py``).
 Rows are written directly (not through the services) because these incidents are over: nothing
 of theirs may reach Slack or PagerDuty. Their numbers use sequences from 901 up, which live
 declarations never reach, so a second run finds them and adds nothing.
@@ -19,10 +20,7 @@ from nexusops.common import clock
 
 from .models import (
     Channel,
-    Component,
-    ComponentStatus,
     Incident,
-    PublicUpdate,
     Rotation,
     RotationOverride,
     Service,
@@ -83,7 +81,6 @@ def seed_incident_history(say: Callable[[str], None]) -> None:
         return
     severities = {s.code: s for s in Severity.objects.all()}
     services = {s.slug: s for s in Service.objects.all()}
-    components = {c.service_id: c for c in Component.objects.all()}
     today = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
     weighted = [s for s in SCENARIOS for _ in range(WEIGHTS[s[0]])]
     made = 0
@@ -98,7 +95,6 @@ def seed_incident_history(say: Callable[[str], None]) -> None:
             number_seq=FIRST_SEQ + n,
             severity=severities[code],
             rows=[services[s] for s in slugs],
-            components=[components[services[s].pk] for s in slugs if services[s].pk in components],
             title=title,
             impact=impact,
             detected=detected,
@@ -115,7 +111,6 @@ def _one(
     number_seq: int,
     severity: Severity,
     rows: list[Service],
-    components: list[Component],
     title: str,
     impact: str,
     detected: dt.datetime,
@@ -162,8 +157,6 @@ def _one(
     incident.services.set(rows)
     incident.responders.set([people["responder"]])
     _timeline(rng, incident, commander, people["responder"], slow)
-    if severity.code != "P3" and components:
-        _public(incident, components, commander, severity.code)
     return incident
 
 
@@ -277,44 +270,6 @@ def _timeline(rng: random.Random, inc: Incident, commander, responder, slow: boo
     ]
     created = TimelineEvent.objects.bulk_create(events)
     Incident.objects.filter(pk=inc.pk).update(last_event_id=max(e.pk for e in created))
-
-
-def _public(inc: Incident, components: list[Component], author, code: str) -> None:  # noqa: ANN001
-    worst = {
-        "P0": ComponentStatus.MAJOR_OUTAGE,
-        "P1": ComponentStatus.PARTIAL_OUTAGE,
-    }.get(code, ComponentStatus.DEGRADED)
-    names = ", ".join(c.name for c in components)
-    down = {str(c.pk): worst for c in components}
-    up = {str(c.pk): ComponentStatus.OPERATIONAL for c in components}
-    PublicUpdate.objects.bulk_create(
-        [
-            PublicUpdate(
-                incident=inc,
-                stage=PublicUpdate.Stage.INVESTIGATING,
-                message=f"We are investigating problems with {names}.",
-                component_statuses=down,
-                author=author,
-                published_at=inc.first_update_at,
-            ),
-            PublicUpdate(
-                incident=inc,
-                stage=PublicUpdate.Stage.MONITORING,
-                message="A fix is in place and we are monitoring the results.",
-                component_statuses={},
-                author=author,
-                published_at=inc.mitigated_at,
-            ),
-            PublicUpdate(
-                incident=inc,
-                stage=PublicUpdate.Stage.RESOLVED,
-                message=f"{names} is operating normally again.",
-                component_statuses=up,
-                author=author,
-                published_at=inc.resolved_at,
-            ),
-        ]  # fmt: skip
-    )
 
 
 def _overrides(rng: random.Random, people: dict, today: dt.datetime) -> None:

@@ -166,26 +166,6 @@ def seed_users(say: Callable[[str], None]) -> None:
     say("demo users: " + ", ".join(u[0] for u in DEMO_USERS) + f" (password {DEMO_PASSWORD!r})")
 
 
-def seed_components(say: Callable[[str], None]) -> None:
-    """One public status page component per NEXUS service (datastores stay internal)."""
-    from .models import Component
-
-    services = Service.objects.filter(kind=Service.Kind.SERVICE).order_by("slug")
-    order = {slug: n for n, (slug, *_rest) in enumerate(SERVICES)}
-    created = 0
-    for service in services:
-        _, made = Component.objects.get_or_create(
-            service=service,
-            defaults={
-                "name": service.name,
-                "description": service.description[:200],
-                "order": order.get(service.slug, len(order)) * 10,
-            },
-        )
-        created += made
-    say(f"status page components: {services.count()} ({created} new)")
-
-
 # Runbook 2.4; tier 3 also fires at once on a data breach, tier 4 on either flag.
 ESCALATION_TIERS = [
     # order, name, target, org_role, delay, severities, on data_breach, on major impact

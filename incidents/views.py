@@ -22,9 +22,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from nexusops.common import clock, keyset
 from nexusops.common.errors import ApplicationError, Conflict, NotFoundError, PermissionDeniedError
+from nexusops.engine.events import ask
 from nexusops.engine.models import Timer
 
 from . import forms, selectors, services
+from .events import CommandPagePanels
 from .models import Incident, Service, Severity, Status, Step, TimerKind
 from .services.stopped_timers import timer_label
 
@@ -156,17 +158,25 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
 @require_GET
 def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
     from .comms.integrations import integrations_off
+    from .deliveries import selectors as deliveries
     from .oncall import selectors as oncall_selectors
-    from .status import selectors as status_selectors
 
     incident = _get(number)
     context = _command_context(request, incident)
-    # The status page's panels, rendered inline (they refresh themselves afterwards).
-    if context["perms"]["drive_incident"]:
-        context["status_publish"] = status_selectors.publish_form_context(incident=incident)
+    # Higher apps' panels rendered inline (the status page's publish form); they refresh
+    # themselves afterwards.
+    for panel in ask(
+        CommandPagePanels(
+            incident=incident,
+            user=request.user,
+            internal=context["internal"],
+            drive=context["perms"]["drive_incident"],
+        )
+    ):
+        context.update(panel)
     if context["internal"]:
         context["integrations_off"] = integrations_off()
-        context["status_deliveries"] = status_selectors.deliveries_context(incident=incident)
+        context["status_deliveries"] = deliveries.deliveries_context(incident=incident)
         context["escalations"] = oncall_selectors.escalations_context(
             incident=incident, user=request.user
         )

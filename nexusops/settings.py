@@ -82,12 +82,14 @@ INSTALLED_APPS = [
     "nexusops.engine",
     # Apps are layered: each may import the ones above it in this list, never below.
     "incidents",
+    "statuspage",
     "remediation",
     "postmortems",
     "deployments",
     "alerts",
     # Single sign-on and personal API tokens; above incidents (it fills Profile links).
     "accounts",
+    "reports",
     # Reads the engine, incidents and alerts at once (/metrics), so it comes last.
     "monitoring",
 ]

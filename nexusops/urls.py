@@ -24,7 +24,8 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/", include("nexusops.api_urls")),
-    path("status/", include("incidents.status.urls")),
+    path("status/", include("statuspage.urls")),
+    path("", include("incidents.deliveries.urls")),
     path("", include("incidents.inbound.urls")),
     path("", include("incidents.oncall.urls")),
     path("", include("incidents.urls")),
@@ -33,6 +34,7 @@ urlpatterns = [
     path("", include("postmortems.urls")),
     path("", include("alerts.urls")),
     path("", include("accounts.urls")),
+    path("", include("reports.urls")),
     path("", include("monitoring.urls")),
 ]
 

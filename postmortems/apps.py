@@ -35,10 +35,3 @@ class PostmortemsConfig(AppConfig):
             "postmortems:history", history.seed_postmortem_history, order=72, demo_only=True
         )
         navigation.register("postmortems", "Post-mortems", "postmortem-list", order=50)
-        navigation.register(
-            "reports",
-            "Reports",
-            "report-dashboard",
-            order=60,
-            permission="postmortems.view_reports",
-        )

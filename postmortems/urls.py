@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views, views_reports
+from . import views
 
 
 class ExportFormat:
@@ -49,6 +49,4 @@ urlpatterns = [
     ),
     path("action-items/", views.actionitem_list, name="actionitem-list"),
     path("action-items/<int:pk>/", views.actionitem_update, name="actionitem-update"),
-    path("reports/", views_reports.report_dashboard, name="report-dashboard"),
-    path("reports/<slug:table>.csv", views_reports.report_csv, name="report-csv"),
 ]

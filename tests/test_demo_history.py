@@ -13,9 +13,10 @@ from django.urls import reverse
 from alerts.models import AlertGroup
 from deployments.models import Deployment, MaintenanceWindow
 from incidents.history import FIRST_SEQ
-from incidents.models import Incident, PublicUpdate, Status, TimelineEvent
+from incidents.models import Incident, Status, TimelineEvent
 from nexusops.engine.models import OutboxMessage, Timer
 from postmortems.models import ActionItem, PostMortem
+from statuspage.models import PublicUpdate
 
 pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
 

@@ -33,13 +33,15 @@ ROW_MODULES = [
     "tests.incidents.url_rows_ui",
     "tests.incidents.url_rows_api",
     "tests.incidents.url_rows_inbound",
-    "tests.incidents.url_rows_status",
+    "tests.incidents.url_rows_deliveries",
     "tests.incidents.url_rows_oncall",
+    "tests.statuspage.url_rows",
     "tests.remediation.url_rows",
     "tests.deployments.url_rows",
     "tests.postmortems.url_rows",
     "tests.alerts.url_rows",
     "tests.accounts.url_rows",
+    "tests.reports.url_rows",
 ]
 
 MATRIX: dict[str, Row] = {

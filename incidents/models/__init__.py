@@ -1,10 +1,4 @@
 from .catalog import Service, Severity
-from .comms import (
-    Component,
-    ComponentStatus,
-    PublicUpdate,
-    Subscriber,
-)
 from .escalation import EscalationPolicy, EscalationTier
 from .incident import (
     OPEN_STATUSES,
@@ -23,7 +17,6 @@ from .oncall import PayPolicy, Rotation, RotationMember, RotationOverride, Weekd
 from .people import Profile
 
 __all__ = [
-    "Component",
     "EscalationPolicy",
     "EscalationTier",
     "PayPolicy",
@@ -31,9 +24,6 @@ __all__ = [
     "RotationMember",
     "RotationOverride",
     "Weekday",
-    "ComponentStatus",
-    "PublicUpdate",
-    "Subscriber",
     "OPEN_STATUSES",
     "TITLE_MAX",
     "Channel",

@@ -10,11 +10,12 @@ pytestmark = pytest.mark.browser
 
 
 def test_ic_publishes_and_the_public_sees_it(page, browser, live_server, make_user, login):
-    from incidents.models import Component, Service
-    from incidents.status import senders
+    from incidents.models import Service
+    from statuspage import senders
+    from statuspage.models import Component
     from tests.factories import incident
 
-    senders.register()  # until IncidentsConfig.ready() registers them
+    senders.register()  # StatuspageConfig.ready() did already; again is harmless
     make_user("iris", roles.INCIDENT_COMMANDER)
     inc = incident("Checkout errors", services=("api-gateway",))
     Component.objects.create(service=Service.objects.get(slug="api-gateway"), name="Public API")

@@ -10,13 +10,15 @@ from deployments.models import MaintenanceWindow
 from deployments.selectors import maintenance_reason, status_page_maintenance
 from deployments.services import maintenance_emergency_create, maintenance_generate
 from deployments.services.maintenance import first_sunday, monthly_slot
-from incidents.models import Incident, Profile, Subscriber
-from incidents.status.selectors import ScheduledMaintenance, status_page
+from incidents.models import Incident, Profile
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError
 from nexusops.engine.models import OutboxMessage, Timer
 from nexusops.engine.outbox import outbox_deliver
 from nexusops.engine.timers import timers_sweep
+from statuspage.events import ScheduledMaintenance
+from statuspage.models import Subscriber
+from statuspage.selectors import status_page
 from tests.factories import UserFactory
 
 from .helpers import record

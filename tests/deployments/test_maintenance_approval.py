@@ -15,12 +15,13 @@ from deployments.services import (
     maintenance_emergency_approve,
     maintenance_emergency_create,
 )
-from incidents.models import Profile, Subscriber
-from incidents.status.selectors import status_page
+from incidents.models import Profile
 from nexusops.common import clock, roles
 from nexusops.common.errors import ApplicationError, PermissionDeniedError
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.timers import timers_sweep
+from statuspage.models import Subscriber
+from statuspage.selectors import status_page
 from tests.factories import UserFactory
 from tests.support.outbox import expand_fanouts
 

@@ -1,8 +1,8 @@
-"""Role/URL matrix rows for the post-mortem, action-item and report pages.
+"""Role/URL matrix rows for the post-mortem and action-item pages.
 
 Everyone signed in may list post-mortems (a Stakeholder sees the published ones) and see the
 incident page's panel; drafts, writes and action items are for Responders, ICs and Managers
-(``postmortems.view_draft`` / ``edit_postmortem``); reports need ``view_reports`` (Manager).
+(``postmortems.view_draft`` / ``edit_postmortem``).
 A successful plain-form write redirects back (302).
 """
 
@@ -13,7 +13,7 @@ import datetime as dt
 from nexusops.common import clock
 from tests.factories import UserFactory
 from tests.postmortems.helpers import postmortem
-from tests.support.urlmatrix import ADMIN, ANON, MANAGER, SIGNED_IN, WRITERS, Row, page
+from tests.support.urlmatrix import ANON, SIGNED_IN, WRITERS, Row, page
 
 
 def _write(ok=WRITERS, **kw) -> Row:  # noqa: ANN001 - a tuple of roles
@@ -56,8 +56,6 @@ def _meeting() -> dict:
     return {"meeting_at": at, "attendees": [str(owner.pk)]}
 
 
-REPORTERS = (MANAGER, ADMIN)
-
 ROWS: dict[str, Row] = {
     "postmortem-list": page(),
     "postmortem-detail": page(ok=WRITERS, kwargs=_number),
@@ -86,6 +84,4 @@ ROWS: dict[str, Row] = {
     ),
     "actionitem-list": page(ok=WRITERS),
     "actionitem-update": _write(kwargs=_item, method="post", data=lambda: {"status": "done"}),
-    "report-dashboard": page(ok=REPORTERS),
-    "report-csv": page(ok=REPORTERS, kwargs=lambda: {"table": "sla"}),
 }

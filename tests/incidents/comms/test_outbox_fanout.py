@@ -6,12 +6,12 @@ import threading
 import pytest
 from django.core import mail
 
-from incidents.models import Subscriber
-from incidents.status import senders as status_senders
-from incidents.status.services import public_update_publish
 from nexusops.common import roles
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import outbox_deliver
+from statuspage import senders as status_senders
+from statuspage.models import Subscriber
+from statuspage.services import public_update_publish
 from tests.factories import ServiceFactory, UserFactory, incident
 from tests.support.subproc import run_django
 from tests.support.worker import worker_database_url
