@@ -70,7 +70,10 @@ def test_web_has_two_replicas_and_probes_on_the_health_views(objects):
     hpa = named(objects, "HorizontalPodAutoscaler", "nexusops-web")
     assert hpa["spec"]["minReplicas"] >= 2
     (container,) = pod_spec(web)["containers"]
-    assert container["command"][:2] == ["gunicorn", "nexusops.wsgi:application"]
+    command = container["command"]
+    assert command[0] == "gunicorn" and "nexusops.wsgi:application" in command
+    # The config file makes /metrics add up every worker's counters (multiprocess mode).
+    assert "--config=nexusops/gunicorn.conf.py" in command
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert resolve("/readyz").url_name == "readyz"
