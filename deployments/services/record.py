@@ -19,10 +19,12 @@ from django.core.validators import URLValidator
 from django.db import transaction
 
 from incidents.models import Channel, Incident, Service
+from incidents.services.common import resolve_services
 from incidents.services.sla import monitoring_period
 from incidents.services.timeline import timeline_append
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.common.services import actor_name, lock_row
 from nexusops.engine.models import Timer
 
 from ..models import (
@@ -98,7 +100,7 @@ def deployment_record(
     external_id: str = "",
 ) -> Deployment:
     require(actor, "record_deployment")
-    service_rows = common.resolve_services(services)
+    service_rows = resolve_services(services, required=True)
     version = (version or "").strip()
     if not version or len(version) > 128:
         raise invalid("version", "A version (image tag) of 1 to 128 characters is required.")
@@ -146,7 +148,7 @@ def deployment_record(
         environment=environment, version=version, registry=registry.strip()[:200],
         git_sha=git_sha, previous_sha=previous_sha or (previous.git_sha if previous else ""),
         pr_url=pr_url, kind=kind, labels=labels, deployer=actor,
-        deployer_name=(deployer_name.strip() or common.actor_name(actor, source))[:150],
+        deployer_name=(deployer_name.strip() or actor_name(actor, source))[:150],
         reviewers=reviewers, status=Status.PENDING, started_at=started_at,
         k8s_deployment=(k8s_deployment or service_rows[0].slug)[:253],
         k8s_revision=int(k8s_revision) if k8s_revision is not None else None,
@@ -243,13 +245,7 @@ def _hotfix_postmortem(deployment: Deployment) -> None:
 
 
 def lock(deployment: Deployment | int) -> Deployment:
-    pk = deployment.pk if isinstance(deployment, Deployment) else deployment
-    found = Deployment.objects.select_for_update().filter(pk=pk).first()
-    if found is None:
-        from nexusops.common.errors import NotFoundError
-
-        raise NotFoundError("No such deployment.")
-    return found
+    return lock_row(Deployment.objects.all(), deployment, "No such deployment.")
 
 
 @transaction.atomic

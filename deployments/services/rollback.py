@@ -19,6 +19,7 @@ from incidents.models import Channel, Incident
 from incidents.services.timeline import timeline_append
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.common.services import actor_name
 from nexusops.engine.models import Timer
 from remediation.events import ActionRunFinished
 
@@ -119,7 +120,7 @@ def deployment_rollback_request(
         environment=target.environment, version=f"rollback of {target.version}"[:128],
         registry=target.registry, git_sha=target.previous_sha or target.git_sha,
         previous_sha=target.git_sha, kind=Kind.ROLLBACK, deployer=actor,
-        deployer_name=common.actor_name(actor), status=Status.IN_PROGRESS, started_at=now,
+        deployer_name=actor_name(actor), status=Status.IN_PROGRESS, started_at=now,
         k8s_deployment=target.k8s_deployment,
         k8s_revision=plan.get("revision") if isinstance(plan.get("revision"), int) else None,
         argocd_app=target.argocd_app, rollback_of=target, incident=incident,

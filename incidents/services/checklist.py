@@ -5,9 +5,10 @@ from django.db import transaction
 
 from nexusops.common import clock
 from nexusops.common.errors import NotFoundError
+from nexusops.common.services import actor_name
 
 from ..models import Channel, ChecklistItem, ChecklistTemplateItem, Incident, Step
-from .common import actor_name, lock, require
+from .common import lock, require
 from .timeline import timeline_append
 
 # Runbook 2.2, step by step. Seeded as rows (editable); these are the defaults.

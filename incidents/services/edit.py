@@ -13,8 +13,8 @@ from nexusops.engine import events
 from ..events import IncidentAssigned, IncidentUpdated, NoteAdded
 from ..models import Channel, Incident, Severity, Status
 from .checklist import checklist_tick
-from .common import bump, lock, require
-from .declare import clean_title, resolve_services, resolve_severity, validate_impact
+from .common import bump, lock, require, resolve_services
+from .declare import clean_title, resolve_severity, validate_impact
 from .sla import sla_refresh
 from .timeline import timeline_append
 

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.common.text import duration_words, fmt
 from nexusops.engine import events
 from nexusops.engine.models import Timer
 from nexusops.engine.timers import timers_cancel
@@ -23,7 +24,7 @@ from ..events import IncidentCloseRequested, IncidentTransitioned
 from ..models import Channel, ChecklistItem, Incident, Status, TimerKind
 from .checklist import checklist_tick
 from .common import bump, lock, require
-from .sla import duration_words, fmt, monitoring_period, sla_refresh
+from .sla import monitoring_period, sla_refresh
 from .timeline import timeline_append
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from nexusops.common.text import fmt
 from nexusops.engine.models import Timer
 from nexusops.engine.timers import TimerDied, timer_requeue
 
 from ..models import Channel, Incident, TimerKind
 from .common import lock, require
-from .sla import fmt
 from .timeline import timeline_append
 
 

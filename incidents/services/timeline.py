@@ -5,9 +5,9 @@ import datetime as dt
 from django.contrib.auth.models import AbstractBaseUser
 
 from nexusops.common import clock
+from nexusops.common.services import actor_name
 
 from ..models import Channel, Incident, TimelineEvent
-from .common import actor_name
 
 
 def timeline_append(

@@ -11,10 +11,10 @@ from django.core.validators import URLValidator
 from django.db import transaction
 
 from incidents.services.checklist import checklist_tick
-from incidents.services.common import actor_name
 from incidents.services.timeline import timeline_append
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, PermissionDeniedError
+from nexusops.common.services import actor_name
 from nexusops.engine.models import Timer
 from nexusops.engine.outbox import outbox_enqueue
 

@@ -9,10 +9,12 @@ from django.db import transaction
 
 from incidents.models import Incident, Service, TimelineEvent
 from incidents.services.checklist import checklist_tick
-from incidents.services.common import actor_name, lock
+from incidents.services.common import lock
 from incidents.services.timeline import timeline_append
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.common.services import actor_name
+from nexusops.common.text import fmt
 from nexusops.engine.models import Timer
 from nexusops.engine.outbox import outbox_enqueue
 from nexusops.engine.timers import timers_cancel
@@ -25,7 +27,7 @@ from ..models import (
     PostMortemReview,
     PostMortemTimelineEntry,
 )
-from .common import EMAIL, fmt, lock_postmortem, policy, require
+from .common import EMAIL, lock_postmortem, policy, require
 
 SCHEDULE_DUE = "postmortem_schedule_due"
 MEETING_REMINDER = "postmortem_meeting_reminder"

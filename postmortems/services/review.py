@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from incidents.services.common import actor_name
 from incidents.services.timeline import timeline_append
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict, PermissionDeniedError
+from nexusops.common.services import actor_name
 
 from ..models import PostMortem, PostMortemReview, PostMortemRevision
 from ..selectors import postmortem_document
