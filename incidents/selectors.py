@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
@@ -49,7 +49,7 @@ SORTS = {
 COUNT_LIMIT = keyset.COUNT_LIMIT  # the list's count stops here: "1,000+"
 
 
-def can_see_internal(user: AbstractBaseUser | None) -> bool:
+def can_see_internal(user: User | None) -> bool:
     return bool(user and user.has_perm("incidents.view_internal"))
 
 
@@ -69,7 +69,7 @@ class IncidentVisibility:
         return self.internal or field not in INTERNAL_INCIDENT_FIELDS
 
 
-def incident_visibility(user: AbstractBaseUser | None) -> IncidentVisibility:
+def incident_visibility(user: User | None) -> IncidentVisibility:
     return IncidentVisibility(internal=can_see_internal(user))
 
 
@@ -182,7 +182,7 @@ def incident_get(*, number: str) -> Incident:
 def timeline(
     *,
     incident: Incident,
-    user: AbstractBaseUser | None,
+    user: User | None,
     kinds: list[str] | None = None,
     before: int | None = None,
 ) -> QuerySet[TimelineEvent]:
@@ -232,7 +232,7 @@ SELECT DISTINCT kind FROM kinds WHERE kind IS NOT NULL ORDER BY kind
 """
 
 
-def timeline_kinds(*, incident: Incident, user: AbstractBaseUser | None) -> list[str]:
+def timeline_kinds(*, incident: Incident, user: User | None) -> list[str]:
     """The kinds of event on the incident's timeline that ``user`` may see, sorted: the
     timeline's kind filter. The same cost for 50 events or 20,000."""
     visibilities = [TimelineEvent.Visibility.PUBLIC.value]
@@ -282,7 +282,7 @@ def is_live(incident: Incident) -> bool:
 
 TIMELINE_LIMIT = 50  # newest first; older pages by ?before=<id> (keeps the page fast at 5,000)
 LATEST_LIMIT = 4  # the glance's latest updates: what fits above the fold at 1400x900
-SLA_WORDS = {TimerKind.ACK_DEADLINE: "ack", TimerKind.FIRST_UPDATE: "first update"}
+SLA_WORDS: dict[str, str] = {TimerKind.ACK_DEADLINE: "ack", TimerKind.FIRST_UPDATE: "first update"}
 
 
 def sla_words(incident: Incident) -> str:
@@ -339,7 +339,7 @@ def _steps(incident: Incident) -> list[dict]:
 def incident_command_context(
     *,
     incident: Incident,
-    user: AbstractBaseUser,
+    user: User,
     query: QueryDict,
     sections: Iterable[str] = (),
     errors: dict[str, list[str]] | None = None,

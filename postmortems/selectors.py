@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
 from incidents.models import Incident, TimelineEvent
@@ -82,11 +82,11 @@ def postmortem_get(*, number: str) -> PostMortem:
     return postmortem
 
 
-def can_read_drafts(user: AbstractBaseUser) -> bool:
+def can_read_drafts(user: User) -> bool:
     return user.has_perm("postmortems.view_draft")
 
 
-def readable_document(*, postmortem: PostMortem, user: AbstractBaseUser) -> tuple[dict, dict]:
+def readable_document(*, postmortem: PostMortem, user: User) -> tuple[dict, dict]:
     """(document, meta) the user may read: the live text for writers, else the published one."""
     if can_read_drafts(user):
         return postmortem_document(postmortem=postmortem), {"live": True}
@@ -98,7 +98,7 @@ def readable_document(*, postmortem: PostMortem, user: AbstractBaseUser) -> tupl
     return revision.snapshot, {"live": False, "revision": revision}
 
 
-def postmortem_list(*, user: AbstractBaseUser, state: str = "") -> QuerySet[PostMortem]:
+def postmortem_list(*, user: User, state: str = "") -> QuerySet[PostMortem]:
     qs = PostMortem.objects.select_related("incident__severity").order_by("-created_at", "-id")
     if not can_read_drafts(user):
         return qs.filter(published_revision__isnull=False)

@@ -168,13 +168,13 @@ def _storm_incident(now: dt.datetime) -> Incident | None:
 
 def _declare(group: AlertGroup, now: dt.datetime, counted: str) -> Incident:
     rule = group.rule
-    severity = rule.severity.code if rule is not None and rule.severity_id else "P1"
+    severity = rule.severity.code if rule is not None and rule.severity is not None else "P1"
     detected = min(group.status_changed_at, now)
     return incident_declare(
         title=f"{group.title}"[:200],
         severity=severity,
         actor=None,
-        services=[group.service] if group.service_id else [],
+        services=[group.service] if group.service is not None else [],
         summary=f"Opened by alert rule “{group.rule_name}” ({rule.condition if rule else ''}): "
         f"{counted}.",
         channel=Channel.ALERT,

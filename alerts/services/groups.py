@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from nexusops.common import clock
@@ -29,9 +29,7 @@ def _lock(group: AlertGroup | int) -> AlertGroup:
 
 
 @transaction.atomic
-def alert_group_acknowledge(
-    *, group: AlertGroup | int, actor: AbstractBaseUser | None
-) -> AlertGroup:
+def alert_group_acknowledge(*, group: AlertGroup | int, actor: User | None) -> AlertGroup:
     require(actor, "acknowledge_alertgroup")
     group = _lock(group)
     group.acknowledged_at = clock.now()
@@ -44,7 +42,7 @@ def alert_group_acknowledge(
 def alert_group_silence(
     *,
     group: AlertGroup | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     minutes: int | None,
     reason: str,
 ) -> AlertGroup:
@@ -73,7 +71,7 @@ def alert_group_silence(
 
 @transaction.atomic
 def alert_processing_retry(
-    *, failure: AlertProcessingFailure | int, actor: AbstractBaseUser | None
+    *, failure: AlertProcessingFailure | int, actor: User | None
 ) -> AlertProcessingFailure:
     """A person asks to process a failed group's waiting events again, now.
 

@@ -14,7 +14,7 @@ import hmac
 import secrets
 import time
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from nexusops.common import clock
@@ -46,7 +46,7 @@ def alert_source_create(
     *,
     name: str,
     kind: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     token: str | None = None,
     max_body_bytes: int = 1_048_576,
 ) -> tuple[AlertSource, str]:
@@ -79,7 +79,7 @@ def alert_source_create(
 def alert_source_rotate_token(
     *,
     source: AlertSource | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     grace: dt.timedelta = DEFAULT_GRACE,
 ) -> str:
     """A new token; the old one keeps working for ``grace`` (0 revokes it now)."""

@@ -102,6 +102,11 @@ class CheckTemplateItem(models.Model):
 
 
 class Deployment(models.Model):
+    # Not columns: set for display by selectors.incident_changes (an incident's recent changes).
+    linked: bool
+    rollback: Deployment | None
+    can_roll_back: bool
+
     services = models.ManyToManyField(Service, related_name="deployments")
     environment = models.CharField(
         max_length=20, choices=Environment.choices, default=Environment.PRODUCTION

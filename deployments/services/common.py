@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError
@@ -75,7 +75,7 @@ def services_text(deployment: Deployment) -> str:
 def tick(
     deployment: Deployment,
     *keys: str,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     note: str = "",
 ) -> list[str]:
     """Tick items not yet done; returns the keys ticked now."""

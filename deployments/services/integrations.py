@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from nexusops.common import clock
@@ -24,7 +24,7 @@ def token_hash(token: str) -> str:
 
 @transaction.atomic
 def integration_create(
-    *, name: str, source: str, actor: AbstractBaseUser | None, token: str | None = None
+    *, name: str, source: str, actor: User | None, token: str | None = None
 ) -> tuple[DeployIntegration, str]:
     """Returns the integration and its token (``token`` given only by the demo seeder)."""
     require(actor, "add_deployintegration")

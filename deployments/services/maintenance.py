@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -131,12 +131,12 @@ def _arm_generator(now: dt.datetime) -> None:
 @transaction.atomic
 def maintenance_emergency_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     title: str,
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     services: Iterable[str | Service],
-    approver: AbstractBaseUser | None,
+    approver: User | None,
     approval_note: str = "",
     public_note: str = "",
 ) -> MaintenanceWindow:
@@ -183,7 +183,7 @@ def maintenance_emergency_create(
     return window
 
 
-def _audit(window: MaintenanceWindow, kind: str, actor: AbstractBaseUser | None, message: str,
+def _audit(window: MaintenanceWindow, kind: str, actor: User | None, message: str,
            channel: str = Channel.WEB) -> MaintenanceEvent:  # fmt: skip
     return MaintenanceEvent.objects.create(
         window=window, kind=kind, actor=actor, channel=channel, message=message[:500],
@@ -195,7 +195,7 @@ def _audit(window: MaintenanceWindow, kind: str, actor: AbstractBaseUser | None,
 def maintenance_emergency_approve(
     *,
     window: MaintenanceWindow | int,
-    actor: AbstractBaseUser,
+    actor: User,
     note: str = "",
     channel: str = Channel.WEB,
 ) -> MaintenanceWindow:
@@ -234,7 +234,10 @@ def short_notice(window: MaintenanceWindow) -> bool:
 
 
 def _window(timer: Timer) -> MaintenanceWindow | None:
-    return Window.objects.select_for_update().filter(pk=(timer.data or {}).get("window")).first()
+    window_id = (timer.data or {}).get("window")
+    if window_id is None:
+        return None
+    return Window.objects.select_for_update().filter(pk=window_id).first()
 
 
 def notice_due(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
@@ -315,7 +318,7 @@ def _locked(window: MaintenanceWindow | int) -> MaintenanceWindow:
 
 @transaction.atomic
 def maintenance_work_set(
-    *, window: MaintenanceWindow | int, actor: AbstractBaseUser, open: bool
+    *, window: MaintenanceWindow | int, actor: User, open: bool
 ) -> MaintenanceWindow:
     """Say work is still going on (the window overruns if it still is at its end) or done."""
     require(actor, "schedule_maintenance")
@@ -328,9 +331,7 @@ def maintenance_work_set(
 
 
 @transaction.atomic
-def maintenance_cancel(
-    *, window: MaintenanceWindow | int, actor: AbstractBaseUser
-) -> MaintenanceWindow:
+def maintenance_cancel(*, window: MaintenanceWindow | int, actor: User) -> MaintenanceWindow:
     require(actor, "schedule_maintenance")
     window = _locked(window)
     if window.status != Window.Status.SCHEDULED:

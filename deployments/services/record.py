@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -72,7 +72,7 @@ def _previous(services: list[Service], environment: str) -> Deployment | None:
 @transaction.atomic
 def deployment_record(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     services: Iterable[str | Service],
     version: str,
     git_sha: str,
@@ -226,18 +226,19 @@ def _mark_started(deployment: Deployment) -> None:
 
 def _hotfix_postmortem(deployment: Deployment) -> None:
     """Runbook 1.3 step 8: a hotfix schedules a post-mortem on the incident it answers."""
-    if deployment.incident_id is None:
+    incident = deployment.incident
+    if incident is None:
         deployment.postmortem_needed = True
         deployment.save(update_fields=["postmortem_needed"])
         return
     from postmortems.services import postmortem_create
 
     postmortem_create(
-        incident=deployment.incident, actor=None, required=True,
+        incident=incident, actor=None, required=True,
         reason=f"hotfix {deployment.number}",
     )  # fmt: skip
     timeline_append(
-        incident=deployment.incident, kind="deployment_hotfix", channel=Channel.SYSTEM,
+        incident=incident, kind="deployment_hotfix", channel=Channel.SYSTEM,
         message=f"Hotfix {deployment.number} ({deployment.version}) recorded for "
         f"{common.services_text(deployment)}; post-mortem scheduled.",
         data={"deployment": deployment.pk},
@@ -249,7 +250,7 @@ def lock(deployment: Deployment | int) -> Deployment:
 
 
 @transaction.atomic
-def deployment_start(*, deployment: Deployment | int, actor: AbstractBaseUser | None) -> Deployment:
+def deployment_start(*, deployment: Deployment | int, actor: User | None) -> Deployment:
     """Pending to in progress; a migration needs its fresh backup first (runbook 1.2)."""
     require(actor, "record_deployment")
     deployment = lock(deployment)
@@ -267,7 +268,7 @@ def deployment_start(*, deployment: Deployment | int, actor: AbstractBaseUser | 
 def deployment_finish(
     *,
     deployment: Deployment | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     status: str,
     finished_at: dt.datetime | None = None,
     override_reason: str = "",
@@ -306,7 +307,7 @@ def deployment_finish(
 def _finish(
     deployment: Deployment,
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     status: str,
     finished_at: dt.datetime | None,
     override_reason: str = "",
@@ -361,7 +362,7 @@ def _finish(
 
 @transaction.atomic
 def deployment_check_set(
-    *, deployment: Deployment | int, key: str, done: bool, actor: AbstractBaseUser, note: str = ""
+    *, deployment: Deployment | int, key: str, done: bool, actor: User, note: str = ""
 ) -> DeploymentCheck:
     require(actor, "record_deployment")
     deployment = lock(deployment)

@@ -11,8 +11,9 @@ listener (runs on incidents) or the ``deployment_rollback_watch`` timer marks bo
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from incidents.models import Channel, Incident
@@ -75,14 +76,15 @@ def _restore_plan(deployment: Deployment) -> dict:
 
     run = deployment.backup_run
     bucket, key = backup_location(run) if run else ("", "")
-    plan = {"action": RESTORE_ACTION, "params": {"bucket": bucket, "key": key}}
+    params = {"bucket": bucket, "key": key}
+    plan: dict[str, Any] = {"action": RESTORE_ACTION, "params": params}
     if run is None:
         return {**plan, "missing": "No pre-migration backup is attached: nothing to restore."}
     if run.state != ActionRun.State.SUCCEEDED or not bucket or not key:
         return {**plan, "missing": f"Backup #{run.pk} recorded no S3 object to restore from."}
     version = (run.result or {}).get("version_id")
     if version:
-        plan["params"]["version_id"] = version
+        params["version_id"] = version
     return plan
 
 
@@ -90,7 +92,7 @@ def _restore_plan(deployment: Deployment) -> dict:
 def deployment_rollback_request(
     *,
     deployment: Deployment | int,
-    actor: AbstractBaseUser,
+    actor: User,
     incident: Incident | None = None,
     reason: str,
 ) -> Deployment:
@@ -166,7 +168,8 @@ def rollback_sync(rollback: Deployment) -> bool:
         revision = (run.result or {}).get("to_revision")
         if isinstance(revision, int):
             rollback.k8s_revision = revision
-        Deployment.objects.filter(pk=rollback.rollback_of_id).update(status=Status.ROLLED_BACK)
+        if rollback.rollback_of_id is not None:  # always, for a rollback
+            Deployment.objects.filter(pk=rollback.rollback_of_id).update(status=Status.ROLLED_BACK)
     else:
         rollback.status = Status.FAILED
     rollback.finished_at = now
@@ -178,7 +181,7 @@ def rollback_sync(rollback: Deployment) -> bool:
         rollback, "finished",
         f":rewind: {rollback.number}: rollback of DEP-{rollback.rollback_of_id} {words}.",
     )  # fmt: skip
-    if rollback.incident_id:
+    if rollback.incident is not None:
         timeline_append(
             incident=rollback.incident, kind="deployment_rollback_finished",
             channel=Channel.SYSTEM,
@@ -203,9 +206,7 @@ def rollback_watch(timer: Timer, incident: Incident | None, now: dt.datetime) ->
 
 
 @transaction.atomic
-def deployment_backup_request(
-    *, deployment: Deployment | int, actor: AbstractBaseUser
-) -> Deployment:
+def deployment_backup_request(*, deployment: Deployment | int, actor: User) -> Deployment:
     """Request the pre-migration backup (remediation's aws.pg_backup) and attach its run."""
     from remediation.services import action_request
 
@@ -226,7 +227,7 @@ def deployment_backup_request(
 
 @transaction.atomic
 def deployment_backup_attach(
-    *, deployment: Deployment | int, actor: AbstractBaseUser | None, run: int
+    *, deployment: Deployment | int, actor: User | None, run: int
 ) -> Deployment:
     """Attach an existing backup run (e.g. one taken from the Runbooks page)."""
     from remediation.models import ActionRun
@@ -246,7 +247,7 @@ def deployment_incident_link(
     *,
     deployment: Deployment | int,
     incident: Incident,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     reason: str = "",
 ) -> DeploymentIncident:
     """This deployment caused that incident: a failed change, shown on both pages."""

@@ -51,6 +51,9 @@ class IncidentDaySequence(models.Model):
 
 
 class Incident(models.Model):
+    # Not columns: set for display by selectors (the list and the command page).
+    sla_words: str
+
     number = models.CharField(max_length=20, unique=True, editable=False)
     day = models.DateField(editable=False)
     seq = models.PositiveIntegerField(editable=False)

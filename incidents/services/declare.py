@@ -5,7 +5,7 @@ import logging
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from nexusops.common import clock, logs
@@ -78,12 +78,12 @@ def incident_declare(
     *,
     title: str,
     severity: str | Severity,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     services: Iterable[str | Service] = (),
     summary: str = "",
     channel: str = Channel.WEB,
     detected_at: dt.datetime | None = None,
-    commander: AbstractBaseUser | None = None,
+    commander: User | None = None,
     impact_users: int | None = None,
     impact_percent: Decimal | None = None,
     impact_description: str = "",

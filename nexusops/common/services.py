@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 
 from .errors import NotFoundError, PermissionDeniedError
@@ -28,9 +28,7 @@ class Permissions:
         self.app_label = app_label
         self.words = words
 
-    def require(
-        self, actor: AbstractBaseUser | None, codename: str, *, words: str | None = None
-    ) -> None:
+    def require(self, actor: User | None, codename: str, *, words: str | None = None) -> None:
         """Refuse an inactive actor or one without ``<app_label>.<codename>``.
 
         ``actor=None`` is the system itself (a sweep, a listener, a webhook or integration
@@ -44,11 +42,11 @@ class Permissions:
             raise PermissionDeniedError(f"Your role cannot {words}.")
 
 
-def actor_name(actor: AbstractBaseUser | None, fallback: str = SYSTEM_NAME) -> str:
+def actor_name(actor: User | None, fallback: str = SYSTEM_NAME) -> str:
     """The name the timeline and notices show for ``actor``; ``fallback`` for the system."""
     if actor is None:
         return fallback
-    return actor.get_full_name() or actor.get_username()  # type: ignore[attr-defined]
+    return actor.get_full_name() or actor.get_username()
 
 
 def lock_row(queryset: models.QuerySet[M], row: M | int, missing: str) -> M:

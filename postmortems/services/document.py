@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from incidents.models import Incident, Service, TimelineEvent
@@ -69,7 +69,7 @@ def _generate_entries(postmortem: PostMortem) -> None:
 def postmortem_create(
     *,
     incident: Incident | int,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     required: bool | None = None,
     reason: str = "",
 ) -> PostMortem:
@@ -158,7 +158,7 @@ def _clean(data: dict) -> tuple[dict, dict[str, list[str]]]:
 def postmortem_update(
     *,
     postmortem: PostMortem | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     expected_version: int,
     data: dict,
 ) -> PostMortem:
@@ -221,7 +221,7 @@ def postmortem_update(
 
 @transaction.atomic
 def postmortem_autosave(
-    *, postmortem: PostMortem | int, actor: AbstractBaseUser, base_version: int, data: dict
+    *, postmortem: PostMortem | int, actor: User, base_version: int, data: dict
 ) -> PostMortemDraft:
     """Keep one person's unsaved text; nobody else sees it and nothing is overwritten."""
     require(actor, "edit_postmortem")
@@ -239,7 +239,7 @@ def postmortem_autosave(
 def postmortem_entry_update(
     *,
     entry: PostMortemTimelineEntry | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     text: str,
     included: bool,
 ) -> PostMortemTimelineEntry:
@@ -259,7 +259,7 @@ def postmortem_entry_update(
 def postmortem_schedule(
     *,
     postmortem: PostMortem | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     meeting_at: dt.datetime | None,
     attendees: list,
 ) -> PostMortem:
@@ -275,7 +275,7 @@ def postmortem_schedule(
         errors["meeting_at"] = ["The meeting must be in the future."]
     if not attendees:
         errors["attendees"] = ["Invite at least one person."]
-    if errors:
+    if errors or meeting_at is None:
         raise ApplicationError("The meeting cannot be scheduled.", fields=errors)
     rescheduled = postmortem.meeting_at is not None
     postmortem.meeting_at = meeting_at

@@ -8,7 +8,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 from nexusops.integrations.errors import VendorRejected
 
@@ -20,6 +20,18 @@ MIB = 1024 * 1024
 MIN_PART_SIZE = 5 * MIB  # S3's minimum for every part but the last
 MAX_PARTS = 10_000
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+class Readable(Protocol):
+    """What an upload reads from: a file, a pipe, or a stream that compresses as it goes."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class Writable(Protocol):
+    """What a download writes to: a file, or a sink that decompresses into a process."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,7 @@ def _key(key: str) -> str:
     return key
 
 
-def _read_part(fileobj: BinaryIO, size: int) -> bytes:
+def _read_part(fileobj: Readable, size: int) -> bytes:
     """Read exactly ``size`` bytes unless the stream ends first (pipes return short reads)."""
     chunks, remaining = [], size
     while remaining:
@@ -72,7 +84,7 @@ class S3Operations(Connection):
         self,
         bucket: str,
         key: str,
-        fileobj: BinaryIO,
+        fileobj: Readable,
         sse: str | None = "AES256",
         *,
         part_size: int = 16 * MIB,
@@ -93,7 +105,8 @@ class S3Operations(Connection):
             upload_id = self._s3.create_multipart_upload(
                 Bucket=bucket, Key=key, ContentType=content_type, **extra
             )["UploadId"]
-        digest, size, parts = hashlib.sha256(), 0, []
+        digest, size = hashlib.sha256(), 0
+        parts: list[dict[str, Any]] = []
         try:
             while True:
                 chunk = _read_part(fileobj, part_size)
@@ -130,7 +143,7 @@ class S3Operations(Connection):
         )
 
     def s3_download_stream(
-        self, bucket: str, key: str, fileobj: BinaryIO, version_id: str | None = None
+        self, bucket: str, key: str, fileobj: Writable, version_id: str | None = None
     ) -> dict[str, Any]:
         """Write an object (or one version of it) to ``fileobj`` in chunks (runbook 4.2 step 1)."""
         _bucket(bucket), _key(key)

@@ -130,12 +130,13 @@ class RolloutOperations(Connection):
                 raise RevisionNotFound(f"deployment {deployment} has no previous revision")
             target = owned[-2]
         else:
-            target = next((rs for rs in owned if _revision_of(rs) == to_revision), None)
-            if target is None:
+            found = next((rs for rs in owned if _revision_of(rs) == to_revision), None)
+            if found is None:
                 known = ", ".join(str(_revision_of(rs)) for rs in owned) or "none"
                 raise RevisionNotFound(
                     f"deployment {deployment} has no revision {to_revision} (known: {known})"
                 )
+            target = found
         template = _without_hash(target["spec"]["template"])
         before = json.dumps(current["spec"]["template"], indent=2, sort_keys=True).splitlines()
         after = json.dumps(template, indent=2, sort_keys=True).splitlines()

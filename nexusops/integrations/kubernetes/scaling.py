@@ -50,9 +50,10 @@ class ScalingOperations(Connection):
             raise InvalidRequest("an override needs a reason")
         validation.dns1123_subdomain(deployment, what="deployment name")
         hpa = self._hpa_for(deployment)
-        low = hpa["spec"].get("minReplicas", 1) if hpa else None
-        high = hpa["spec"]["maxReplicas"] if hpa else None
-        if hpa and not low <= replicas <= high and not override_reason:
+        low: int | None = hpa["spec"].get("minReplicas", 1) if hpa else None
+        high: int | None = hpa["spec"]["maxReplicas"] if hpa else None
+        outside = low is not None and high is not None and not low <= replicas <= high
+        if outside and not override_reason:
             raise ScaleOutOfBounds(
                 f"{replicas} replicas is outside the HPA bounds {low}-{high} "
                 f"of {deployment}; give an override reason to go beyond"

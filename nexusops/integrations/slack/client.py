@@ -266,7 +266,7 @@ class SlackClient:
             if idempotency_key
             else None
         )
-        arguments = {
+        arguments: dict[str, Any] = {
             "channel": channel,
             "text": text,
             "blocks": list(blocks) if blocks else None,
