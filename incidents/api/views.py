@@ -43,28 +43,14 @@ from .serializers import (
     IncidentListItemSerializer,
     IncidentSerializer,
     IncidentUpdateInputSerializer,
+    MeSerializer,
     NoteInputSerializer,
+    ServiceSerializer,
+    SeveritySerializer,
     TimelineEventSerializer,
     TimelineQuerySerializer,
     TransitionInputSerializer,
 )
-
-
-class ServiceSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Service
-        fields = ["slug", "name", "kind", "owner_team", "description", "runbook_url"]
-
-
-class SeveritySerializer(serializers.ModelSerializer):
-    response_time_seconds = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Severity
-        fields = ["code", "name", "definition", "example", "response_time_seconds"]
-
-    def get_response_time_seconds(self, obj: Severity) -> int:
-        return int(obj.response_time.total_seconds())
 
 
 class ServiceListView(generics.ListAPIView):
@@ -77,12 +63,6 @@ class SeverityListView(generics.ListAPIView):
     queryset = Severity.objects.all()
     serializer_class = SeveritySerializer
     pagination_class = None
-
-
-class MeSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    role = serializers.CharField()
-    time_zone = serializers.CharField()
 
 
 class MeView(APIView):
