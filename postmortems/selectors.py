@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from incidents.models import Incident, TimelineEvent
 from nexusops.common import clock
 from nexusops.common.errors import NotFoundError, PermissionDeniedError
+from nexusops.common.services import actor_name
 
 from .models import SECTIONS, ActionItem, PostMortem, PostMortemRevision
 
@@ -60,7 +61,7 @@ def postmortem_document(*, postmortem: PostMortem) -> dict:
         "action_items": [
             {
                 "description": a.description,
-                "owner": a.owner.get_full_name() or a.owner.get_username(),
+                "owner": actor_name(a.owner),
                 "due_date": a.due_date.isoformat(),
                 "priority": a.get_priority_display(),
                 "status": a.get_status_display(),

@@ -22,6 +22,7 @@ from incidents.services import (
     incident_transition,
     incident_update,
 )
+from nexusops.common.services import actor_name
 
 from ..models import AlertGroup, AlertRule, AlertStatus, Level
 from .slack import slack_alert_post
@@ -187,8 +188,7 @@ def _resolved(group: AlertGroup, now: dt.datetime) -> None:
     group.acknowledged_by = None
     incident = _incident(group)
     if incident is not None and incident.status in ATTACHABLE:
-        commander = incident.commander
-        who = (commander.get_full_name() or commander.get_username()) if commander else "IC"
+        who = actor_name(incident.commander, "IC")
         _note(
             incident,
             f"{who}: all {group.alert_count} alert(s) of {group.title} resolved at "
