@@ -31,9 +31,11 @@ test: $(STAMP)
 test-smoke: $(STAMP)
 	NEXUSOPS_TEST_EMBEDDED=1 $(BIN)/python scripts/run_tests.py -m smoke $(ARGS)
 
+# mypy checks the service layer, the selectors and the adapters (config: pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

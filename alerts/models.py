@@ -257,6 +257,7 @@ class AlertProcessingFailure(models.Model):
     """A group whose processing raised. Its events wait until ``next_attempt_at``; after
     ``ALERTS_GROUP_MAX_ATTEMPTS`` it is dead (``dead_at``) until a person retries it."""
 
+    waiting: int  # not a column: events waiting for it, set by selectors.alert_processing_failures
     key = models.CharField(max_length=140, unique=True, help_text="The alert group's key.")
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

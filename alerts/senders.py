@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from incidents.comms.senders import slack_enabled
-from nexusops.common.tasks import RetryableError
+from nexusops.common.errors import RetryableError
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import register_sender
 from nexusops.integrations.slack.client import SlackClient

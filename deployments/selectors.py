@@ -8,6 +8,7 @@ import calendar
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -49,7 +50,7 @@ def deployments_filtered(params) -> tuple[QuerySet[Deployment], dict]:  # noqa: 
 
 def incidents_following(deployment: Deployment, hours: float = 24) -> list[dict]:
     """Linked incidents, then those on its services detected within ``hours`` after it."""
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"incident": link.incident, "linked": True, "reason": link.reason}
         for link in deployment.incident_links.select_related("incident", "incident__severity")
     ]
@@ -228,13 +229,15 @@ def dora(*, since: dt.date | None = None, until: dt.date | None = None,
     if service:
         qs = qs.filter(services__slug=service)
     qs = qs.annotate(
-        linked=Exists(DeploymentIncident.objects.filter(deployment=OuterRef("pk")))
+        caused_incident=Exists(DeploymentIncident.objects.filter(deployment=OuterRef("pk")))
     ).prefetch_related("services", "incident_links__incident")
     rows: dict[tuple[str, str], DoraRow] = {}
     restored: dict[tuple[str, str], set[int]] = defaultdict(set)
     for d in qs:
+        if d.started_at is None:  # excluded by the query; narrows the type
+            continue
         month = d.started_at.astimezone(dt.UTC).strftime("%Y-%m")
-        failed = d.linked or d.status in (Status.FAILED, Status.ROLLED_BACK)
+        failed = d.caused_incident or d.status in (Status.FAILED, Status.ROLLED_BACK)
         for s in d.services.all():
             if service and s.slug != service:
                 continue

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from django.contrib.auth import get_user_model
 
 from nexusops.common import clock
+from nexusops.common.services import actor_name
 
 from .models import (
     Channel,
@@ -167,7 +168,7 @@ def _event(
         incident=incident,
         kind=kind,
         actor=actor,
-        actor_name=(actor.get_full_name() or actor.get_username()) if actor else "NexusOps",
+        actor_name=actor_name(actor),
         channel=Channel.WEB if actor else Channel.SYSTEM,
         message=message,
         created_at=at,

@@ -9,33 +9,26 @@ bundle the live endpoint sends when someone else changed the incident.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from urllib.parse import urlencode
+from collections.abc import Callable
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from nexusops.common import clock, keyset
+from nexusops.common import keyset
 from nexusops.common.errors import ApplicationError, Conflict, NotFoundError, PermissionDeniedError
 from nexusops.engine.events import ask
 from nexusops.engine.models import Timer
 
 from . import forms, selectors, services
 from .events import CommandPagePanels
-from .models import Incident, Service, Severity, Status, Step, TimerKind
-from .services.stopped_timers import timer_label
+from .models import Incident, Service, Severity, Status
 
 PAGE_SIZE = 50
-TIMELINE_LIMIT = 50  # newest first; older pages by ?before=<id> (keeps the page fast at 5,000)
-LATEST_LIMIT = 4  # the glance's latest updates: what fits above the fold at 1400x900
 LIVE_SECTIONS = ("header", "glance", "steps", "timers", "timeline", "live")
 WRITE_SECTIONS = (*LIVE_SECTIONS, "people", "edit", "note", "messages")
-SLA_WORDS = {TimerKind.ACK_DEADLINE: "ack", TimerKind.FIRST_UPDATE: "first update"}
 
 
 def service_list(request):
@@ -162,7 +155,9 @@ def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
     from .oncall import selectors as oncall_selectors
 
     incident = _get(number)
-    context = _command_context(request, incident)
+    context = selectors.incident_command_context(
+        incident=incident, user=request.user, query=request.GET
+    )
     # Higher apps' panels rendered inline (the status page's publish form); they refresh
     # themselves afterwards.
     for panel in ask(
@@ -187,7 +182,9 @@ def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
 def incident_timeline(request: HttpRequest, number: str) -> HttpResponse:
     """The timeline alone (kind filter, older events) for htmx; the whole page otherwise."""
     incident = _get(number)
-    context = _command_context(request, incident)
+    context = selectors.incident_command_context(
+        incident=incident, user=request.user, query=request.GET
+    )
     template = "incidents/incident_detail.html"
     return render(request, f"{template}#timeline" if request.htmx else template, context)
 
@@ -211,7 +208,9 @@ def incident_live(request: HttpRequest, number: str) -> HttpResponse:
     if request.GET.get("v") == str(version) and request.GET.get("e") == str(last_event):
         return HttpResponse(status=done or 204)
     incident = _get(number)
-    context = _command_context(request, incident, sections=LIVE_SECTIONS)
+    context = selectors.incident_command_context(
+        incident=incident, user=request.user, query=request.GET, sections=LIVE_SECTIONS
+    )
     return render(request, "incidents/incident_detail.html#oob", context, status=done or 200)
 
 
@@ -387,9 +386,10 @@ def _after_write(
         return redirect("incident-detail", incident.number)
     if error is not None:
         incident = _get(incident.number)  # the row may have moved under us
-    context = _command_context(
-        request,
-        incident,
+    context = selectors.incident_command_context(
+        incident=incident,
+        user=request.user,
+        query=request.GET,
         sections=WRITE_SECTIONS,
         errors=(error.fields if error is not None and not stale else {}),
         **(form_state or {}),
@@ -418,162 +418,6 @@ def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
     )
 
 
-def _sla_words(incident: Incident) -> str:
-    return SLA_WORDS.get(incident.sla_next_kind, incident.sla_next_kind.replace("_", " "))
-
-
-def _commanders():
-    """Users whose role may drive an incident: the IC choices."""
-    return (
-        get_user_model()
-        .objects.filter(
-            Q(is_superuser=True)
-            | Q(
-                groups__permissions__codename="drive_incident",
-                groups__permissions__content_type__app_label="incidents",
-            ),
-            is_active=True,
-        )
-        .distinct()
-        .order_by("username")
-    )
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _labelled(timers: list[Timer]) -> list[Timer]:
-    for timer in timers:
-        timer.label = timer_label(timer)
-    return timers
-
-
-def _steps(incident: Incident) -> list[dict]:
-    items = list(incident.checklist.all())
-    steps = []
-    for value, label in Step.choices:
-        mine = [i for i in items if i.step == value]
-        steps.append(
-            {
-                "key": value,
-                "label": label,
-                "items": mine,
-                "done": sum(1 for i in mine if i.done),
-                "total": len(mine),
-            }
-        )
-    return steps
-
-
-def _command_context(
-    request: HttpRequest,
-    incident: Incident,
-    *,
-    sections: Iterable[str] = (),
-    errors: dict[str, list[str]] | None = None,
-    edit_data=None,  # noqa: ANN001 - a QueryDict
-    note_data=None,  # noqa: ANN001 - a QueryDict
-) -> dict:
-    user = request.user
-    # The same rule the API's serializer applies (selectors.incident_visibility): the page
-    # hides the internal sections exactly when the API leaves their fields out.
-    internal = selectors.incident_visibility(user).internal
-    kinds = [k for k in request.GET.getlist("kind") if k]
-    before = _int(request.GET.get("before"))
-    events_qs = selectors.timeline(
-        incident=incident, user=user, kinds=kinds or None, before=before or None
-    )
-    events = list(events_qs[: TIMELINE_LIMIT + 1])
-    older = events[TIMELINE_LIMIT - 1].pk if len(events) > TIMELINE_LIMIT else None
-    events = events[:TIMELINE_LIMIT]
-    older_query = urlencode([*(("kind", k) for k in kinds), ("before", older)]) if older else ""
-    now = clock.now()
-    end = incident.resolved_at or incident.closed_at or now
-    incident.sla_words = _sla_words(incident)
-    perms = {
-        name: user.has_perm(f"incidents.{name}")
-        for name in ("drive_incident", "acknowledge_incident", "add_note", "declare_incident")
-    }
-    context = {
-        "incident": incident,
-        "internal": internal,
-        "perms": perms,
-        "live": selectors.is_live(incident),
-        "now": now,
-        "elapsed": end - incident.detected_at,
-        "elapsed_running": incident.resolved_at is None and incident.closed_at is None,
-        "events": events,
-        "older_query": older_query,
-        "newer": bool(before),
-        "kinds": kinds,
-        "all_kinds": selectors.timeline_kinds(incident=incident, user=user),
-        "sections": set(sections),
-        "errors": errors or {},
-    }
-    if internal:
-        steps = _steps(incident)
-        responders = list(incident.responders.all())
-        context.update(
-            {
-                "transitions": [
-                    t
-                    for t in services.transitions_available(incident)
-                    if user.has_perm(f"incidents.{t.permission}")
-                ],
-                "steps": steps,
-                "next_item": selectors.next_checklist_item(steps),
-                # The glance ignores the timeline's kind filter and paging: always the newest,
-                # which is the timeline's own first rows unless it is filtered or paged.
-                "latest_events": (
-                    events[:LATEST_LIMIT]
-                    if not kinds and not before
-                    else list(selectors.timeline(incident=incident, user=user)[:LATEST_LIMIT])
-                ),
-                "timers": _labelled(selectors.pending_timers(incident)),
-                "dead_timers": _labelled(selectors.dead_timers(incident)),
-                "services_selected": [s.slug for s in incident.services.all()],
-                "responders": responders,
-                "responder_ids": {u.pk for u in responders},
-            }
-        )
-        if perms["drive_incident"]:
-            context.update(_drive_context(incident, edit_data))
-        context["note_data"] = note_data or {}
-    return context
-
-
-def _drive_context(incident: Incident, edit_data) -> dict:  # noqa: ANN001 - a QueryDict
-    """What the assign and edit forms need; ``edit_data`` keeps a rejected input."""
-    if edit_data is not None:
-        edit = {
-            "title": edit_data.get("title", ""),
-            "severity": edit_data.get("severity", ""),
-            "services": edit_data.getlist("services"),
-            "impact_users": edit_data.get("impact_users", ""),
-            "impact_percent": edit_data.get("impact_percent", ""),
-            "impact_description": edit_data.get("impact_description", ""),
-            "data_breach": bool(edit_data.get("data_breach")),
-            "major_customer_impact": bool(edit_data.get("major_customer_impact")),
-        }
-    else:
-        edit = {
-            "title": incident.title,
-            "severity": incident.severity.code,
-            "services": [s.slug for s in incident.services.all()],
-            "impact_users": "" if incident.impact_users is None else incident.impact_users,
-            "impact_percent": "" if incident.impact_percent is None else incident.impact_percent,
-            "impact_description": incident.impact_description,
-            "data_breach": incident.data_breach,
-            "major_customer_impact": incident.major_customer_impact,
-        }
-    return {
-        "edit": edit,
-        "commanders": list(_commanders()),
-        "people": list(get_user_model().objects.filter(is_active=True).order_by("username")),
-        "severities": list(Severity.objects.all()),
-        "all_services": list(Service.objects.all()),
-    }
+# The list view's names for what the command page's selectors also use.
+_sla_words = selectors.sla_words
+_commanders = selectors.commanders

@@ -7,11 +7,13 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from nexusops.common.text import fmt
+
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
 
 def _when(iso: str) -> str:
-    return dt.datetime.fromisoformat(iso).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return fmt(dt.datetime.fromisoformat(iso))
 
 
 def _facts(doc: dict) -> list[tuple[str, str]]:

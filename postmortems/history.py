@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from incidents.history import history_incidents
 from incidents.models import Incident
 from nexusops.common import clock
+from nexusops.common.services import actor_name
 
 from .models import ActionItem, PostMortem
 from .services.common import policy
@@ -91,7 +92,7 @@ def _postmortem(rng, incident: Incident, required: bool, rules, manager, today) 
         overdue_at=None if booked or due > today else due,
         submitted_by=incident.commander if status != PostMortem.Status.DRAFT else None,
         updated_by=manager,
-        updated_by_name=manager.get_full_name() or manager.get_username(),
+        updated_by_name=actor_name(manager),
         created_at=incident.resolved_at,
         updated_at=incident.resolved_at + dt.timedelta(days=2),
     )

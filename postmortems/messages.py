@@ -8,7 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.services.common import actor_name
+from nexusops.common.services import actor_name
 
 SITE_NAME = "NexusOps"
 

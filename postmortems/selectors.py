@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
 from incidents.models import Incident, TimelineEvent
 from nexusops.common import clock
 from nexusops.common.errors import NotFoundError, PermissionDeniedError
+from nexusops.common.services import actor_name
 
 from .models import SECTIONS, ActionItem, PostMortem, PostMortemRevision
 
@@ -60,7 +61,7 @@ def postmortem_document(*, postmortem: PostMortem) -> dict:
         "action_items": [
             {
                 "description": a.description,
-                "owner": a.owner.get_full_name() or a.owner.get_username(),
+                "owner": actor_name(a.owner),
                 "due_date": a.due_date.isoformat(),
                 "priority": a.get_priority_display(),
                 "status": a.get_status_display(),
@@ -82,11 +83,11 @@ def postmortem_get(*, number: str) -> PostMortem:
     return postmortem
 
 
-def can_read_drafts(user: AbstractBaseUser) -> bool:
+def can_read_drafts(user: User) -> bool:
     return user.has_perm("postmortems.view_draft")
 
 
-def readable_document(*, postmortem: PostMortem, user: AbstractBaseUser) -> tuple[dict, dict]:
+def readable_document(*, postmortem: PostMortem, user: User) -> tuple[dict, dict]:
     """(document, meta) the user may read: the live text for writers, else the published one."""
     if can_read_drafts(user):
         return postmortem_document(postmortem=postmortem), {"live": True}
@@ -98,7 +99,7 @@ def readable_document(*, postmortem: PostMortem, user: AbstractBaseUser) -> tupl
     return revision.snapshot, {"live": False, "revision": revision}
 
 
-def postmortem_list(*, user: AbstractBaseUser, state: str = "") -> QuerySet[PostMortem]:
+def postmortem_list(*, user: User, state: str = "") -> QuerySet[PostMortem]:
     qs = PostMortem.objects.select_related("incident__severity").order_by("-created_at", "-id")
     if not can_read_drafts(user):
         return qs.filter(published_revision__isnull=False)

@@ -23,7 +23,7 @@ from django.core.mail import send_mail
 from django.db.models import QuerySet
 
 from incidents.models import Incident
-from nexusops.common.tasks import RetryableError
+from nexusops.common.errors import RetryableError
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import register_fanout, register_sender
 from nexusops.integrations.statuspage.client import StatuspageClient

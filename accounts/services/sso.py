@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, transaction
 
 from incidents.models import Profile
@@ -62,25 +62,25 @@ def _claimed_groups(claims: dict, groups_claim: str) -> list[str]:
 
 @dataclass
 class SignIn:
-    user: AbstractBaseUser
+    user: User
     created: bool
     roles_added: list[str] = field(default_factory=list)
     roles_removed: list[str] = field(default_factory=list)
 
 
 def _free_username(claims: dict, provider: str) -> str:
-    User = get_user_model()
+    user_model = get_user_model()
     email = str(claims.get("email") or "")
     wanted = str(claims.get("preferred_username") or email.partition("@")[0] or "")
     base = re.sub(r"[^\w.@+-]", "", wanted)[:120] or f"{provider}-{str(claims['sub'])[:12]}"
     candidate, n = base, 1
-    while User.objects.filter(username__iexact=candidate).exists():
+    while user_model.objects.filter(username__iexact=candidate).exists():
         n += 1
         candidate = f"{base}-{n}"
     return candidate
 
 
-def _existing_by_email(claims: dict, provider: str) -> AbstractBaseUser | None:
+def _existing_by_email(claims: dict, provider: str) -> User | None:
     """A local account to adopt: only on a verified e-mail matching exactly one active,
     non-superuser account that has no identity at this provider yet."""
     email = str(claims.get("email") or "").strip()
@@ -169,7 +169,7 @@ def _sign_in(provider: str, subject: str, claims: dict, groups: list[str]) -> Si
     return SignIn(user=user, created=created, roles_added=added, roles_removed=removed)
 
 
-def _links_missing(user: AbstractBaseUser) -> bool:
+def _links_missing(user: User) -> bool:
     profile = Profile.objects.filter(user=user).first()
     return profile is None or not profile.slack_user_id or not profile.pagerduty_user_id
 
@@ -181,16 +181,16 @@ def sso_accounts_deactivate_stale(*, days: int, dry_run: bool = False) -> list[s
     if days < 1:
         raise ApplicationError("days must be at least 1.", fields={"days": ["at least 1"]})
     cutoff = clock.now() - dt.timedelta(days=days)
-    User = get_user_model()
+    user_model = get_user_model()
     ids = set(
-        User.objects.filter(is_active=True, is_superuser=False, sso_identities__isnull=False)
+        user_model.objects.filter(is_active=True, is_superuser=False, sso_identities__isnull=False)
         .exclude(sso_identities__last_seen_at__gte=cutoff)
         .values_list("pk", flat=True)
     )
     with transaction.atomic():
         # Re-checked under the lock: a sign-in meanwhile keeps the account.
         stale = (
-            User.objects.select_for_update()
+            user_model.objects.select_for_update()
             .filter(pk__in=ids, is_active=True)
             .exclude(sso_identities__last_seen_at__gte=cutoff)
             .order_by("pk")
@@ -198,7 +198,7 @@ def sso_accounts_deactivate_stale(*, days: int, dry_run: bool = False) -> list[s
         locked = list(stale)
         names = sorted(u.get_username() for u in locked)
         if locked and not dry_run:
-            User.objects.filter(pk__in=[u.pk for u in locked]).update(is_active=False)
+            user_model.objects.filter(pk__in=[u.pk for u in locked]).update(is_active=False)
     for name in names:
         logger.info(
             "sso: %s %s: no sign-in for %d days",

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
@@ -31,7 +31,7 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def can_manage_all(user: AbstractBaseUser) -> bool:
+def can_manage_all(user: User) -> bool:
     return user.has_perm("accounts.manage_all_tokens")
 
 
@@ -41,7 +41,7 @@ class Created:
     key: str  # shown once; never stored
 
 
-def personal_token_create(*, user: AbstractBaseUser, name: str, expires_in_days: int) -> Created:
+def personal_token_create(*, user: User, name: str, expires_in_days: int) -> Created:
     name = (name or "").strip()
     if not name:
         raise ApplicationError("Give the token a name.", fields={"name": ["Required."]})
@@ -76,7 +76,7 @@ def personal_token_create(*, user: AbstractBaseUser, name: str, expires_in_days:
     return Created(token=token, key=key)
 
 
-def personal_token_revoke(*, token_id: int, by: AbstractBaseUser) -> PersonalToken:
+def personal_token_revoke(*, token_id: int, by: User) -> PersonalToken:
     """Revoke a token: its owner may, and so may a manager. Revoking twice is a no-op."""
     with transaction.atomic():
         token = PersonalToken.objects.select_for_update().filter(pk=token_id).first()
@@ -110,7 +110,7 @@ def personal_token_authenticate(key: str) -> PersonalToken | None:
     return token
 
 
-def personal_tokens_visible(*, user: AbstractBaseUser, everyone: bool = False) -> QuerySet:
+def personal_tokens_visible(*, user: User, everyone: bool = False) -> QuerySet:
     tokens = PersonalToken.objects.select_related("user", "revoked_by")
     if everyone:
         if not can_manage_all(user):

@@ -22,6 +22,7 @@ from incidents.services import (
     incident_transition,
     incident_update,
 )
+from nexusops.common.services import actor_name
 
 from ..models import AlertGroup, AlertRule, AlertStatus, Level
 from .slack import slack_alert_post
@@ -168,13 +169,13 @@ def _storm_incident(now: dt.datetime) -> Incident | None:
 
 def _declare(group: AlertGroup, now: dt.datetime, counted: str) -> Incident:
     rule = group.rule
-    severity = rule.severity.code if rule is not None and rule.severity_id else "P1"
+    severity = rule.severity.code if rule is not None and rule.severity is not None else "P1"
     detected = min(group.status_changed_at, now)
     return incident_declare(
         title=f"{group.title}"[:200],
         severity=severity,
         actor=None,
-        services=[group.service] if group.service_id else [],
+        services=[group.service] if group.service is not None else [],
         summary=f"Opened by alert rule “{group.rule_name}” ({rule.condition if rule else ''}): "
         f"{counted}.",
         channel=Channel.ALERT,
@@ -187,8 +188,7 @@ def _resolved(group: AlertGroup, now: dt.datetime) -> None:
     group.acknowledged_by = None
     incident = _incident(group)
     if incident is not None and incident.status in ATTACHABLE:
-        commander = incident.commander
-        who = (commander.get_full_name() or commander.get_username()) if commander else "IC"
+        who = actor_name(incident.commander, "IC")
         _note(
             incident,
             f"{who}: all {group.alert_count} alert(s) of {group.title} resolved at "

@@ -5,35 +5,32 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from nexusops.common import clock
-from nexusops.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from nexusops.common.errors import ApplicationError
+from nexusops.common.services import Permissions, lock_row
 
 from ..models import AlertGroup, AlertProcessingFailure
 
 MAX_SILENCE = dt.timedelta(days=7)
+require = Permissions(
+    "alerts",
+    {
+        "acknowledge_alertgroup": "acknowledge alert groups",
+        "silence_alertgroup": "silence alert groups",
+    },
+).require
 
 
 def _lock(group: AlertGroup | int) -> AlertGroup:
-    pk = group.pk if isinstance(group, AlertGroup) else group
-    found = AlertGroup.objects.select_for_update().filter(pk=pk).first()
-    if found is None:
-        raise NotFoundError("No such alert group.")
-    return found
-
-
-def _require(actor: AbstractBaseUser | None, codename: str, words: str) -> None:
-    if actor is not None and not (actor.is_active and actor.has_perm(f"alerts.{codename}")):
-        raise PermissionDeniedError(f"Your role cannot {words}.")
+    return lock_row(AlertGroup.objects.all(), group, "No such alert group.")
 
 
 @transaction.atomic
-def alert_group_acknowledge(
-    *, group: AlertGroup | int, actor: AbstractBaseUser | None
-) -> AlertGroup:
-    _require(actor, "acknowledge_alertgroup", "acknowledge alert groups")
+def alert_group_acknowledge(*, group: AlertGroup | int, actor: User | None) -> AlertGroup:
+    require(actor, "acknowledge_alertgroup")
     group = _lock(group)
     group.acknowledged_at = clock.now()
     group.acknowledged_by = actor
@@ -45,12 +42,12 @@ def alert_group_acknowledge(
 def alert_group_silence(
     *,
     group: AlertGroup | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     minutes: int | None,
     reason: str,
 ) -> AlertGroup:
     """Hold back this group's notifications for ``minutes`` (0 lifts the silence)."""
-    _require(actor, "silence_alertgroup", "silence alert groups")
+    require(actor, "silence_alertgroup")
     reason = " ".join((reason or "").split())
     if minutes is None or minutes < 0 or dt.timedelta(minutes=minutes) > MAX_SILENCE:
         raise ApplicationError(
@@ -74,7 +71,7 @@ def alert_group_silence(
 
 @transaction.atomic
 def alert_processing_retry(
-    *, failure: AlertProcessingFailure | int, actor: AbstractBaseUser | None
+    *, failure: AlertProcessingFailure | int, actor: User | None
 ) -> AlertProcessingFailure:
     """A person asks to process a failed group's waiting events again, now.
 
@@ -83,11 +80,12 @@ def alert_processing_retry(
     """
     from .ingest import processing_schedule
 
-    _require(actor, "acknowledge_alertgroup", "retry alert processing")
-    pk = failure.pk if isinstance(failure, AlertProcessingFailure) else failure
-    found = AlertProcessingFailure.objects.select_for_update().filter(pk=pk).first()
-    if found is None:
-        raise NotFoundError("No such failed alert group (it may have been processed since).")
+    require(actor, "acknowledge_alertgroup", words="retry alert processing")
+    found = lock_row(
+        AlertProcessingFailure.objects.all(),
+        failure,
+        "No such failed alert group (it may have been processed since).",
+    )
     found.attempts, found.dead_at, found.next_attempt_at = 0, None, clock.now()
     found.save(update_fields=["attempts", "dead_at", "next_attempt_at"])
     transaction.on_commit(processing_schedule)

@@ -90,7 +90,7 @@ def parse_alertmanager(body: object, now: dt.datetime) -> list[ParsedAlert]:
         if not fingerprint:
             fingerprint = _key(*sorted(labels.items()))[:32]
         metric, value = _metric_and_value(labels, annotations, where)
-        at = ends if status == "resolved" else starts
+        at = ends if status == "resolved" and ends is not None else starts
         out.append(
             ParsedAlert(
                 fingerprint=fingerprint,

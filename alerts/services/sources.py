@@ -14,11 +14,12 @@ import hmac
 import secrets
 import time
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from nexusops.common import clock
-from nexusops.common.errors import ApplicationError, PermissionDeniedError
+from nexusops.common.errors import ApplicationError
+from nexusops.common.services import Permissions
 
 from ..models import AlertSource
 
@@ -37,9 +38,7 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _require_manager(actor: AbstractBaseUser | None) -> None:
-    if actor is not None and not actor.has_perm("alerts.change_alertsource"):
-        raise PermissionDeniedError("Your role cannot manage alert integrations.")
+require = Permissions("alerts", {"change_alertsource": "manage alert integrations"}).require
 
 
 @transaction.atomic
@@ -47,7 +46,7 @@ def alert_source_create(
     *,
     name: str,
     kind: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     token: str | None = None,
     max_body_bytes: int = 1_048_576,
 ) -> tuple[AlertSource, str]:
@@ -55,7 +54,7 @@ def alert_source_create(
 
     ``token`` is for the embedded demo only (a known token the seeder can print).
     """
-    _require_manager(actor)
+    require(actor, "change_alertsource")
     if kind not in AlertSource.Kind.values:
         raise ApplicationError(f"Unknown kind {kind!r}.", fields={"kind": ["Unknown kind."]})
     if not name.strip():
@@ -80,11 +79,11 @@ def alert_source_create(
 def alert_source_rotate_token(
     *,
     source: AlertSource | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     grace: dt.timedelta = DEFAULT_GRACE,
 ) -> str:
     """A new token; the old one keeps working for ``grace`` (0 revokes it now)."""
-    _require_manager(actor)
+    require(actor, "change_alertsource")
     pk = source.pk if isinstance(source, AlertSource) else source
     row = AlertSource.objects.select_for_update().get(pk=pk)
     secret = secrets.token_urlsafe(32)

@@ -12,6 +12,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from incidents.models import Incident, Service
+from nexusops.common.models import ChecklistEntry
 
 sha_validator = RegexValidator(r"^[0-9a-f]{7,40}$", "A git SHA is 7 to 40 hex digits.")
 
@@ -101,6 +102,11 @@ class CheckTemplateItem(models.Model):
 
 
 class Deployment(models.Model):
+    # Not columns: set for display by selectors.incident_changes (an incident's recent changes).
+    linked: bool
+    rollback: Deployment | None
+    can_roll_back: bool
+
     services = models.ManyToManyField(Service, related_name="deployments")
     environment = models.CharField(
         max_length=20, choices=Environment.choices, default=Environment.PRODUCTION
@@ -209,19 +215,12 @@ class Deployment(models.Model):
         return self.started_at or self.created_at
 
 
-class DeploymentCheck(models.Model):
+class DeploymentCheck(ChecklistEntry):
     deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="checks")
     key = models.SlugField(max_length=40)
     phase = models.CharField(max_length=4, choices=Phase.choices)
-    label = models.CharField(max_length=200)
-    order = models.PositiveSmallIntegerField(default=0)
     required = models.BooleanField(default=True)
     auto = models.CharField(max_length=20, blank=True)
-    done_at = models.DateTimeField(null=True, blank=True)
-    done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    done_by_name = models.CharField(max_length=150, blank=True)
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -232,10 +231,6 @@ class DeploymentCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deployment_id} {self.key}"
-
-    @property
-    def done(self) -> bool:
-        return self.done_at is not None
 
 
 class DeploymentIncident(models.Model):

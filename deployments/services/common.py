@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
-from incidents.models import Service
 from nexusops.common import clock
-from nexusops.common.errors import ApplicationError, PermissionDeniedError
+from nexusops.common.errors import ApplicationError
+from nexusops.common.services import Permissions, actor_name
 from nexusops.engine.outbox import outbox_enqueue
 
 from ..models import Deployment, DeploymentCheck
@@ -22,40 +21,16 @@ WORDS = {
     "override_checklist": "override a deployment's checklist",
     "rollback_deployment": "roll deployments back",
     "schedule_maintenance": "schedule maintenance windows",
+    "add_deployintegration": "add deployment integrations",
 }
 
 
-def require(actor: AbstractBaseUser | None, codename: str) -> None:
-    """``actor=None`` is the system or an authenticated integration (CI, ArgoCD)."""
-    if actor is None:
-        return
-    if not actor.is_active or not actor.has_perm(f"deployments.{codename}"):
-        raise PermissionDeniedError(f"Your role cannot {WORDS.get(codename, codename)}.")
-
-
-def actor_name(actor: AbstractBaseUser | None, fallback: str = "NexusOps") -> str:
-    if actor is None:
-        return fallback
-    return actor.get_full_name() or actor.get_username()
+# ``actor=None`` is the system or an authenticated integration (CI, ArgoCD).
+require = Permissions("deployments", WORDS).require
 
 
 def invalid(field: str, message: str) -> ApplicationError:
     return ApplicationError(message, fields={field: [message]})
-
-
-def resolve_services(slugs: Iterable[str | Service]) -> list[Service]:
-    wanted = [s.slug if isinstance(s, Service) else str(s).strip() for s in slugs]
-    wanted = [w for w in wanted if w]
-    if not wanted:
-        raise invalid("services", "Name at least one service.")
-    found = {s.slug: s for s in Service.objects.filter(slug__in=wanted)}
-    unknown = [s for s in wanted if s not in found]
-    if unknown:
-        raise ApplicationError(
-            f"Unknown service(s): {', '.join(unknown)}.",
-            fields={"services": [f"Unknown service {u!r}." for u in unknown]},
-        )
-    return [found[s] for s in dict.fromkeys(wanted)]
 
 
 def clean_sha(value: str | None, field: str = "git_sha", *, required: bool = True) -> str:
@@ -100,7 +75,7 @@ def services_text(deployment: Deployment) -> str:
 def tick(
     deployment: Deployment,
     *keys: str,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     note: str = "",
 ) -> list[str]:
     """Tick items not yet done; returns the keys ticked now."""

@@ -9,14 +9,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from nexusops.common import clock
-from nexusops.common.errors import PermissionDeniedError
 
 from ..models import DeployIntegration
-from .common import invalid
+from .common import invalid, require
 
 
 def token_hash(token: str) -> str:
@@ -25,11 +24,10 @@ def token_hash(token: str) -> str:
 
 @transaction.atomic
 def integration_create(
-    *, name: str, source: str, actor: AbstractBaseUser | None, token: str | None = None
+    *, name: str, source: str, actor: User | None, token: str | None = None
 ) -> tuple[DeployIntegration, str]:
     """Returns the integration and its token (``token`` given only by the demo seeder)."""
-    if actor is not None and not actor.has_perm("deployments.add_deployintegration"):
-        raise PermissionDeniedError("Your role cannot add deployment integrations.")
+    require(actor, "add_deployintegration")
     name = (name or "").strip()
     if not name or len(name) > 80:
         raise invalid("name", "A name of 1 to 80 characters is required.")

@@ -17,23 +17,23 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from incidents.models import Channel, Incident, Profile, Service
+from incidents.services.common import resolve_services
 from nexusops.common import clock
 from nexusops.common.errors import (
     ApplicationError,
     Conflict,
-    NotFoundError,
     PermissionDeniedError,
 )
+from nexusops.common.services import actor_name, lock_row
 from nexusops.engine.models import Timer
 from nexusops.engine.outbox import outbox_enqueue
 
 from ..models import Deployment, MaintenanceEvent, MaintenanceWindow, Status
-from . import common
 from .common import invalid, require
 
 Window = MaintenanceWindow
@@ -131,12 +131,12 @@ def _arm_generator(now: dt.datetime) -> None:
 @transaction.atomic
 def maintenance_emergency_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     title: str,
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     services: Iterable[str | Service],
-    approver: AbstractBaseUser | None,
+    approver: User | None,
     approval_note: str = "",
     public_note: str = "",
 ) -> MaintenanceWindow:
@@ -146,7 +146,7 @@ def maintenance_emergency_create(
     title = " ".join((title or "").split())
     if not title or len(title) > 120:
         raise invalid("title", "A title of 1 to 120 characters is required.")
-    service_rows = common.resolve_services(services)
+    service_rows = resolve_services(services, required=True)
     if approver is None:
         raise invalid("approver", "Emergency maintenance needs the approval of the CTO or VP "
                       "Engineering (runbook 7): name who is to approve it.")  # fmt: skip
@@ -155,7 +155,7 @@ def maintenance_emergency_create(
                       "the CTO and VP Engineering.")  # fmt: skip
     role = getattr(getattr(approver, "profile", None), "org_role", "")
     if role not in APPROVER_ROLES:
-        raise invalid("approver", f"{common.actor_name(approver)} is not the CTO or VP "
+        raise invalid("approver", f"{actor_name(approver)} is not the CTO or VP "
                       "Engineering; only they approve emergency maintenance.")  # fmt: skip
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if value is None or value.tzinfo is None:
@@ -178,12 +178,12 @@ def maintenance_emergency_create(
     # The notice timer fires at once (inside 7 days) but waits for the approval to announce.
     _schedule_timers(window)
     _audit(window, MaintenanceEvent.Kind.REQUESTED, actor,
-           f"{common.actor_name(actor)} requested emergency maintenance; waiting for "
-           f"{common.actor_name(approver)} to approve it.")  # fmt: skip
+           f"{actor_name(actor)} requested emergency maintenance; waiting for "
+           f"{actor_name(approver)} to approve it.")  # fmt: skip
     return window
 
 
-def _audit(window: MaintenanceWindow, kind: str, actor: AbstractBaseUser | None, message: str,
+def _audit(window: MaintenanceWindow, kind: str, actor: User | None, message: str,
            channel: str = Channel.WEB) -> MaintenanceEvent:  # fmt: skip
     return MaintenanceEvent.objects.create(
         window=window, kind=kind, actor=actor, channel=channel, message=message[:500],
@@ -195,7 +195,7 @@ def _audit(window: MaintenanceWindow, kind: str, actor: AbstractBaseUser | None,
 def maintenance_emergency_approve(
     *,
     window: MaintenanceWindow | int,
-    actor: AbstractBaseUser,
+    actor: User,
     note: str = "",
     channel: str = Channel.WEB,
 ) -> MaintenanceWindow:
@@ -211,9 +211,7 @@ def maintenance_emergency_approve(
     if window.created_by_id is not None and window.created_by_id == actor.pk:
         raise PermissionDeniedError("You requested this window; you cannot approve it.")
     if window.approver_id != actor.pk:
-        raise PermissionDeniedError(
-            f"Only {common.actor_name(window.approver)} can approve this window."
-        )
+        raise PermissionDeniedError(f"Only {actor_name(window.approver)} can approve this window.")
     role = getattr(getattr(actor, "profile", None), "org_role", "")
     if role not in APPROVER_ROLES:
         raise PermissionDeniedError("Only the CTO or VP Engineering approve emergency maintenance.")
@@ -222,7 +220,7 @@ def maintenance_emergency_approve(
         window.approval_note = note.strip()[:300]
     window.save(update_fields=["approved_by", "approved_at", "approval_note"])
     _audit(window, MaintenanceEvent.Kind.APPROVED, actor,
-           f"{common.actor_name(actor)} approved the emergency window"
+           f"{actor_name(actor)} approved the emergency window"
            + (f": {note.strip()[:300]}" if note.strip() else "."), channel)  # fmt: skip
     if window.notice_sent_at is None and window.starts_at - NOTICE_AHEAD <= clock.now():
         maintenance_notify(window=window)
@@ -236,7 +234,10 @@ def short_notice(window: MaintenanceWindow) -> bool:
 
 
 def _window(timer: Timer) -> MaintenanceWindow | None:
-    return Window.objects.select_for_update().filter(pk=(timer.data or {}).get("window")).first()
+    window_id = (timer.data or {}).get("window")
+    if window_id is None:
+        return None
+    return Window.objects.select_for_update().filter(pk=window_id).first()
 
 
 def notice_due(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
@@ -312,16 +313,12 @@ def windows_generate_due(timer: Timer, incident: Incident | None, now: dt.dateti
 
 
 def _locked(window: MaintenanceWindow | int) -> MaintenanceWindow:
-    pk = window.pk if isinstance(window, MaintenanceWindow) else window
-    found = Window.objects.select_for_update().filter(pk=pk).first()
-    if found is None:
-        raise NotFoundError("No such maintenance window.")
-    return found
+    return lock_row(Window.objects.all(), window, "No such maintenance window.")
 
 
 @transaction.atomic
 def maintenance_work_set(
-    *, window: MaintenanceWindow | int, actor: AbstractBaseUser, open: bool
+    *, window: MaintenanceWindow | int, actor: User, open: bool
 ) -> MaintenanceWindow:
     """Say work is still going on (the window overruns if it still is at its end) or done."""
     require(actor, "schedule_maintenance")
@@ -334,9 +331,7 @@ def maintenance_work_set(
 
 
 @transaction.atomic
-def maintenance_cancel(
-    *, window: MaintenanceWindow | int, actor: AbstractBaseUser
-) -> MaintenanceWindow:
+def maintenance_cancel(*, window: MaintenanceWindow | int, actor: User) -> MaintenanceWindow:
     require(actor, "schedule_maintenance")
     window = _locked(window)
     if window.status != Window.Status.SCHEDULED:
@@ -344,7 +339,7 @@ def maintenance_cancel(
     window.status = Window.Status.CANCELLED
     window.save(update_fields=["status"])
     _audit(window, MaintenanceEvent.Kind.CANCELLED, actor,
-           f"{common.actor_name(actor)} cancelled the window.")  # fmt: skip
+           f"{actor_name(actor)} cancelled the window.")  # fmt: skip
     Timer.objects.filter(
         kind__in=[NOTICE, START, END], data__window=window.pk, fired_at=None, cancelled_at=None
     ).update(cancelled_at=clock.now())

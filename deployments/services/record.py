@@ -13,16 +13,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 
 from incidents.models import Channel, Incident, Service
+from incidents.services.common import resolve_services
 from incidents.services.sla import monitoring_period
 from incidents.services.timeline import timeline_append
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.common.services import actor_name, lock_row
 from nexusops.engine.models import Timer
 
 from ..models import (
@@ -70,7 +72,7 @@ def _previous(services: list[Service], environment: str) -> Deployment | None:
 @transaction.atomic
 def deployment_record(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     services: Iterable[str | Service],
     version: str,
     git_sha: str,
@@ -98,7 +100,7 @@ def deployment_record(
     external_id: str = "",
 ) -> Deployment:
     require(actor, "record_deployment")
-    service_rows = common.resolve_services(services)
+    service_rows = resolve_services(services, required=True)
     version = (version or "").strip()
     if not version or len(version) > 128:
         raise invalid("version", "A version (image tag) of 1 to 128 characters is required.")
@@ -146,7 +148,7 @@ def deployment_record(
         environment=environment, version=version, registry=registry.strip()[:200],
         git_sha=git_sha, previous_sha=previous_sha or (previous.git_sha if previous else ""),
         pr_url=pr_url, kind=kind, labels=labels, deployer=actor,
-        deployer_name=(deployer_name.strip() or common.actor_name(actor, source))[:150],
+        deployer_name=(deployer_name.strip() or actor_name(actor, source))[:150],
         reviewers=reviewers, status=Status.PENDING, started_at=started_at,
         k8s_deployment=(k8s_deployment or service_rows[0].slug)[:253],
         k8s_revision=int(k8s_revision) if k8s_revision is not None else None,
@@ -224,18 +226,19 @@ def _mark_started(deployment: Deployment) -> None:
 
 def _hotfix_postmortem(deployment: Deployment) -> None:
     """Runbook 1.3 step 8: a hotfix schedules a post-mortem on the incident it answers."""
-    if deployment.incident_id is None:
+    incident = deployment.incident
+    if incident is None:
         deployment.postmortem_needed = True
         deployment.save(update_fields=["postmortem_needed"])
         return
     from postmortems.services import postmortem_create
 
     postmortem_create(
-        incident=deployment.incident, actor=None, required=True,
+        incident=incident, actor=None, required=True,
         reason=f"hotfix {deployment.number}",
     )  # fmt: skip
     timeline_append(
-        incident=deployment.incident, kind="deployment_hotfix", channel=Channel.SYSTEM,
+        incident=incident, kind="deployment_hotfix", channel=Channel.SYSTEM,
         message=f"Hotfix {deployment.number} ({deployment.version}) recorded for "
         f"{common.services_text(deployment)}; post-mortem scheduled.",
         data={"deployment": deployment.pk},
@@ -243,17 +246,11 @@ def _hotfix_postmortem(deployment: Deployment) -> None:
 
 
 def lock(deployment: Deployment | int) -> Deployment:
-    pk = deployment.pk if isinstance(deployment, Deployment) else deployment
-    found = Deployment.objects.select_for_update().filter(pk=pk).first()
-    if found is None:
-        from nexusops.common.errors import NotFoundError
-
-        raise NotFoundError("No such deployment.")
-    return found
+    return lock_row(Deployment.objects.all(), deployment, "No such deployment.")
 
 
 @transaction.atomic
-def deployment_start(*, deployment: Deployment | int, actor: AbstractBaseUser | None) -> Deployment:
+def deployment_start(*, deployment: Deployment | int, actor: User | None) -> Deployment:
     """Pending to in progress; a migration needs its fresh backup first (runbook 1.2)."""
     require(actor, "record_deployment")
     deployment = lock(deployment)
@@ -271,7 +268,7 @@ def deployment_start(*, deployment: Deployment | int, actor: AbstractBaseUser | 
 def deployment_finish(
     *,
     deployment: Deployment | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     status: str,
     finished_at: dt.datetime | None = None,
     override_reason: str = "",
@@ -310,7 +307,7 @@ def deployment_finish(
 def _finish(
     deployment: Deployment,
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     status: str,
     finished_at: dt.datetime | None,
     override_reason: str = "",
@@ -365,7 +362,7 @@ def _finish(
 
 @transaction.atomic
 def deployment_check_set(
-    *, deployment: Deployment | int, key: str, done: bool, actor: AbstractBaseUser, note: str = ""
+    *, deployment: Deployment | int, key: str, done: bool, actor: User, note: str = ""
 ) -> DeploymentCheck:
     require(actor, "record_deployment")
     deployment = lock(deployment)

@@ -11,14 +11,16 @@ listener (runs on incidents) or the ``deployment_rollback_watch`` timer marks bo
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from incidents.models import Channel, Incident
 from incidents.services.timeline import timeline_append
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.common.services import actor_name
 from nexusops.engine.models import Timer
 from remediation.events import ActionRunFinished
 
@@ -74,14 +76,15 @@ def _restore_plan(deployment: Deployment) -> dict:
 
     run = deployment.backup_run
     bucket, key = backup_location(run) if run else ("", "")
-    plan = {"action": RESTORE_ACTION, "params": {"bucket": bucket, "key": key}}
+    params = {"bucket": bucket, "key": key}
+    plan: dict[str, Any] = {"action": RESTORE_ACTION, "params": params}
     if run is None:
         return {**plan, "missing": "No pre-migration backup is attached: nothing to restore."}
     if run.state != ActionRun.State.SUCCEEDED or not bucket or not key:
         return {**plan, "missing": f"Backup #{run.pk} recorded no S3 object to restore from."}
     version = (run.result or {}).get("version_id")
     if version:
-        plan["params"]["version_id"] = version
+        params["version_id"] = version
     return plan
 
 
@@ -89,7 +92,7 @@ def _restore_plan(deployment: Deployment) -> dict:
 def deployment_rollback_request(
     *,
     deployment: Deployment | int,
-    actor: AbstractBaseUser,
+    actor: User,
     incident: Incident | None = None,
     reason: str,
 ) -> Deployment:
@@ -119,7 +122,7 @@ def deployment_rollback_request(
         environment=target.environment, version=f"rollback of {target.version}"[:128],
         registry=target.registry, git_sha=target.previous_sha or target.git_sha,
         previous_sha=target.git_sha, kind=Kind.ROLLBACK, deployer=actor,
-        deployer_name=common.actor_name(actor), status=Status.IN_PROGRESS, started_at=now,
+        deployer_name=actor_name(actor), status=Status.IN_PROGRESS, started_at=now,
         k8s_deployment=target.k8s_deployment,
         k8s_revision=plan.get("revision") if isinstance(plan.get("revision"), int) else None,
         argocd_app=target.argocd_app, rollback_of=target, incident=incident,
@@ -165,7 +168,8 @@ def rollback_sync(rollback: Deployment) -> bool:
         revision = (run.result or {}).get("to_revision")
         if isinstance(revision, int):
             rollback.k8s_revision = revision
-        Deployment.objects.filter(pk=rollback.rollback_of_id).update(status=Status.ROLLED_BACK)
+        if rollback.rollback_of_id is not None:  # always, for a rollback
+            Deployment.objects.filter(pk=rollback.rollback_of_id).update(status=Status.ROLLED_BACK)
     else:
         rollback.status = Status.FAILED
     rollback.finished_at = now
@@ -177,7 +181,7 @@ def rollback_sync(rollback: Deployment) -> bool:
         rollback, "finished",
         f":rewind: {rollback.number}: rollback of DEP-{rollback.rollback_of_id} {words}.",
     )  # fmt: skip
-    if rollback.incident_id:
+    if rollback.incident is not None:
         timeline_append(
             incident=rollback.incident, kind="deployment_rollback_finished",
             channel=Channel.SYSTEM,
@@ -202,9 +206,7 @@ def rollback_watch(timer: Timer, incident: Incident | None, now: dt.datetime) ->
 
 
 @transaction.atomic
-def deployment_backup_request(
-    *, deployment: Deployment | int, actor: AbstractBaseUser
-) -> Deployment:
+def deployment_backup_request(*, deployment: Deployment | int, actor: User) -> Deployment:
     """Request the pre-migration backup (remediation's aws.pg_backup) and attach its run."""
     from remediation.services import action_request
 
@@ -225,7 +227,7 @@ def deployment_backup_request(
 
 @transaction.atomic
 def deployment_backup_attach(
-    *, deployment: Deployment | int, actor: AbstractBaseUser | None, run: int
+    *, deployment: Deployment | int, actor: User | None, run: int
 ) -> Deployment:
     """Attach an existing backup run (e.g. one taken from the Runbooks page)."""
     from remediation.models import ActionRun
@@ -245,7 +247,7 @@ def deployment_incident_link(
     *,
     deployment: Deployment | int,
     incident: Incident,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     reason: str = "",
 ) -> DeploymentIncident:
     """This deployment caused that incident: a failed change, shown on both pages."""

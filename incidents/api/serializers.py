@@ -14,7 +14,7 @@ from nexusops.common import bounds
 from nexusops.common.schema import ErrorDetailSerializer, ErrorSerializer  # noqa: F401
 from nexusops.engine.models import Timer
 
-from ..models import Channel, ChecklistItem, Incident, Status, TimelineEvent
+from ..models import Channel, ChecklistItem, Incident, Service, Severity, Status, TimelineEvent
 from ..selectors import incident_visibility, pending_timers
 from ..services import TRANSITIONS, transitions_available
 
@@ -250,3 +250,26 @@ class TimelineEventSerializer(serializers.ModelSerializer):
 
     def get_internal(self, obj: TimelineEvent) -> bool:
         return obj.visibility == TimelineEvent.Visibility.INTERNAL
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["slug", "name", "kind", "owner_team", "description", "runbook_url"]
+
+
+class SeveritySerializer(serializers.ModelSerializer):
+    response_time_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Severity
+        fields = ["code", "name", "definition", "example", "response_time_seconds"]
+
+    def get_response_time_seconds(self, obj: Severity) -> int:
+        return int(obj.response_time.total_seconds())
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    role = serializers.CharField()
+    time_zone = serializers.CharField()

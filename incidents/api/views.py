@@ -8,6 +8,8 @@ Concurrency (If-Match, ETag, 412/409/428) is explained in ``preconditions``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -41,28 +43,14 @@ from .serializers import (
     IncidentListItemSerializer,
     IncidentSerializer,
     IncidentUpdateInputSerializer,
+    MeSerializer,
     NoteInputSerializer,
+    ServiceSerializer,
+    SeveritySerializer,
     TimelineEventSerializer,
     TimelineQuerySerializer,
     TransitionInputSerializer,
 )
-
-
-class ServiceSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Service
-        fields = ["slug", "name", "kind", "owner_team", "description", "runbook_url"]
-
-
-class SeveritySerializer(serializers.ModelSerializer):
-    response_time_seconds = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Severity
-        fields = ["code", "name", "definition", "example", "response_time_seconds"]
-
-    def get_response_time_seconds(self, obj: Severity) -> int:
-        return int(obj.response_time.total_seconds())
 
 
 class ServiceListView(generics.ListAPIView):
@@ -75,12 +63,6 @@ class SeverityListView(generics.ListAPIView):
     queryset = Severity.objects.all()
     serializer_class = SeveritySerializer
     pagination_class = None
-
-
-class MeSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    role = serializers.CharField()
-    time_zone = serializers.CharField()
 
 
 class MeView(APIView):
@@ -142,6 +124,37 @@ WRITE_ERRORS = {**NOTE_ERRORS, 412: ErrorSerializer}
 class IncidentAPIView(APIView):
     permission_classes = [permissions.IsAuthenticated, IncidentPermission]
     write_perms: tuple[str, ...] = ()
+
+
+def _versioned_write(
+    request: Request,
+    number: str,
+    input_serializer: type[serializers.Serializer],
+    service: Callable[..., Incident],
+    *,
+    version_required: bool = False,
+) -> Response:
+    """The write sequence of every versioned incident endpoint, written once.
+
+    Look the incident up (an unknown number is 404 before any parsing), parse the body, take
+    the version the client last read from If-Match or the body (``version_required``: none
+    given is 428), call ``service`` with the parsed fields (a stale If-Match is 412, a stale
+    body version the service's 409) and answer with the incident as committed.
+    """
+    incident = incident_get(number=number)
+    data = _parse(input_serializer, request.data)
+    version, from_header = expected_version(
+        request, data.pop("version", None), required=version_required
+    )
+    with stale_is_412(from_header):
+        incident = service(
+            incident=incident,
+            actor=request.user,
+            expected_version=version,
+            channel=Channel.API,
+            **data,
+        )
+    return _render(request, incident)
 
 
 def _render(
@@ -240,18 +253,9 @@ class IncidentDetailView(IncidentAPIView):
         responses={200: IncidentSerializer, **WRITE_ERRORS, 428: ErrorSerializer},
     )
     def patch(self, request: Request, number: str) -> Response:
-        incident = incident_get(number=number)
-        data = _parse(IncidentUpdateInputSerializer, request.data)
-        version, from_header = expected_version(request, data.pop("version", None), required=True)
-        with stale_is_412(from_header):
-            incident = incident_update(
-                incident=incident,
-                actor=request.user,
-                expected_version=version,
-                channel=Channel.API,
-                **data,
-            )
-        return _render(request, incident)
+        return _versioned_write(
+            request, number, IncidentUpdateInputSerializer, incident_update, version_required=True
+        )
 
 
 class IncidentTransitionView(IncidentAPIView):
@@ -271,19 +275,7 @@ class IncidentTransitionView(IncidentAPIView):
         examples=TRANSITION_EXAMPLES,
     )
     def post(self, request: Request, number: str) -> Response:
-        incident = incident_get(number=number)
-        data = _parse(TransitionInputSerializer, request.data)
-        version, from_header = expected_version(request, data.pop("version", None), required=False)
-        with stale_is_412(from_header):
-            incident = incident_transition(
-                incident=incident,
-                action=data["action"],
-                reason=data["reason"],
-                actor=request.user,
-                channel=Channel.API,
-                expected_version=version,
-            )
-        return _render(request, incident)
+        return _versioned_write(request, number, TransitionInputSerializer, incident_transition)
 
 
 class IncidentAssignView(IncidentAPIView):
@@ -298,18 +290,7 @@ class IncidentAssignView(IncidentAPIView):
         responses={200: IncidentSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, number: str) -> Response:
-        incident = incident_get(number=number)
-        data = _parse(AssignInputSerializer, request.data)
-        version, from_header = expected_version(request, data.pop("version", None), required=False)
-        with stale_is_412(from_header):
-            incident = incident_assign(
-                incident=incident,
-                actor=request.user,
-                expected_version=version,
-                channel=Channel.API,
-                **data,
-            )
-        return _render(request, incident)
+        return _versioned_write(request, number, AssignInputSerializer, incident_assign)
 
 
 class IncidentNoteView(IncidentAPIView):

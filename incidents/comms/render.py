@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
+from nexusops.common.services import actor_name
 from nexusops.integrations.slack.messages import (
     context,
     escape_mrkdwn,
@@ -34,9 +35,7 @@ def incident_url(incident: Incident) -> str:
 
 
 def _commander(incident: Incident) -> str:
-    if incident.commander is None:
-        return "unassigned"
-    return incident.commander.get_full_name() or incident.commander.get_username()
+    return actor_name(incident.commander, "unassigned")
 
 
 def _services(incident: Incident) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
-from nexusops.common.tasks import RetryableError
+from nexusops.common.errors import RetryableError
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import DONE, register_sender
 from nexusops.integrations.pagerduty.client import PagerDutyClient

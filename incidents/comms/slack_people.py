@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 
 from nexusops.common import clock
+from nexusops.common.services import actor_name
 from nexusops.integrations.slack.client import SlackClient
 
 from ..models import Profile
@@ -35,16 +36,12 @@ class SlackPeople:
     unlinked: dict[str, str] = field(default_factory=dict)  # display name -> reason
 
 
-def display_name(user: AbstractBaseUser) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 def slack_people_resolve(*, people: Iterable[AbstractBaseUser], client: SlackClient) -> SlackPeople:
     """Each person's Slack id, looking it up by e-mail when missing or known to be wrong."""
     found = SlackPeople()
     now = clock.now()
     for person in people:
-        name = display_name(person)
+        name = actor_name(person)
         profile = Profile.objects.filter(user=person).first()
         current = profile.slack_user_id if profile else ""
         if current and current != profile.slack_invalid_id:
@@ -98,5 +95,5 @@ def slack_names(slack_ids: Iterable[str]) -> dict[str, str]:
     ids = list(slack_ids)
     names = {user_id: user_id for user_id in ids}
     for profile in Profile.objects.filter(slack_user_id__in=ids).select_related("user"):
-        names[profile.slack_user_id] = display_name(profile.user)
+        names[profile.slack_user_id] = actor_name(profile.user)
     return names

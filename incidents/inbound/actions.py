@@ -22,6 +22,7 @@ from collections.abc import Callable
 from django.contrib.auth.models import AbstractBaseUser
 
 from nexusops.common.errors import ApplicationError
+from nexusops.common.services import actor_name
 from nexusops.integrations.slack.messages import escape_mrkdwn
 
 from ..models import Channel, Incident
@@ -81,7 +82,7 @@ def _commander(actor, *, incident: int, commander: int) -> str:
     done = incident_assign(
         incident=incident, commander=commander, actor=actor, channel=Channel.SLACK
     )
-    who = done.commander.get_full_name() or done.commander.get_username()
+    who = actor_name(done.commander)
     return f"{_title(done)}: incident commander is {escape_mrkdwn(who)}."
 
 

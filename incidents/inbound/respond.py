@@ -2,21 +2,15 @@
 
 The URL came in a signed request, but is still checked against Slack's hosts before we POST
 to it (:func:`~incidents.inbound.requests.response_url_allowed`), so nobody can aim us at an
-internal address.
+internal address. The POST itself is the Slack adapter's.
 """
 
 from __future__ import annotations
 
-import logging
-
-import requests
-
-from nexusops.integrations.errors import VendorRejected, VendorUnavailable
+from nexusops.integrations.errors import VendorRejected
+from nexusops.integrations.slack.client import response_url_post
 
 from .requests import response_url_allowed
-
-logger = logging.getLogger(__name__)
-TIMEOUT = 5
 
 
 def ephemeral(text: str) -> dict:
@@ -27,13 +21,4 @@ def respond(response_url: str, text: str) -> None:
     """POST an ephemeral reply. Raises ``VendorUnavailable`` (retryable) on 5xx/timeouts."""
     if not response_url_allowed(response_url):
         raise VendorRejected(f"response_url {response_url!r} is not a Slack URL", vendor="slack")
-    try:
-        answer = requests.post(response_url, json=ephemeral(text), timeout=TIMEOUT)
-    except requests.RequestException as exc:
-        raise VendorUnavailable(f"response_url: {type(exc).__name__}", vendor="slack") from exc
-    if answer.status_code >= 500 or answer.status_code == 429:
-        raise VendorUnavailable(f"response_url answered {answer.status_code}", vendor="slack")
-    if answer.status_code >= 400:
-        raise VendorRejected(
-            f"response_url answered {answer.status_code}", vendor="slack", status=answer.status_code
-        )
+    response_url_post(response_url, ephemeral(text))

@@ -24,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
 from nexusops.common.errors import NotFoundError
+from nexusops.common.services import actor_name
 from nexusops.integrations.slack.messages import escape_mrkdwn
 
 from ..models import Incident
@@ -154,8 +155,7 @@ def dispatch(
 
 
 def _status_line(incident: Incident) -> str:
-    commander = incident.commander
-    ic = (commander.get_full_name() or commander.get_username()) if commander else "unassigned"
+    ic = actor_name(incident.commander, "unassigned")
     return (
         f"*{incident.number}* · {incident.severity.code} · {incident.get_status_display()} · "
         f"IC {escape_mrkdwn(ic)}\n{escape_mrkdwn(incident.title)}"

@@ -7,11 +7,14 @@ work to a Celery task after commit. No login: the vendor's signature is the auth
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from celery import Task
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -28,6 +31,7 @@ from .requests import (
     SlackCommandRequest,
     SlackEventRequest,
     SlackInteractionRequest,
+    SlackRequest,
     response_url_allowed,
 )
 from .slack_commands import NOT_LINKED, Deferred, dispatch
@@ -40,12 +44,31 @@ BUTTON_ACTIONS = {"incident_ack": "acknowledge", "incident_resolve": "resolve"}
 PIN_REACTIONS = {"pushpin", "memo"}
 TIMELINE_PREFIX = "!timeline "
 BAD_RESPONSE_URL = "This request's response_url is not a Slack URL; nothing was done."
+InboundRequest = SlackRequest | PagerDutyWebhookRequest
+InboundView = Callable[[Any], HttpResponse]
 QUEUE_DOWN = "NexusOps could not queue this (its task broker is unavailable); try again shortly."
 
 
-def inbound(view):
-    """No CSRF token, no login (the signature authenticates), POST only."""
-    return login_not_required(csrf_exempt(require_POST(view)))
+def inbound(request_class: type[InboundRequest]) -> Callable[[InboundView], Callable]:
+    """An inbound endpoint: no CSRF token, no login (the signature authenticates), POST only.
+
+    The view is handed the request already validated by ``request_class``; a request that
+    fails (bad signature, stale, malformed) is answered with its status and changes nothing.
+    """
+
+    def decorate(view: InboundView) -> Callable:
+        @functools.wraps(view)
+        def endpoint(request: HttpRequest) -> HttpResponse:
+            req = request_class(request)
+            try:
+                req.validate()
+            except InboundRejected as exc:
+                return _rejected(exc)
+            return view(req)
+
+        return login_not_required(csrf_exempt(require_POST(endpoint)))
+
+    return decorate
 
 
 def _ephemeral(text: str) -> JsonResponse:
@@ -84,6 +107,27 @@ def _record_and_enqueue(source: str, event_id: str, task: Task, kwargs: dict) ->
     return True
 
 
+def _action_enqueue(
+    source: str,
+    key: str,
+    *,
+    action: str,
+    params: dict[str, Any],
+    user: AbstractBaseUser | None,
+    response_url: str | None = None,
+) -> bool | None:
+    """Hand a Slack request's action to the task, once per delivery (see _record_and_enqueue)."""
+    kwargs: dict[str, Any] = {
+        "action": action,
+        "params": params,
+        "user_id": user.pk if user else None,
+        "once": f"{source}:{key}",
+    }
+    if response_url is not None:
+        kwargs["response_url"] = response_url
+    return _record_and_enqueue(source, key, inbound_action_task, kwargs)
+
+
 def _reply_later(response_url: str, text: str) -> None:
     """An answer to an interaction, whose HTTP response Slack does not show."""
     if not response_url_allowed(response_url):
@@ -97,13 +141,8 @@ def _reply_later(response_url: str, text: str) -> None:
 
 
 # --- Slack slash commands ---------------------------------------------------------------------
-@inbound
-def slack_commands(request: HttpRequest) -> HttpResponse:
-    req = SlackCommandRequest(request)
-    try:
-        req.validate()
-    except InboundRejected as exc:
-        return _rejected(exc)
+@inbound(SlackCommandRequest)
+def slack_commands(req: SlackCommandRequest) -> HttpResponse:
     if req.ssl_check:
         return HttpResponse(status=200)
     user = user_for_slack(req.user_id)
@@ -116,17 +155,13 @@ def slack_commands(request: HttpRequest) -> HttpResponse:
         return _ephemeral(NOT_LINKED)
     if not response_url_allowed(req.response_url):
         return _ephemeral(BAD_RESPONSE_URL)
-    queued = _record_and_enqueue(
+    queued = _action_enqueue(
         "slack-commands",
         req.replay_key,
-        inbound_action_task,
-        {
-            "action": result.action,
-            "params": result.params,
-            "user_id": user.pk,
-            "response_url": req.response_url,
-            "once": f"slack-commands:{req.replay_key}",
-        },
+        action=result.action,
+        params=result.params,
+        user=user,
+        response_url=req.response_url,
     )
     if queued is False:
         return _ephemeral("This request was already handled.")
@@ -136,13 +171,8 @@ def slack_commands(request: HttpRequest) -> HttpResponse:
 
 
 # --- Slack interactivity (buttons) ------------------------------------------------------------
-@inbound
-def slack_interactivity(request: HttpRequest) -> HttpResponse:
-    req = SlackInteractionRequest(request)
-    try:
-        req.validate()
-    except InboundRejected as exc:
-        return _rejected(exc)
+@inbound(SlackInteractionRequest)
+def slack_interactivity(req: SlackInteractionRequest) -> HttpResponse:
     if req.type != "block_actions":
         return HttpResponse(status=200)
     wanted = [a for a in req.actions if a.get("action_id") in BUTTON_ACTIONS]
@@ -160,17 +190,13 @@ def slack_interactivity(request: HttpRequest) -> HttpResponse:
     if incident is None:
         _reply_later(req.response_url, "That incident no longer exists in NexusOps.")
         return HttpResponse(status=200)
-    queued = _record_and_enqueue(
+    queued = _action_enqueue(
         "slack-interactivity",
         req.replay_key,
-        inbound_action_task,
-        {
-            "action": "transition",
-            "params": {"incident": incident.pk, "action": BUTTON_ACTIONS[button["action_id"]]},
-            "user_id": user.pk,
-            "response_url": req.response_url,
-            "once": f"slack-interactivity:{req.replay_key}",
-        },
+        action="transition",
+        params={"incident": incident.pk, "action": BUTTON_ACTIONS[button["action_id"]]},
+        user=user,
+        response_url=req.response_url,
     )
     if queued is None:
         return JsonResponse({"error": QUEUE_DOWN}, status=503)
@@ -205,13 +231,8 @@ def _event_note(event: dict[str, Any]) -> tuple[str, str, str] | None:
     return None
 
 
-@inbound
-def slack_events(request: HttpRequest) -> HttpResponse:
-    req = SlackEventRequest(request)
-    try:
-        req.validate()
-    except InboundRejected as exc:
-        return _rejected(exc)
+@inbound(SlackEventRequest)
+def slack_events(req: SlackEventRequest) -> HttpResponse:
     if req.type == "url_verification":
         return JsonResponse({"challenge": req.challenge})
     if req.type != "event_callback":
@@ -237,16 +258,12 @@ def slack_events(request: HttpRequest) -> HttpResponse:
         note = f"Slack user {slack_user or 'unknown'}: {note}"
     elif note.startswith("pinned "):
         note = note[0].upper() + note[1:]
-    queued = _record_and_enqueue(
+    queued = _action_enqueue(
         "slack-events",
         req.event_id,
-        inbound_action_task,
-        {
-            "action": "note",
-            "params": {"incident": incident.pk, "text": note, "internal": True},
-            "user_id": user.pk if user else None,
-            "once": f"slack-events:{req.event_id}",
-        },
+        action="note",
+        params={"incident": incident.pk, "text": note, "internal": True},
+        user=user,
     )
     if queued is None:  # Slack retries a non-2xx answer
         return JsonResponse({"error": QUEUE_DOWN}, status=503)
@@ -254,13 +271,8 @@ def slack_events(request: HttpRequest) -> HttpResponse:
 
 
 # --- PagerDuty webhooks v3 -------------------------------------------------------------------
-@inbound
-def pagerduty_webhook(request: HttpRequest) -> HttpResponse:
-    req = PagerDutyWebhookRequest(request)
-    try:
-        req.validate()
-    except InboundRejected as exc:
-        return _rejected(exc)
+@inbound(PagerDutyWebhookRequest)
+def pagerduty_webhook(req: PagerDutyWebhookRequest) -> HttpResponse:
     event = req.event
     if event.event_type not in HANDLED:
         return JsonResponse({"ignored": event.event_type})

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from nexusops.common.models import ChecklistEntry
+
 from .catalog import Service, Severity
 
 TITLE_MAX = 200
@@ -49,6 +51,9 @@ class IncidentDaySequence(models.Model):
 
 
 class Incident(models.Model):
+    # Not columns: set for display by selectors (the list and the command page).
+    sla_words: str
+
     number = models.CharField(max_length=20, unique=True, editable=False)
     day = models.DateField(editable=False)
     seq = models.PositiveIntegerField(editable=False)
@@ -249,18 +254,11 @@ class ChecklistTemplateItem(models.Model):
         return self.label
 
 
-class ChecklistItem(models.Model):
+class ChecklistItem(ChecklistEntry):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="checklist")
     key = models.SlugField(max_length=50)
     step = models.CharField(max_length=20, choices=Step.choices)
-    label = models.CharField(max_length=200)
-    order = models.PositiveSmallIntegerField(default=0)
     automatic = models.BooleanField(default=False)
-    done_at = models.DateTimeField(null=True, blank=True)
-    done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    done_by_name = models.CharField(max_length=150, blank=True)
 
     class Meta:
         ordering = ["order", "id"]
@@ -270,10 +268,6 @@ class ChecklistItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.key}"
-
-    @property
-    def done(self) -> bool:
-        return self.done_at is not None
 
 
 class TimerKind(models.TextChoices):

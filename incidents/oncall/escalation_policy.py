@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from nexusops.common.text import duration_words
+
 from ..models import OPEN_STATUSES, EscalationPolicy, EscalationTier, Incident
 
 KIND = "escalation"
@@ -27,13 +29,6 @@ def active_policy() -> EscalationPolicy | None:
         .prefetch_related("tiers__severities", "tiers__user__profile")
         .first()
     )
-
-
-def duration_words(delta: dt.timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes and minutes % 60 == 0:
-        return f"{minutes // 60} hour" + ("s" if minutes != 60 else "")
-    return f"{minutes} minutes"
 
 
 def wanted(

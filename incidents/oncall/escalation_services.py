@@ -22,6 +22,7 @@ from django.db import transaction
 
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.common.text import duration_words
 from nexusops.engine.models import OutboxMessage, Timer
 from nexusops.engine.outbox import outbox_enqueue
 
@@ -35,7 +36,6 @@ from .escalation_policy import (
     REASON_ACK,
     REASON_FLAG,
     active_policy,
-    duration_words,
     wanted,
 )
 from .selectors import timer_tier

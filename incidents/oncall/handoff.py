@@ -12,6 +12,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from nexusops.common import clock
+from nexusops.common.services import actor_name
 from nexusops.engine import events
 from nexusops.engine.models import Timer
 from nexusops.engine.outbox import outbox_enqueue
@@ -72,12 +73,12 @@ def fire_handoff(timer: Timer, incident: Incident | None, now: dt.datetime) -> N
     person = schedule.on_call_at(rotation, starts)
     previous = schedule.on_call_at(rotation, starts - dt.timedelta(seconds=1))
     if person is not None:
-        name = person.get_full_name() or person.get_username()
+        name = actor_name(person)
         head = f"On-call handoff for {rotation.name}: {name} is on call from " + _local(
             starts, rotation.time_zone
         )
         if previous is not None and previous.pk != person.pk:
-            head += f" (taking over from {previous.get_full_name() or previous.get_username()})"
+            head += f" (taking over from {actor_name(previous)})"
         text = head + ".\n" + handoff_note(rotation, starts)
         if rotation.slack_channel:
             outbox_enqueue(

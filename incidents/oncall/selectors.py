@@ -13,11 +13,11 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
+from nexusops.common.text import fmt
 from nexusops.engine.models import Timer
 from nexusops.engine.timers import sweep_memo
 
 from ..models import OPEN_STATUSES, EscalationPolicy, EscalationTier, Incident, Rotation
-from ..services.sla import fmt
 from . import schedule
 from .escalation_policy import KIND, active_policy
 

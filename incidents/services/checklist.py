@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from nexusops.common import clock
 from nexusops.common.errors import NotFoundError
+from nexusops.common.services import actor_name
 
 from ..models import Channel, ChecklistItem, ChecklistTemplateItem, Incident, Step
-from .common import actor_name, lock, require
+from .common import lock, require
 from .timeline import timeline_append
 
 # Runbook 2.2, step by step. Seeded as rows (editable); these are the defaults.
@@ -70,9 +71,7 @@ def checklist_create(incident: Incident) -> None:
     )
 
 
-def checklist_tick(
-    incident: Incident, *keys: str, actor: AbstractBaseUser | None = None
-) -> list[str]:
+def checklist_tick(incident: Incident, *keys: str, actor: User | None = None) -> list[str]:
     """Tick items the system itself just did; returns the labels newly ticked."""
     items = list(
         ChecklistItem.objects.filter(incident=incident, key__in=keys, done_at__isnull=True)
@@ -90,7 +89,7 @@ def checklist_item_set(
     incident: Incident,
     key: str,
     done: bool,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     channel: str = Channel.WEB,
 ) -> ChecklistItem:
     require(actor, "add_note")

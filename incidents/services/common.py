@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from collections.abc import Iterable
 
-from nexusops.common.errors import Conflict, NotFoundError, PermissionDeniedError
+from nexusops.common.errors import ApplicationError, Conflict, NotFoundError
+from nexusops.common.services import Permissions
 
-from ..models import Incident
+from ..models import Incident, Service
 
 PERMISSION_WORDS = {
     "declare_incident": "declare incidents",
@@ -15,19 +16,31 @@ PERMISSION_WORDS = {
 }
 
 
-def require(actor: AbstractBaseUser | None, codename: str) -> None:
-    """``actor=None`` is the system itself (a sweep, a webhook already authenticated)."""
-    if actor is None:
-        return
-    if not actor.is_active or not actor.has_perm(f"incidents.{codename}"):
-        words = PERMISSION_WORDS.get(codename, codename)
-        raise PermissionDeniedError(f"Your role cannot {words}.")
+require = Permissions("incidents", PERMISSION_WORDS).require
 
 
-def actor_name(actor: AbstractBaseUser | None) -> str:
-    if actor is None:
-        return "NexusOps"
-    return actor.get_full_name() or actor.get_username()
+def resolve_services(slugs: Iterable[str | Service], *, required: bool = False) -> list[Service]:
+    """The Service rows for ``slugs`` (or rows), in the order given, without repeats.
+
+    Blank names are dropped (a form's empty field); an unknown name refuses the whole list.
+    ``required`` refuses an empty list: a deployment or maintenance window names at least one
+    service, an incident may not know its services yet. Deployments use this too: the
+    Service rows live here, and ``nexusops/common`` knows no domain.
+    """
+    wanted = [s.slug if isinstance(s, Service) else str(s).strip() for s in slugs]
+    wanted = [w for w in wanted if w]
+    if required and not wanted:
+        raise ApplicationError(
+            "Name at least one service.", fields={"services": ["Name at least one service."]}
+        )
+    found = {s.slug: s for s in Service.objects.filter(slug__in=wanted)}
+    unknown = [s for s in wanted if s not in found]
+    if unknown:
+        raise ApplicationError(
+            f"Unknown service(s): {', '.join(unknown)}.",
+            fields={"services": [f"Unknown service {u!r}." for u in unknown]},
+        )
+    return [found[s] for s in dict.fromkeys(wanted)]
 
 
 def lock(incident: Incident | int, *, expected_version: int | None = None) -> Incident:

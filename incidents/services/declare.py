@@ -5,7 +5,7 @@ import logging
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from nexusops.common import clock, logs
@@ -15,7 +15,7 @@ from nexusops.engine import events
 from ..events import IncidentDeclared
 from ..models import TITLE_MAX, Channel, Incident, IncidentDaySequence, Service, Severity
 from .checklist import checklist_create, checklist_tick
-from .common import require
+from .common import require, resolve_services
 from .sla import sla_refresh
 from .timeline import timeline_append
 
@@ -61,18 +61,6 @@ def resolve_severity(code: str | Severity | None) -> Severity:
     return severity
 
 
-def resolve_services(slugs: Iterable[str | Service]) -> list[Service]:
-    wanted = [s.slug if isinstance(s, Service) else str(s).strip() for s in slugs]
-    found = {s.slug: s for s in Service.objects.filter(slug__in=wanted)}
-    unknown = [s for s in wanted if s not in found]
-    if unknown:
-        raise ApplicationError(
-            f"Unknown service(s): {', '.join(unknown)}.",
-            fields={"services": [f"Unknown service {u!r}." for u in unknown]},
-        )
-    return [found[s] for s in dict.fromkeys(wanted)]
-
-
 def validate_impact(users: int | None, percent: Decimal | float | None) -> None:
     if users is not None and users < 0:
         raise ApplicationError(
@@ -90,12 +78,12 @@ def incident_declare(
     *,
     title: str,
     severity: str | Severity,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     services: Iterable[str | Service] = (),
     summary: str = "",
     channel: str = Channel.WEB,
     detected_at: dt.datetime | None = None,
-    commander: AbstractBaseUser | None = None,
+    commander: User | None = None,
     impact_users: int | None = None,
     impact_percent: Decimal | None = None,
     impact_description: str = "",

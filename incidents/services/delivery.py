@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from nexusops.engine import outbox
@@ -15,10 +15,11 @@ from .timeline import timeline_append
 
 def record_delivery_failed(event: outbox.OutboxMessageDied) -> None:
     message = event.message
-    if not message.incident_id:
+    incident = message.incident
+    if incident is None:
         return
     timeline_append(
-        incident=message.incident,
+        incident=incident,
         kind="delivery_failed",
         channel=Channel.SYSTEM,
         internal=True,
@@ -28,12 +29,12 @@ def record_delivery_failed(event: outbox.OutboxMessageDied) -> None:
 
 
 @transaction.atomic
-def outbox_retry(*, message: OutboxMessage | int, actor: AbstractBaseUser | None) -> OutboxMessage:
+def outbox_retry(*, message: OutboxMessage | int, actor: User | None) -> OutboxMessage:
     """A person asks to try a dead message again."""
     require(actor, "drive_incident")
     pk = message.pk if isinstance(message, OutboxMessage) else message
     message = outbox.outbox_requeue(message_id=pk)
-    if message.incident_id:
+    if message.incident is not None:
         timeline_append(
             incident=message.incident,
             kind="delivery_retried",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from nexusops.common import clock
@@ -13,8 +13,8 @@ from nexusops.engine import events
 from ..events import IncidentAssigned, IncidentUpdated, NoteAdded
 from ..models import Channel, Incident, Severity, Status
 from .checklist import checklist_tick
-from .common import bump, lock, require
-from .declare import clean_title, resolve_services, resolve_severity, validate_impact
+from .common import bump, lock, require, resolve_services
+from .declare import clean_title, resolve_severity, validate_impact
 from .sla import sla_refresh
 from .timeline import timeline_append
 
@@ -33,7 +33,7 @@ def _refuse_closed(incident: Incident) -> None:
 def incident_update(
     *,
     incident: Incident | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     expected_version: int | None = None,
     channel: str = Channel.WEB,
     title=_UNSET,
@@ -152,7 +152,7 @@ def incident_update(
 def incident_assign(
     *,
     incident: Incident | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     commander=_UNSET,
     responders=_UNSET,
     expected_version: int | None = None,
@@ -161,10 +161,10 @@ def incident_assign(
     require(actor, "drive_incident")
     incident = lock(incident, expected_version=expected_version)
     _refuse_closed(incident)
-    User = get_user_model()
+    user_model = get_user_model()
     lines = []
     if commander is not _UNSET:
-        user = _user(User, commander)
+        user = _user(user_model, commander)
         if user is not None and not user.has_perm("incidents.drive_incident"):
             raise ApplicationError(
                 f"{user.get_username()} cannot be incident commander: their "
@@ -182,7 +182,7 @@ def incident_assign(
             if user is not None:
                 checklist_tick(incident, "assign_ic", actor=actor)
     if responders is not _UNSET:
-        users = [_user(User, r) for r in responders]
+        users = [_user(user_model, r) for r in responders]
         users = [u for u in users if u is not None]
         before = set(incident.responders.values_list("pk", flat=True))
         if before != {u.pk for u in users}:
@@ -206,13 +206,13 @@ def incident_assign(
     return incident
 
 
-def _user(User, value):
+def _user(user_model, value):
     if value in (None, ""):
         return None
-    if isinstance(value, User):
+    if isinstance(value, user_model):
         return value
     lookup = {"pk": value} if isinstance(value, int) else {"username": str(value)}
-    user = User.objects.filter(is_active=True, **lookup).first()
+    user = user_model.objects.filter(is_active=True, **lookup).first()
     if user is None:
         raise ApplicationError(f"No active user {value!r}.", fields={"user": ["Unknown user."]})
     return user
@@ -222,7 +222,7 @@ def _user(User, value):
 def incident_note_add(
     *,
     incident: Incident | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     message: str,
     internal: bool = False,
     channel: str = Channel.WEB,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.common.text import duration_words, fmt
 from nexusops.engine import events
 from nexusops.engine.models import Timer
 from nexusops.engine.timers import timers_cancel
@@ -23,7 +24,7 @@ from ..events import IncidentCloseRequested, IncidentTransitioned
 from ..models import Channel, ChecklistItem, Incident, Status, TimerKind
 from .checklist import checklist_tick
 from .common import bump, lock, require
-from .sla import duration_words, fmt, monitoring_period, sla_refresh
+from .sla import monitoring_period, sla_refresh
 from .timeline import timeline_append
 
 
@@ -107,8 +108,9 @@ def transitions_available(incident: Incident) -> list[Transition]:
 
 
 def _guard(transition: Transition, incident: Incident) -> None:
-    if transition.name == "close":
-        ends = incident.monitoring_started_at + monitoring_period()
+    started = incident.monitoring_started_at  # set by the move to monitoring
+    if transition.name == "close" and started is not None:
+        ends = started + monitoring_period()
         if clock.now() < ends:
             raise Conflict(
                 f"{incident.number} is being monitored until {fmt(ends)} "
@@ -136,7 +138,7 @@ def incident_transition(
     *,
     incident: Incident | int,
     action: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     channel: str = Channel.WEB,
     reason: str = "",
     expected_version: int | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import zoneinfo
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from nexusops.common.errors import ApplicationError
@@ -43,7 +43,7 @@ def time_zone_clean(value: str) -> str:
 
 
 @transaction.atomic
-def profile_time_zone_set(*, user: AbstractBaseUser, time_zone: str) -> Profile:
+def profile_time_zone_set(*, user: User, time_zone: str) -> Profile:
     """The person's own choice, from their profile page; it wins over the browser's default."""
     name = time_zone_clean(time_zone)
     profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
@@ -53,7 +53,7 @@ def profile_time_zone_set(*, user: AbstractBaseUser, time_zone: str) -> Profile:
     return profile
 
 
-def profile_time_zone_default(*, user: AbstractBaseUser, time_zone: str) -> bool:
+def profile_time_zone_default(*, user: User, time_zone: str) -> bool:
     """Store the browser's zone only while the person has none; True if it was stored.
 
     One conditional UPDATE, so a browser report that arrives just after the person chose a

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.utils import timezone
 
 from nexusops.common import clock
+from nexusops.common.text import duration_words, fmt
 from nexusops.engine import events
 from nexusops.engine.models import Timer
 
@@ -24,10 +24,6 @@ SLA_KINDS = (TimerKind.ACK_DEADLINE, TimerKind.FIRST_UPDATE)
 
 def monitoring_period() -> dt.timedelta:
     return dt.timedelta(minutes=getattr(settings, "INCIDENT_MONITORING_MINUTES", 30))
-
-
-def fmt(at: dt.datetime) -> str:
-    return timezone.localtime(at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _wanted_sla(incident: Incident) -> dict[str, dt.datetime]:
@@ -162,13 +158,3 @@ def monitoring_ended(timer: Timer, incident: Incident, now: dt.datetime) -> None
         at=now,
     )
     events.publish(MonitoringCompleted(incident=incident, entry=entry))
-
-
-def duration_words(delta: dt.timedelta | None) -> str:
-    if delta is None:
-        return "-"
-    minutes = int(delta.total_seconds() // 60)
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return f"{hours} hour" + ("s" if hours != 1 else "")
-    return f"{minutes} minute" + ("s" if minutes != 1 else "")

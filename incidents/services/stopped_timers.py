@@ -7,15 +7,15 @@ Retry button (``timer_retry``), and so does the admin.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
+from nexusops.common.text import fmt
 from nexusops.engine.models import Timer
 from nexusops.engine.timers import TimerDied, timer_requeue
 
 from ..models import Channel, Incident, TimerKind
 from .common import lock, require
-from .sla import fmt
 from .timeline import timeline_append
 
 
@@ -47,7 +47,7 @@ def record_timer_died(event: TimerDied) -> None:
 
 
 @transaction.atomic
-def timer_retry(*, timer: Timer | int, actor: AbstractBaseUser | None) -> Timer:
+def timer_retry(*, timer: Timer | int, actor: User | None) -> Timer:
     """A person asks a stopped timer to try again: due now, attempts reset, on the timeline."""
     require(actor, "drive_incident")
     pk = timer.pk if isinstance(timer, Timer) else timer

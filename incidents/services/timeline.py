@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from nexusops.common import clock
+from nexusops.common.services import actor_name
 
 from ..models import Channel, Incident, TimelineEvent
-from .common import actor_name
 
 
 def timeline_append(
@@ -15,7 +15,7 @@ def timeline_append(
     incident: Incident,
     kind: str,
     message: str,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     channel: str = Channel.WEB,
     data: dict | None = None,
     internal: bool = False,

@@ -40,3 +40,15 @@ class PermissionDeniedError(ApplicationError):
 class NotFoundError(ApplicationError):
     code = "not_found"
     status = 404
+
+
+class RetryableError(Exception):
+    """Raise from a service when trying again later may succeed (a vendor 5xx, a timeout).
+
+    ``retry_after`` (seconds) is honoured when the vendor sent one (Slack's 429): the base
+    task (:class:`nexusops.common.tasks.NexusTask`) retries these with backoff.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -16,18 +16,9 @@ import logging
 from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 
+from .errors import RetryableError
+
 logger = logging.getLogger("nexusops.tasks")
-
-
-class RetryableError(Exception):
-    """Raise from a service when trying again later may succeed (a vendor 5xx, a timeout).
-
-    ``retry_after`` (seconds) is honoured when the vendor sent one (Slack's 429).
-    """
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class NexusTask(Task):

@@ -29,6 +29,7 @@ class Timer(models.Model):
     )
     kind = models.CharField(max_length=40)
     due_at = models.DateTimeField()
+    label: str  # not a column: what a page calls the timer, set by the page's selector
     fired_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)

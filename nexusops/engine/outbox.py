@@ -45,8 +45,7 @@ from django.db.models import Q
 from django.db.models.constants import OnConflict
 
 from nexusops.common import clock, logs
-from nexusops.common.errors import ApplicationError, Conflict
-from nexusops.common.tasks import RetryableError
+from nexusops.common.errors import ApplicationError, Conflict, RetryableError
 from nexusops.integrations.errors import IntegrationError, NotConfigured
 
 from . import events

@@ -5,7 +5,8 @@ each ``nexusops/integrations/<vendor>/client.py`` converts them at its edge.
 
 * :class:`NotConfigured` - the adapter's settings are unset; nothing was sent.
 * :class:`RateLimited` - the vendor said "slow down" (429/420); ``retry_after`` seconds if it said
-  how long. Retryable: :class:`~nexusops.common.tasks.NexusTask` honours ``retry_after``.
+  how long. Retryable (:class:`~nexusops.common.errors.RetryableError`): the base task honours
+  ``retry_after``.
 * :class:`VendorUnavailable` - 5xx, timeouts, connection errors. Retryable.
 * :class:`VendorRejected` - 4xx / an ``ok: false`` answer: retrying the same call cannot help.
 * :class:`InvalidSignature`, :class:`MalformedPayload` - an inbound webhook failed verification
@@ -14,7 +15,7 @@ each ``nexusops/integrations/<vendor>/client.py`` converts them at its edge.
 
 from __future__ import annotations
 
-from nexusops.common.tasks import RetryableError
+from nexusops.common.errors import RetryableError
 
 
 class IntegrationError(Exception):

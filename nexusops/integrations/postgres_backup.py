@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import threading
 import zlib
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from nexusops.common import clock
@@ -55,13 +55,14 @@ class _GzipPipe:
 
     def __init__(self, process: subprocess.Popen, stderr: Any, timed_out: threading.Event):
         self._process, self._stderr, self._timed_out = process, stderr, timed_out
+        self._stdout = cast(IO[bytes], process.stdout)  # stdout=PIPE: never None
         self._gzip = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip container
         self._buffer = bytearray()
         self._done = False
 
     def read(self, size: int = -1) -> bytes:
         while not self._done and (size < 0 or len(self._buffer) < size):
-            chunk = self._process.stdout.read(_CHUNK)
+            chunk = self._stdout.read(_CHUNK)
             if chunk:
                 self._buffer += self._gzip.compress(chunk)
                 continue
@@ -143,6 +144,7 @@ def pg_dump_to_s3(
 
         watchdog = threading.Timer(timeout, stop)
         watchdog.start()
+        stdout = cast(IO[bytes], process.stdout)  # stdout=PIPE: never None
         try:
             stream = _GzipPipe(process, stderr, timed_out)
             uploaded = aws_client.s3_upload_stream(
@@ -153,7 +155,7 @@ def pg_dump_to_s3(
             if process.poll() is None:
                 process.kill()
             process.wait()
-            process.stdout.close()
+            stdout.close()
     return {
         "bucket": bucket,
         "key": key,
@@ -283,7 +285,8 @@ def s3_to_psql(
 
         watchdog = threading.Timer(timeout, stop)
         watchdog.start()
-        sink = _GunzipPipe(process.stdin)
+        stdin = cast(IO[bytes], process.stdin)  # stdin=PIPE: never None
+        sink = _GunzipPipe(stdin)
         downloaded: dict[str, Any] | None = None
         try:
             try:
@@ -299,13 +302,13 @@ def s3_to_psql(
             if downloaded is None:
                 _kill(process)
             with contextlib.suppress(BrokenPipeError):
-                process.stdin.close()
+                stdin.close()
             code = process.wait()
         finally:
             watchdog.cancel()
             _kill(process)
             with contextlib.suppress(OSError):
-                process.stdin.close()
+                stdin.close()
         stderr.seek(0)
         tail = stderr.read()[-2000:].decode(errors="replace").strip()
         stdout.seek(0)

@@ -42,13 +42,12 @@ class PostgresChecks:
         if not dsn:
             raise NotConfigured(f"set {SETTING} (a read-only postgres:// URL)", vendor=VENDOR)
         self._dsn = dsn
-        self._kwargs = {
+        self._kwargs: dict[str, Any] = {
             "connect_timeout": connect_timeout,
             "options": f"-c default_transaction_read_only=on "
             f"-c statement_timeout={int(statement_timeout_ms)}",
             "application_name": "nexusops-remediation",
             "autocommit": True,
-            "row_factory": dict_row,
         }
 
     @classmethod
@@ -57,7 +56,7 @@ class PostgresChecks:
 
     def _rows(self, what: str, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
         try:
-            with psycopg.connect(self._dsn, **self._kwargs) as conn:
+            with psycopg.connect(self._dsn, row_factory=dict_row, **self._kwargs) as conn:
                 return list(conn.execute(sql, params).fetchall())
         except psycopg.OperationalError as exc:
             raise VendorUnavailable(f"{what}: {exc}".strip(), vendor=VENDOR) from exc

@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 
 from incidents.services.checklist import checklist_tick
-from incidents.services.common import actor_name
 from incidents.services.timeline import timeline_append
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, PermissionDeniedError
+from nexusops.common.services import actor_name
 from nexusops.engine.models import Timer
 from nexusops.engine.outbox import outbox_enqueue
 
@@ -56,9 +56,9 @@ def action_item_notify(item: ActionItem, stage: str) -> None:
 def action_item_create(
     *,
     postmortem: PostMortem | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     description: str,
-    owner: AbstractBaseUser | int | None,
+    owner: User | int | None,
     due_date: dt.date | None,
     priority: str = ActionItem.Priority.MEDIUM,
     tracker_url: str = "",
@@ -73,7 +73,7 @@ def action_item_create(
     if owner in (None, ""):
         errors["owner"] = ["Every action item needs an owner."]
     else:
-        pk = owner.pk if isinstance(owner, AbstractBaseUser) else owner
+        pk = owner.pk if isinstance(owner, User) else owner
         owner_user = get_user_model().objects.filter(pk=pk, is_active=True).first()
         if owner_user is None:
             errors["owner"] = ["No active user with that id."]
@@ -90,7 +90,7 @@ def action_item_create(
             URLValidator(schemes=["http", "https"])(tracker_url)
         except ValidationError:
             errors["tracker_url"] = ["Enter an http(s) link to the tracker."]
-    if errors:
+    if errors or owner_user is None or due_date is None:
         raise ApplicationError("The action item was not added.", fields=errors)
     now = clock.now()
     item = ActionItem.objects.create(
@@ -124,9 +124,7 @@ def action_item_create(
 
 
 @transaction.atomic
-def action_item_update(
-    *, item: ActionItem | int, actor: AbstractBaseUser | None, status: str
-) -> ActionItem:
+def action_item_update(*, item: ActionItem | int, actor: User | None, status: str) -> ActionItem:
     """The owner, or anyone who writes post-mortems, moves an item along."""
     item = lock_item(item)
     if actor is not None and actor.pk != item.owner_id:

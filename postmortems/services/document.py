@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from incidents.models import Incident, Service, TimelineEvent
 from incidents.services.checklist import checklist_tick
-from incidents.services.common import actor_name, lock
+from incidents.services.common import lock
 from incidents.services.timeline import timeline_append
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict
+from nexusops.common.services import actor_name
+from nexusops.common.text import fmt
 from nexusops.engine.models import Timer
 from nexusops.engine.outbox import outbox_enqueue
 from nexusops.engine.timers import timers_cancel
@@ -25,7 +27,7 @@ from ..models import (
     PostMortemReview,
     PostMortemTimelineEntry,
 )
-from .common import EMAIL, fmt, lock_postmortem, policy, require
+from .common import EMAIL, lock_postmortem, policy, require
 
 SCHEDULE_DUE = "postmortem_schedule_due"
 MEETING_REMINDER = "postmortem_meeting_reminder"
@@ -67,7 +69,7 @@ def _generate_entries(postmortem: PostMortem) -> None:
 def postmortem_create(
     *,
     incident: Incident | int,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     required: bool | None = None,
     reason: str = "",
 ) -> PostMortem:
@@ -156,7 +158,7 @@ def _clean(data: dict) -> tuple[dict, dict[str, list[str]]]:
 def postmortem_update(
     *,
     postmortem: PostMortem | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     expected_version: int,
     data: dict,
 ) -> PostMortem:
@@ -219,7 +221,7 @@ def postmortem_update(
 
 @transaction.atomic
 def postmortem_autosave(
-    *, postmortem: PostMortem | int, actor: AbstractBaseUser, base_version: int, data: dict
+    *, postmortem: PostMortem | int, actor: User, base_version: int, data: dict
 ) -> PostMortemDraft:
     """Keep one person's unsaved text; nobody else sees it and nothing is overwritten."""
     require(actor, "edit_postmortem")
@@ -237,7 +239,7 @@ def postmortem_autosave(
 def postmortem_entry_update(
     *,
     entry: PostMortemTimelineEntry | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     text: str,
     included: bool,
 ) -> PostMortemTimelineEntry:
@@ -257,7 +259,7 @@ def postmortem_entry_update(
 def postmortem_schedule(
     *,
     postmortem: PostMortem | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     meeting_at: dt.datetime | None,
     attendees: list,
 ) -> PostMortem:
@@ -273,7 +275,7 @@ def postmortem_schedule(
         errors["meeting_at"] = ["The meeting must be in the future."]
     if not attendees:
         errors["attendees"] = ["Invite at least one person."]
-    if errors:
+    if errors or meeting_at is None:
         raise ApplicationError("The meeting cannot be scheduled.", fields=errors)
     rescheduled = postmortem.meeting_at is not None
     postmortem.meeting_at = meeting_at

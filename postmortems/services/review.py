@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
-from incidents.services.common import actor_name
 from incidents.services.timeline import timeline_append
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict, PermissionDeniedError
+from nexusops.common.services import actor_name
 
 from ..models import PostMortem, PostMortemReview, PostMortemRevision
 from ..selectors import postmortem_document
@@ -50,7 +50,7 @@ def _record(postmortem: PostMortem, action: str, actor, comment: str, message: s
 
 @transaction.atomic
 def postmortem_submit(
-    *, postmortem: PostMortem | int, actor: AbstractBaseUser | None, comment: str = ""
+    *, postmortem: PostMortem | int, actor: User | None, comment: str = ""
 ) -> PostMortem:
     require(actor, "edit_postmortem")
     postmortem = lock_postmortem(postmortem)
@@ -74,7 +74,7 @@ def postmortem_submit(
 
 @transaction.atomic
 def postmortem_request_changes(
-    *, postmortem: PostMortem | int, actor: AbstractBaseUser | None, comment: str
+    *, postmortem: PostMortem | int, actor: User | None, comment: str
 ) -> PostMortem:
     require(actor, "review_postmortem")
     postmortem = lock_postmortem(postmortem)
@@ -92,7 +92,7 @@ def postmortem_request_changes(
     return postmortem
 
 
-def _own(postmortem: PostMortem, actor: AbstractBaseUser) -> bool:
+def _own(postmortem: PostMortem, actor: User) -> bool:
     return actor.pk in {
         postmortem.submitted_by_id,
         postmortem.updated_by_id,
@@ -102,7 +102,7 @@ def _own(postmortem: PostMortem, actor: AbstractBaseUser) -> bool:
 
 @transaction.atomic
 def postmortem_approve(
-    *, postmortem: PostMortem | int, actor: AbstractBaseUser, comment: str = ""
+    *, postmortem: PostMortem | int, actor: User, comment: str = ""
 ) -> PostMortemRevision:
     """A manager approves; the text is frozen as this revision (who, when, comment)."""
     require(actor, "review_postmortem")
@@ -137,9 +137,7 @@ def postmortem_approve(
 
 
 @transaction.atomic
-def postmortem_publish(
-    *, postmortem: PostMortem | int, actor: AbstractBaseUser | None
-) -> PostMortem:
+def postmortem_publish(*, postmortem: PostMortem | int, actor: User | None) -> PostMortem:
     """Stakeholders read the approved revision from now on (read-only)."""
     require(actor, "review_postmortem")
     postmortem = lock_postmortem(postmortem)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from incidents.models import Channel
 from incidents.services.timeline import timeline_append
@@ -34,14 +34,15 @@ def run_event(
     kind: str,
     message: str,
     *,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     data: dict | None = None,
 ) -> None:
     """Append to the run's incident, if it has one. Call inside the change's transaction."""
-    if run.incident_id is None:
+    incident = run.incident
+    if incident is None:
         return
     timeline_append(
-        incident=run.incident,
+        incident=incident,
         kind=kind,
         message=message,
         actor=actor,

@@ -61,9 +61,11 @@ def action_preview(*, run_id: int) -> dict:
     pinned: dict = {}
     try:
         shown = spec.preview(run.params) if spec.preview else spec.description
-        text, error = shown, ""
+        error = ""
         if isinstance(shown, actions.Preview):
             text, pinned = shown.text, _jsonable(shown.pinned)
+        else:
+            text = shown
     except Exception as exc:  # noqa: BLE001 - every failure becomes the run's state
         text, (_, error) = "", _failure(exc)
     with transaction.atomic():
@@ -126,7 +128,8 @@ def action_execute(*, run_id: int) -> dict:
     try:
         with dispatch.heartbeat(run_id, attempt):
             outcome = spec.run(params, _progress(run_id))
-        state, error = State.SUCCEEDED, ""
+        state: str = State.SUCCEEDED
+        error = ""
         output, summary, data = outcome.output, outcome.summary, outcome.data
     except BaseException as exc:  # noqa: BLE001 - every failure becomes the run's state
         if not isinstance(exc, Exception | SoftTimeLimitExceeded):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from incidents.models import Incident
@@ -38,7 +38,7 @@ PREVIEW_TARGET = "remediation.preview"
 RUN_TARGET = "remediation.run"
 
 
-def _can(actor: AbstractBaseUser, perm: str) -> bool:
+def _can(actor: User, perm: str) -> bool:
     return bool(actor and actor.is_active and actor.has_perm(perm))
 
 
@@ -46,7 +46,7 @@ def action_request(
     *,
     action: str,
     params: dict,
-    actor: AbstractBaseUser,
+    actor: User,
     incident: Incident | None = None,
     step: ScenarioStep | None = None,
     reason: str = "",
@@ -176,7 +176,7 @@ def _expire(run: ActionRun) -> None:
     run_event(run, "remediation_expired", f"approval of {describe(run)} expired; not run.")
 
 
-def action_approve(*, run: ActionRun | int, actor: AbstractBaseUser, note: str = "") -> ActionRun:
+def action_approve(*, run: ActionRun | int, actor: User, note: str = "") -> ActionRun:
     """A second person says yes: the run is queued for a worker.
 
     Races the approval-expiry sweep: whichever locks the run first wins, and the loser sees
@@ -187,7 +187,8 @@ def action_approve(*, run: ActionRun | int, actor: AbstractBaseUser, note: str =
         run = _locked(run)
         spec = actions.get(run.action)
         _check_decider(run, actor, spec.permission, "approve")
-        if clock.now() >= run.approval_expires_at:
+        expires_at = run.approval_expires_at  # set whenever a run awaits approval
+        if expires_at is None or clock.now() >= expires_at:
             _expire(run)
             expired = True
         else:
@@ -204,7 +205,7 @@ def action_approve(*, run: ActionRun | int, actor: AbstractBaseUser, note: str =
     return run
 
 
-def action_refuse(*, run: ActionRun | int, actor: AbstractBaseUser, note: str = "") -> ActionRun:
+def action_refuse(*, run: ActionRun | int, actor: User, note: str = "") -> ActionRun:
     """A second person says no; the requester may withdraw their own request."""
     with transaction.atomic():
         run = _locked(run)
@@ -226,7 +227,7 @@ def action_refuse(*, run: ActionRun | int, actor: AbstractBaseUser, note: str = 
     return run
 
 
-def _check_decider(run: ActionRun, actor: AbstractBaseUser, perm: str, verb: str) -> None:
+def _check_decider(run: ActionRun, actor: User, perm: str, verb: str) -> None:
     if actor.pk == run.requested_by_id:
         raise PermissionDeniedError(
             f"You cannot {verb} your own request: a second person must.", code="self_approval"

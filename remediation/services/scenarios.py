@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from incidents.models import Incident
@@ -14,14 +14,12 @@ from nexusops.common.errors import ApplicationError, PermissionDeniedError
 from ..models import IncidentScenario, Scenario, ScenarioStep, StepCheck
 
 
-def _require(actor: AbstractBaseUser, perm: str, words: str) -> None:
+def _require(actor: User, perm: str, words: str) -> None:
     if not (actor and actor.is_active and actor.has_perm(perm)):
         raise PermissionDeniedError(f"Your role cannot {words}.")
 
 
-def scenario_attach(
-    *, incident: Incident, scenario: Scenario, actor: AbstractBaseUser
-) -> IncidentScenario:
+def scenario_attach(*, incident: Incident, scenario: Scenario, actor: User) -> IncidentScenario:
     """Attach once; attaching again is a no-op (the page may be stale)."""
     _require(actor, "remediation.attach_scenario", "attach runbook scenarios")
     with transaction.atomic():
@@ -45,9 +43,7 @@ def scenario_attach(
     return attached
 
 
-def scenario_step_set(
-    *, incident: Incident, step: ScenarioStep, done: bool, actor: AbstractBaseUser
-) -> bool:
+def scenario_step_set(*, incident: Incident, step: ScenarioStep, done: bool, actor: User) -> bool:
     """Tick or untick one step of an attached scenario; returns whether anything changed."""
     _require(actor, "remediation.run_diagnosis", "work through runbook steps")
     with transaction.atomic():

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from nexusops.common.tasks import RetryableError
+from nexusops.common.errors import RetryableError
 from nexusops.integrations.errors import (
     NotConfigured,
     NotYetVisible,

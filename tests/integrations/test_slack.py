@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
 
-from nexusops.common.tasks import RetryableError
+from nexusops.common.errors import RetryableError
 from nexusops.integrations.errors import (
     NotConfigured,
     RateLimited,
@@ -17,7 +18,7 @@ from nexusops.integrations.errors import (
     VendorUnavailable,
 )
 from nexusops.integrations.slack import messages
-from nexusops.integrations.slack.client import SlackClient
+from nexusops.integrations.slack.client import SlackClient, response_url_post
 from nexusops.integrations.slack.messages import escape_mrkdwn, incident_channel_name
 from nexusops.standins import demo
 from nexusops.standins.slack import BOT_USER_ID
@@ -387,3 +388,41 @@ def test_lookup_by_email(slack):
     client = SlackClient.default()
     assert client.user_lookup_by_email("responder@nexus.example") == demo.slack_user_id("responder")
     assert client.user_lookup_by_email("nobody@nexus.example") is None
+
+
+# --- replies to an interaction's response_url ------------------------------------------------
+RESPONSE_PATH = "/response/T0NEXUS/1234/abcd"
+
+
+def test_response_url_reply_is_posted_as_json_by_the_adapter(slack):
+    body = {"response_type": "ephemeral", "replace_original": False, "text": "Acknowledged."}
+
+    response_url_post(f"{slack.base_url}{RESPONSE_PATH}", body)
+
+    (received,) = slack.received(RESPONSE_PATH)
+    assert received["method"] == "POST" and received["body"] == body
+    assert received["headers"]["Content-Type"].startswith("application/json")
+
+
+def test_response_url_5xx_is_retryable_and_4xx_is_not(slack):
+    url = f"{slack.base_url}{RESPONSE_PATH}"
+    slack.inject(503, times=1)
+    with pytest.raises(VendorUnavailable) as caught:
+        response_url_post(url, {"text": "x"})
+    assert isinstance(caught.value, RetryableError)
+
+    slack.inject(404, times=1)
+    with pytest.raises(VendorRejected) as caught:
+        response_url_post(url, {"text": "x"})
+    assert caught.value.status == 404 and not isinstance(caught.value, RetryableError)
+    assert [r["status"] for r in slack.received(RESPONSE_PATH)] == [503, 404]
+
+
+def test_response_url_unreachable_is_retryable():
+    with socket.socket() as probe:  # a port nobody listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    with pytest.raises(VendorUnavailable) as caught:
+        response_url_post(f"http://127.0.0.1:{port}{RESPONSE_PATH}", {"text": "x"}, timeout=2)
+    assert isinstance(caught.value, RetryableError)

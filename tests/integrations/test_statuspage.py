@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nexusops.common.tasks import RetryableError
+from nexusops.common.errors import RetryableError
 from nexusops.integrations.errors import (
     NotConfigured,
     RateLimited,

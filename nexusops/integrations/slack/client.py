@@ -29,36 +29,14 @@ from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
+from slack_sdk.webhook import WebhookClient
 
-from nexusops.integrations.errors import (
-    IntegrationError,
-    NotConfigured,
-    RateLimited,
-    VendorRejected,
-    VendorUnavailable,
-)
+from nexusops.integrations.errors import NotConfigured, VendorRejected, VendorUnavailable
 
+from .errors import PER_USER_ERRORS, VENDOR, convert_api_error, refused_users
 from .messages import channel_name_with_suffix
 
 logger = logging.getLogger(__name__)
-VENDOR = "slack"
-# Slack answers these with HTTP 200 and ok: false, yet trying again later may succeed.
-RETRYABLE_ERRORS = frozenset(
-    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
-# conversations.invite errors about a person rather than the channel or the call.
-PER_USER_ERRORS = frozenset(
-    {
-        "user_not_found",
-        "already_in_channel",
-        "cant_invite_self",
-        "cant_invite",
-        "user_is_restricted",
-        "user_is_ultra_restricted",
-        "ura_max_channels",
-        "no_external_invite_permission",
-    }
-)
 MAX_NAME_SUFFIX = 9
 METADATA_EVENT = "nexusops_delivery"
 # Slack takes up to 1000 ids per conversations.invite; smaller batches keep one bad id cheap.
@@ -219,7 +197,7 @@ class SlackClient:
             try:
                 self._call("conversations.invite", channel=channel, users=",".join(batch))
             except VendorRejected as exc:
-                refused = _refused_users(exc, batch)
+                refused = refused_users(exc, batch)
                 if not refused and len(batch) > 1 and exc.code in PER_USER_ERRORS:
                     # Slack did not say who: ask person by person.
                     batches[:0] = [[u] for u in batch]
@@ -288,7 +266,7 @@ class SlackClient:
             if idempotency_key
             else None
         )
-        arguments = {
+        arguments: dict[str, Any] = {
             "channel": channel,
             "text": text,
             "blocks": list(blocks) if blocks else None,
@@ -356,7 +334,7 @@ class SlackClient:
                 response = self._web.api_call(api_method, params=arguments)
             return dict(response.data)  # type: ignore[arg-type]
         except SlackApiError as exc:
-            error = _convert_api_error(api_method, exc)
+            error = convert_api_error(api_method, exc)
             if isinstance(error, VendorRejected) and error.code in set(ok_errors):
                 logger.info("slack %s: %s, treated as done", api_method, error.code)
                 return {"ok": True, "already": error.code}
@@ -367,55 +345,20 @@ class SlackClient:
             ) from exc
 
 
-def _convert_api_error(api_method: str, exc: SlackApiError) -> IntegrationError:
-    response = exc.response
-    status = response.status_code
-    data = response.data if isinstance(response.data, dict) else {}
-    code = str(data.get("error") or "")
-    if status == 429 or code == "ratelimited":
-        retry_after = _retry_after(response.headers)
-        return RateLimited(
-            f"{api_method} rate limited; retry after {retry_after}s",
-            retry_after=retry_after,
-            vendor=VENDOR,
-            code=code or "ratelimited",
-            status=status,
+def response_url_post(url: str, body: dict[str, Any], *, timeout: int = 5) -> None:
+    """POST ``body`` to an interaction's ``response_url`` (a reply Slack shows the user).
+
+    The caller checks the URL is Slack's (it came from outside). 5xx, 429, timeouts and
+    refused connections raise :class:`VendorUnavailable` (retryable; the task tries again
+    once, not slack_sdk), other 4xx :class:`VendorRejected`.
+    """
+    try:
+        answer = WebhookClient(url, timeout=timeout, retry_handlers=[]).send_dict(body)
+    except (OSError, SlackClientError) as exc:
+        raise VendorUnavailable(f"response_url: {type(exc).__name__}", vendor=VENDOR) from exc
+    if answer.status_code >= 500 or answer.status_code == 429:
+        raise VendorUnavailable(f"response_url answered {answer.status_code}", vendor=VENDOR)
+    if answer.status_code >= 400:
+        raise VendorRejected(
+            f"response_url answered {answer.status_code}", vendor=VENDOR, status=answer.status_code
         )
-    if status >= 500 or code in RETRYABLE_ERRORS:
-        code = code if status < 500 else f"http_{status}"  # a 5xx body is rarely Slack JSON
-        return VendorUnavailable(
-            f"{api_method} failed: {code}",
-            vendor=VENDOR,
-            code=code,
-            status=status,
-        )
-    return VendorRejected(
-        f"{api_method} refused: {code or f'HTTP {status}'}", vendor=VENDOR, code=code, status=status
-    )
-
-
-def _refused_users(exc: VendorRejected, batch: Sequence[str]) -> dict[str, str]:
-    """Which users of ``batch`` Slack refused, and why, from an ``ok: false`` invite."""
-    cause = exc.__cause__
-    data = getattr(getattr(cause, "response", None), "data", None)
-    per_user = data.get("errors") if isinstance(data, dict) else None
-    refused = {
-        str(e["user"]): str(e.get("error") or exc.code)
-        for e in per_user or []
-        if isinstance(e, dict) and e.get("user") in batch
-    }
-    if not refused and len(batch) == 1 and exc.code in PER_USER_ERRORS:
-        refused = {batch[0]: exc.code}  # one person: the error is about them
-    return refused
-
-
-def _retry_after(headers: dict[str, Any]) -> float | None:
-    for key, value in headers.items():
-        if key.lower() == "retry-after":
-            if isinstance(value, list):
-                value = value[0] if value else None
-            try:
-                return float(value)
-            except (TypeError, ValueError):
-                return None
-    return None

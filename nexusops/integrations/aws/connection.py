@@ -1,0 +1,105 @@
+"""The boto3 session, its timeouts and retries, and the conversion of botocore's errors.
+
+The one module of the AWS adapter that imports boto3/botocore. Settings
+(``getattr(settings, NAME, "")``): ``AWS_ENDPOINT_URL`` (moto's server in tests and the
+embedded mode; unset for AWS itself), ``AWS_REGION`` (default ``us-east-1``). Credentials come
+from boto3's usual chain (``AWS_ACCESS_KEY_ID``..., profile, instance role).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    ParamValidationError,
+    PartialCredentialsError,
+)
+
+from nexusops.integrations.errors import (
+    NotConfigured,
+    RateLimited,
+    VendorRejected,
+    VendorUnavailable,
+)
+
+from .errors import VENDOR, AwsNotFound, InvalidArgument
+
+_NOT_FOUND = {
+    "NoSuchBucket",
+    "NoSuchKey",
+    "NoSuchVersion",
+    "NoSuchUpload",
+    "404",
+    "NotFound",
+    "DBInstanceNotFound",
+    "DBInstanceNotFoundFault",
+}
+_THROTTLED = {
+    "Throttling",
+    "ThrottlingException",
+    "SlowDown",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+}
+# botocore's own failures, for a caller that ignores them (a best-effort cleanup).
+VENDOR_ERRORS = (ClientError, BotoCoreError)
+
+
+def iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.datetime) else str(value or "")
+
+
+class Connection:
+    """The S3 and RDS clients and the error conversion every resource module uses."""
+
+    def __init__(
+        self,
+        *,
+        endpoint_url: str | None = None,
+        region: str = "us-east-1",
+        connect_timeout: float = 3.0,
+        read_timeout: float = 60.0,
+        max_attempts: int = 3,
+    ) -> None:
+        config = Config(
+            region_name=region,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries={"max_attempts": max_attempts, "mode": "standard"},
+        )
+        session = boto3.session.Session(region_name=region)
+        self.endpoint_url = endpoint_url or None
+        self._s3 = session.client("s3", endpoint_url=self.endpoint_url, config=config)
+        self._rds = session.client("rds", endpoint_url=self.endpoint_url, config=config)
+
+    @contextlib.contextmanager
+    def _vendor_errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", ""))
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+            text = f"{what}: {code} {error.get('Message') or ''}".strip()
+            if code in _NOT_FOUND:
+                raise AwsNotFound(text, code=code) from exc
+            if code in _THROTTLED or status == 429:
+                raise RateLimited(text, vendor=VENDOR, code=code, status=status) from exc
+            if status >= 500:
+                raise VendorUnavailable(text, vendor=VENDOR, code=code, status=status) from exc
+            raise VendorRejected(text, vendor=VENDOR, code=code, status=status) from exc
+        except (NoCredentialsError, PartialCredentialsError) as exc:
+            raise NotConfigured(f"{what}: no AWS credentials ({exc})", vendor=VENDOR) from exc
+        except ParamValidationError as exc:
+            raise InvalidArgument(f"{what}: {exc}") from exc
+        except BotoCoreError as exc:  # endpoint unreachable, timeouts, closed connections
+            raise VendorUnavailable(f"{what}: {exc}", vendor=VENDOR) from exc
