@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+import textwrap
 import threading
 from functools import cache
 from pathlib import Path
@@ -28,7 +29,7 @@ from tests.deploy.manifests import (
     workloads,
 )
 
-CLIENT = ROOT / "nexusops" / "integrations" / "kubernetes" / "client.py"
+CLIENT_PACKAGE = "nexusops.integrations.kubernetes"
 # Which code runs under which ServiceAccount. Every module that builds a KubernetesClient must
 # be listed (test_every_cluster_caller_is_mapped_...).
 CLUSTER_CALLERS = {
@@ -42,9 +43,9 @@ def _client_api_classes(cls: ast.ClassDef) -> dict[str, type]:
     """``self._core = k8s.CoreV1Api(...)`` in ``__init__`` -> {"_core": CoreV1Api}."""
     from kubernetes import client as k8s
 
-    found = {}
-    init = next(f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__")
-    for node in ast.walk(init):
+    found: dict[str, type] = {}
+    inits = [f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"]
+    for node in (n for init in inits for n in ast.walk(init)):
         if (
             isinstance(node, ast.Assign)
             and isinstance(node.value, ast.Call)
@@ -61,14 +62,22 @@ def _client_api_classes(cls: ast.ClassDef) -> dict[str, type]:
 def api_calls_of_client_methods() -> dict[str, frozenset[tuple[type, str]]]:
     """Each KubernetesClient method -> the kubernetes API methods it calls, directly or via
     the client's other methods."""
-    tree = ast.parse(CLIENT.read_text())
-    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "KubernetesClient")
-    apis = _client_api_classes(cls)
+    from nexusops.integrations.kubernetes import KubernetesClient
+
+    # The client is mixed from one class per resource (pods, rollouts, scaling) over the
+    # connection: read every class of the package in its method resolution order.
+    classes = [
+        ast.parse(textwrap.dedent(inspect.getsource(klass))).body[0]
+        for klass in KubernetesClient.__mro__
+        if klass.__module__.startswith(CLIENT_PACKAGE)
+    ]
+    apis = {k: v for cls in classes for k, v in _client_api_classes(cls).items()}
+    assert apis, "no kubernetes API objects found in the client's __init__"
     direct: dict[str, set] = {}
     uses: dict[str, set[str]] = {}
-    for fn in cls.body:
-        if not isinstance(fn, ast.FunctionDef):
-            continue
+    for fn in (f for cls in classes for f in cls.body):
+        if not isinstance(fn, ast.FunctionDef) or fn.name in direct:
+            continue  # the most derived definition wins, as at run time
         direct[fn.name], uses[fn.name] = set(), set()
         for node in ast.walk(fn):
             if not isinstance(node, ast.Attribute):
