@@ -7,6 +7,7 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY nexusops ./nexusops
 COPY incidents ./incidents
+COPY chat ./chat
 COPY statuspage ./statuspage
 COPY remediation ./remediation
 COPY postmortems ./postmortems

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from incidents.comms.senders import slack_enabled
+from chat.senders import slack_enabled
 from nexusops.common.errors import RetryableError
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import register_sender

@@ -37,11 +37,9 @@ class IncidentsConfig(AppConfig):
         roles.grant(roles.INCIDENT_COMMANDER, *respond, *drive)
         roles.grant(roles.MANAGER, *respond, *drive, *manage)
 
-        from .comms import senders
-        from .inbound import senders as inbound_senders
+        from .paging import senders
 
         senders.register()
-        inbound_senders.register()
 
         from .oncall import setup as oncall_setup
 

@@ -150,8 +150,8 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
-    from .comms.integrations import integrations_off
     from .deliveries import selectors as deliveries
+    from .deliveries.integrations import integrations_off
     from .oncall import selectors as oncall_selectors
 
     incident = _get(number)

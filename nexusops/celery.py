@@ -19,7 +19,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("notifications"), Queue("remediation"))
 app.autodiscover_tasks()
 # Sub-packages of apps with tasks of their own (missing modules are skipped).
-app.autodiscover_tasks(["incidents.inbound"])
+app.autodiscover_tasks(["chat.inbound"])
 
 
 def _connect_log_context() -> None:

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "nexusops.engine",
     # Apps are layered: each may import the ones above it in this list, never below.
     "incidents",
+    "chat",
     "statuspage",
     "remediation",
     "postmortems",
@@ -470,6 +471,10 @@ def _vendor(name: str) -> str:
     return env.str(name, default=_vendor_defaults.get(name, ""))
 
 
+# Which chat providers get a channel per incident: "slack" (default), "mattermost",
+# "slack,teams" … (nexusops/integrations/chat/registry.py lists them; an unknown one refuses
+# to start).
+NEXUSOPS_CHAT = env.str("NEXUSOPS_CHAT", default="slack")
 SLACK_API_URL = _vendor("SLACK_API_URL")
 SLACK_BOT_TOKEN = _vendor("SLACK_BOT_TOKEN")
 SLACK_SIGNING_SECRET = _vendor("SLACK_SIGNING_SECRET")

@@ -26,7 +26,7 @@ urlpatterns = [
     path("api/", include("nexusops.api_urls")),
     path("status/", include("statuspage.urls")),
     path("", include("incidents.deliveries.urls")),
-    path("", include("incidents.inbound.urls")),
+    path("", include("chat.inbound.urls")),
     path("", include("incidents.oncall.urls")),
     path("", include("incidents.urls")),
     path("", include("remediation.urls")),

@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.conf import settings
 
-from incidents.comms.senders import slack_enabled
+from chat.senders import slack_enabled
 from nexusops.common import clock
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import outbox_enqueue

@@ -17,8 +17,8 @@ from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import register_sender
 from nexusops.integrations.pagerduty.client import PagerDutyClient
 
-from ..comms.senders import pagerduty_rest_enabled
 from ..models import OPEN_STATUSES, Incident
+from ..paging.senders import pagerduty_rest_enabled
 
 PAGE_USER = "pagerduty.page_user"
 RESOLVE_PAGES = "pagerduty.resolve_pages"

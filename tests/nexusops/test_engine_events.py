@@ -18,12 +18,12 @@ def test_the_whole_table_prints_every_effect_and_timer(capsys):
 def test_acknowledging_an_incident_has_these_effects_in_this_order():
     names = [f"{fn.__module__}.{fn.__qualname__}" for fn in events._handlers(IncidentTransitioned)]
     assert names == [
-        "incidents.comms.fanout.pagerduty_follow",
+        "incidents.paging.fanout.pagerduty_follow",
         "incidents.oncall.escalation_services.pages_resolve",
-        "incidents.comms.fanout.slack_summary",
-        "incidents.comms.fanout.slack_mirror",
-        "incidents.comms.fanout.slack_archive_later",
         "incidents.oncall.escalation_services.rearm",
+        "chat.fanout.chat_summary",
+        "chat.fanout.chat_mirror",
+        "chat.fanout.chat_archive_later",
         "postmortems.hooks.open_on_resolve",
     ]
 

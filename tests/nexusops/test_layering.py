@@ -41,6 +41,7 @@ def _imported(folder: Path) -> set[tuple[str, str]]:
 def test_the_apps_are_the_floors_the_readme_draws():
     assert _domain_apps() == [
         "incidents",
+        "chat",
         "statuspage",
         "remediation",
         "postmortems",

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import strip_tags
 
-from incidents.comms.integrations import integrations_off
+from incidents.deliveries.integrations import integrations_off
 from nexusops.common import roles
 from tests.factories import UserFactory, incident
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.inbound.tasks import inbound_action_task, pagerduty_event_task
+from chat.inbound.tasks import inbound_action_task, pagerduty_event_task
 from incidents.models import Status
 
 pytestmark = pytest.mark.django_db

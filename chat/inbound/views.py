@@ -20,9 +20,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from incidents.models import Incident
 from nexusops.engine.models import InboundDelivery
 
-from ..models import Incident
 from .pagerduty import HANDLED, event_params, incident_for_event
 from .people import user_for_slack
 from .requests import (

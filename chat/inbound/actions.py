@@ -1,7 +1,7 @@
 """What an inbound Slack request does, run by a Celery task: each action calls ONE service.
 
 The view parses and validates (``slack_commands``, ``views``) and hands a ``(name, params)``
-pair to :func:`incidents.inbound.tasks.inbound_action_task`; the task loads the actor and runs
+pair to :func:`chat.inbound.tasks.inbound_action_task`; the task loads the actor and runs
 the action here. Params are JSON (ids and strings), so they survive the broker. An action
 returns the reply shown to the person (already escaped for mrkdwn) and raises
 ``ApplicationError`` when a rule says no.
@@ -21,18 +21,17 @@ from collections.abc import Callable
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from nexusops.common.errors import ApplicationError
-from nexusops.common.services import actor_name
-from nexusops.integrations.slack.messages import escape_mrkdwn
-
-from ..models import Channel, Incident
-from ..services import (
+from incidents.models import Channel, Incident
+from incidents.services import (
     incident_assign,
     incident_declare,
     incident_note_add,
     incident_transition,
     incident_update,
 )
+from nexusops.common.errors import ApplicationError
+from nexusops.common.services import actor_name
+from nexusops.integrations.slack.messages import escape_mrkdwn
 
 Action = Callable[..., str]
 ACTIONS: dict[str, Action] = {}

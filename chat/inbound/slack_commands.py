@@ -2,7 +2,7 @@
 
 A handler runs inside the HTTP request (Slack wants an answer within 3 seconds), so it only
 parses and looks things up: it returns a :class:`Reply` shown at once, or a :class:`Deferred`
-naming an action in :mod:`incidents.inbound.actions` that a Celery task runs (one service
+naming an action in :mod:`chat.inbound.actions` that a Celery task runs (one service
 call), answering later through Slack's ``response_url``.
 
 To add a subcommand::
@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
+from incidents.models import Incident
+from incidents.selectors import incident_get
 from nexusops.common.errors import NotFoundError
 from nexusops.common.services import actor_name
 from nexusops.integrations.slack.messages import escape_mrkdwn
 
-from ..models import Incident
-from ..selectors import incident_get
 from .people import user_for_slack
 
 NUMBER = re.compile(r"INC-\d{8}-\d{3,}\Z", re.IGNORECASE)
@@ -134,7 +134,7 @@ def dispatch(
     *, text: str, user: AbstractBaseUser | None, slack_user_id: str, channel_id: str
 ) -> Reply | Deferred:
     """Parse ``/incident <text>`` and run the subcommand's handler; ``user`` is the console
-    user linked to ``slack_user_id`` (:func:`~incidents.inbound.people.user_for_slack`)."""
+    user linked to ``slack_user_id`` (:func:`~chat.inbound.people.user_for_slack`)."""
     words = text.split()
     name = words[0].lower() if words else "help"
     spec = COMMANDS.get(name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.inbound.slack_commands import COMMANDS
+from chat.inbound.slack_commands import COMMANDS
 from incidents.models import Channel, Incident, Status, TimelineEvent
 from nexusops.engine.models import InboundDelivery
 

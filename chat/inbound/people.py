@@ -14,10 +14,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, Q
 
+from incidents.models import Profile
 from nexusops.integrations.errors import IntegrationError
 from nexusops.integrations.slack.client import SlackClient
-
-from ..models import Profile
 
 logger = logging.getLogger(__name__)
 # Slack waits 3 s for a slash command's answer; the lookup must leave time to reply.

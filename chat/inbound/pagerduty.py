@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 
+from incidents.models import Channel, Incident, Status
+from incidents.services import TRANSITIONS, incident_note_add, incident_transition
 from nexusops.common.errors import ApplicationError, Conflict
 from nexusops.integrations.pagerduty.webhooks import WebhookEvent
 
-from ..models import Channel, Incident, Status
-from ..services import TRANSITIONS, incident_note_add, incident_transition
 from .people import user_for_pagerduty
 
 logger = logging.getLogger(__name__)

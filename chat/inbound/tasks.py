@@ -26,6 +26,9 @@ from .slack_commands import NOT_LINKED
 
 logger = logging.getLogger(__name__)
 DONE_SOURCE = "inbound-done"
+# The names these tasks had before the move to ``chat``: tasks already queued under them
+# (a rolling deploy, a broker holding work through an outage) still find their function.
+OLD = "incidents.inbound.tasks."
 
 
 def _first_run(once: str) -> bool:
@@ -48,7 +51,7 @@ def _reply(response_url: str, text: str) -> None:
         logger.warning("Slack reply not sent: %s", exc)
 
 
-@shared_task(base=NexusTask, bind=True, ignore_result=True)
+@shared_task(base=NexusTask, bind=True, ignore_result=True, name=OLD + "inbound_action_task")
 def inbound_action_task(
     self,
     *,
@@ -77,13 +80,13 @@ def inbound_action_task(
     return text
 
 
-@shared_task(base=NexusTask, bind=True, ignore_result=True)
+@shared_task(base=NexusTask, bind=True, ignore_result=True, name=OLD + "slack_reply_task")
 def slack_reply_task(self, *, response_url: str, text: str) -> None:
     """Retry a reply whose first attempt met a Slack outage (retried by the base task)."""
     respond(response_url, text)
 
 
-@shared_task(base=NexusTask, bind=True, ignore_result=True)
+@shared_task(base=NexusTask, bind=True, ignore_result=True, name=OLD + "pagerduty_event_task")
 def pagerduty_event_task(self, *, incident_id: int, params: dict, once: str = "") -> str:
     with transaction.atomic():
         if not _first_run(once):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.inbound.people import user_for_slack
+from chat.inbound.people import user_for_slack
 from incidents.models import Profile, TimelineEvent
 from nexusops.common import roles
 from tests.factories import ProfileFactory, UserFactory

@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from incidents.models import Profile
 from nexusops.common import clock
 from nexusops.common.services import actor_name
-from nexusops.integrations.slack.client import SlackClient
-
-from ..models import Profile
+from nexusops.integrations.chat import ChatProvider
 
 EMAIL_RECHECK = dt.timedelta(hours=24)
 
@@ -36,7 +35,9 @@ class SlackPeople:
     unlinked: dict[str, str] = field(default_factory=dict)  # display name -> reason
 
 
-def slack_people_resolve(*, people: Iterable[AbstractBaseUser], client: SlackClient) -> SlackPeople:
+def slack_people_resolve(
+    *, people: Iterable[AbstractBaseUser], client: ChatProvider
+) -> SlackPeople:
     """Each person's Slack id, looking it up by e-mail when missing or known to be wrong."""
     found = SlackPeople()
     now = clock.now()
@@ -63,7 +64,7 @@ def slack_people_resolve(*, people: Iterable[AbstractBaseUser], client: SlackCli
         if recently_missed:
             found.unlinked[name] = f"no Slack user has the e-mail {email}"
             continue
-        slack_id = client.user_lookup_by_email(email)
+        slack_id = client.user_for_email(email)
         if profile is None:
             profile, _ = Profile.objects.get_or_create(user=person)
         if slack_id is None:
@@ -97,3 +98,19 @@ def slack_names(slack_ids: Iterable[str]) -> dict[str, str]:
     for profile in Profile.objects.filter(slack_user_id__in=ids).select_related("user"):
         names[profile.slack_user_id] = actor_name(profile.user)
     return names
+
+
+def people_by_email(*, people: Iterable[AbstractBaseUser], client: ChatProvider) -> SlackPeople:
+    """A chat's user ids for people found by their e-mail (a chat with no ids on profiles)."""
+    found = SlackPeople()
+    for person in people:
+        name = actor_name(person)
+        email = (person.email or "").strip()
+        user_id = client.user_for_email(email) if email else None
+        if user_id:
+            found.ids[user_id] = name
+        else:
+            found.unlinked[name] = (
+                f"no {client.label} user has the e-mail {email}" if email else "no e-mail"
+            )
+    return found

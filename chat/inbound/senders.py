@@ -6,7 +6,7 @@ from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import register_sender
 from nexusops.integrations.slack.client import SlackClient
 
-from ..comms.senders import slack_enabled
+from ..senders import slack_enabled
 
 SLACK_EPHEMERAL = "slack.ephemeral"
 

@@ -1,7 +1,7 @@
 """Answering a Slack interaction later, through its ``response_url`` (ephemeral).
 
 The URL came in a signed request, but is still checked against Slack's hosts before we POST
-to it (:func:`~incidents.inbound.requests.response_url_allowed`), so nobody can aim us at an
+to it (:func:`~chat.inbound.requests.response_url_allowed`), so nobody can aim us at an
 internal address. The POST itself is the Slack adapter's.
 """
 

@@ -12,9 +12,9 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
+from incidents.models import Incident
 from nexusops.engine.outbox import Enqueued, outbox_enqueue
 
-from ..models import Incident
 from .senders import SLACK_EPHEMERAL
 
 logger = logging.getLogger(__name__)
