@@ -88,6 +88,10 @@ UPGRADES: dict[str, list[tuple]] = {
                 "s3.exposure", {"bucket": "nexus-uploads"})),
         (None, (R, "Block public access if the bucket is exposed", "s3.block_public_access",
                 {"bucket": "nexus-uploads"})),
+        ("Verify IAM role permissions (nexus-content-service-role, S3Access)",
+         (R, "Verify IAM role permissions (nexus-content-service-role, S3Access)",
+          "iam.role_policy",
+          {"role": "nexus-content-service-role", "policy": "S3Access"})),
     ],
     "high-api-latency": [
         ("Enable read replicas if database bottleneck",

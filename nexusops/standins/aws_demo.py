@@ -1,5 +1,6 @@
 """The demo's AWS world in moto beyond S3 buckets (issue 21): the RDS primary and a read
-replica, a Redis replication group, a data volume on an instance, a bucket left public, and
+replica, a Redis replication group, a data volume on an instance, a bucket left public, the
+content service's role with a policy broader than it needs, and
 the CloudWatch points AWS would publish for them (moto publishes none by itself)."""
 
 from __future__ import annotations
@@ -41,6 +42,18 @@ def seed(client: Any, now: dt.datetime | None = None) -> dict[str, str]:
         "Statement": [{"Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
                        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::nexus-uploads/*"}],
     }))  # fmt: skip
+    iam = client("iam")
+    iam.create_role(RoleName="nexus-content-service-role", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "ec2.amazonaws.com"}}],
+    }))  # fmt: skip
+    iam.put_role_policy(RoleName="nexus-content-service-role", PolicyName="S3Access",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                            {"Sid": "Uploads", "Effect": "Allow",
+                             "Action": ["s3:PutObject", "s3:GetObject"],
+                             "Resource": "arn:aws:s3:::nexus-uploads/*"},
+                            {"Sid": "TooBroad", "Effect": "Allow", "Action": "s3:*",
+                             "Resource": "*"}]}))  # fmt: skip
     points = []
     for minutes in range(12, 0, -1):  # the last 12 minutes, inside the actions' 15
         at = now - dt.timedelta(minutes=minutes)

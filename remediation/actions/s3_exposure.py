@@ -1,10 +1,12 @@
-"""S3 exposure actions (runbook 5.2): who can read a bucket, and blocking public access."""
+"""S3 and IAM exposure actions (runbook 5.2): who can read a bucket, blocking public access,
+and what a service role's policy allows."""
 
 from __future__ import annotations
 
 import json
 
 from nexusops.integrations.aws import AwsClient
+from nexusops.integrations.aws.iam import iam_name
 from nexusops.integrations.aws.s3 import _bucket
 
 from . import REMEDIATION, ActionSpec, Outcome, Param, Progress, register
@@ -44,6 +46,23 @@ def _block(params: dict, progress: Progress) -> Outcome:
     )
 
 
+def _role_policy(params: dict, progress: Progress) -> Outcome:
+    got = AwsClient.from_settings().iam_role_policy(params["role"], params["policy"])
+    findings = got["findings"]
+    summary = f"{got['role']}/{got['policy']} allows {', '.join(got['actions']) or 'nothing'}"
+    if findings:
+        summary += f"; broader than needed: {'; '.join(findings)}"
+    return Outcome(summary[:500], json.dumps(got["document"], indent=2), got)
+
+
+def _role(value: str) -> None:
+    iam_name(value, "role", 64)
+
+
+def _policy(value: str) -> None:
+    iam_name(value, "policy", 128)
+
+
 for spec in (
     ActionSpec(
         "s3.exposure", "Check a bucket's public exposure", "aws", _exposure, _aws_missing,
@@ -55,6 +74,16 @@ for spec in (
         _aws_missing, params=(BUCKET,), permission=REMEDIATION, dangerous=True,
         preview=_block_preview, idempotent=True, standalone=True,
         description="aws s3api put-public-access-block with all four settings on",
+    ),
+    ActionSpec(
+        "iam.role_policy", "Read a role's inline policy", "aws", _role_policy, _aws_missing,
+        params=(
+            Param("role", "Role", max_length=64, default="nexus-content-service-role",
+                  check=_role),
+            Param("policy", "Policy", max_length=128, default="S3Access", check=_policy),
+        ),
+        standalone=True,
+        description="aws iam get-role-policy; flags wildcard actions and resources",
     ),
 ):  # fmt: skip
     register(spec)

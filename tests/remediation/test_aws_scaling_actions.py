@@ -208,6 +208,16 @@ def test_s3_exposure_flagged_then_public_access_blocked(people, boto):
     assert "ACL grants READ to everyone (AllUsers)" in check.summary
     assert "policy statement PublicRead allows s3:GetObject to anyone" in check.summary
 
+    boto("iam").create_role(RoleName="nexus-content-service-role", AssumeRolePolicyDocument="{}")
+    boto("iam").put_role_policy(
+        RoleName="nexus-content-service-role", PolicyName="S3Access",
+        PolicyDocument=json.dumps({"Statement": [{"Sid": "All", "Effect": "Allow",
+                                                  "Action": "*", "Resource": "*"}]}),
+    )  # fmt: skip
+    role = _step_run("iam.role_policy", steps, people, inc, approver=None)
+    assert role.state == State.SUCCEEDED, role.error
+    assert "broader than needed: statement All allows every action of *" in role.summary
+
     block = _step_run("s3.block_public_access", steps, people, inc)
     assert block.state == State.SUCCEEDED, block.error
     assert "not public any more" in block.summary
@@ -233,6 +243,7 @@ def test_s3_exposure_flagged_then_public_access_blocked(people, boto):
         ("rds.promote_replica", {"replica": "ends-with-"}, "replica"),
         ("cache.scale_up", {"group": "nexus-redis", "node_type": "m5.large"}, "node_type"),
         ("s3.block_public_access", {"bucket": "Not_A_Bucket"}, "bucket"),
+        ("iam.role_policy", {"role": "a role", "policy": "S3Access"}, "role"),
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_called(people, moto_recorder, action, params, field):  # noqa: F811
@@ -273,4 +284,5 @@ def test_the_scenario_pages_show_their_aws_actions(people, client):
     assert "ebs.resize · needs approval" in pages["out-of-disk-space"]
     assert "Grow the filesystem on the instance" in pages["out-of-disk-space"]
     assert "s3.block_public_access · needs approval" in pages["file-upload-failures"]
+    assert "iam.role_policy</code>" in pages["file-upload-failures"]
     assert "rds.promote_replica · needs approval" in pages["disaster-recovery"]

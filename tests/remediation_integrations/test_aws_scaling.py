@@ -104,6 +104,8 @@ def test_resize_shows_current_and_target_class_and_checks_what_was_approved(aws,
         (lambda a: a.ebs_resize("vol-0123456789abcdef0", 70000), "1 to 65536"),
         (lambda a: a.s3_exposure("Nexus_Uploads"), "not valid"),
         (lambda a: a.s3_block_public_access("ab"), "not valid"),
+        (lambda a: a.iam_role_policy("nexus role", "S3Access"), "not an IAM role name"),
+        (lambda a: a.iam_role_policy("r", "p" * 129), "not an IAM policy name"),
     ],
 )
 def test_bad_identifiers_and_sizes_are_refused_before_any_request(aws, moto_recorder, call, words):
@@ -264,3 +266,11 @@ def test_the_demo_world_seeds_into_moto(aws, boto):
     assert aws.cache_memory("nexus-redis")["nodes"][0]["evictions"] == 12 * 120.0
     assert aws.ebs_volume(made["volume"])["attachments"][0]["device"] == "/dev/xvdf"
     assert aws.s3_exposure("nexus-uploads")["public"] is True
+    policy = aws.iam_role_policy("nexus-content-service-role", "S3Access")
+    assert policy["findings"] == [
+        "statement TooBroad allows every action of s3:*",
+        'statement TooBroad applies to every resource (Resource "*")',
+    ]
+    assert policy["actions"] == ["s3:*", "s3:GetObject", "s3:PutObject"]
+    with pytest.raises(AwsNotFound, match="NoSuchEntity"):
+        aws.iam_role_policy("nexus-content-service-role", "NoSuchPolicy")

@@ -1,4 +1,4 @@
-"""The AWS adapter: S3 (:mod:`.s3`, :mod:`.s3_exposure`), RDS (:mod:`.rds`,
+"""The AWS adapter: S3 (:mod:`.s3`, :mod:`.s3_exposure`), IAM (:mod:`.iam`), RDS (:mod:`.rds`,
 :mod:`.rds_scaling`), ElastiCache (:mod:`.elasticache`), EBS (:mod:`.ebs`) and the CloudWatch
 figures they read (:mod:`.cloudwatch`).
 
@@ -17,6 +17,7 @@ from django.conf import settings
 from .connection import region_name
 from .ebs import EbsOperations
 from .elasticache import ElastiCacheOperations
+from .iam import IamOperations
 from .rds import RdsOperations
 from .rds_scaling import RdsScalingOperations
 from .s3 import S3Operations
@@ -30,6 +31,7 @@ class AwsClient(
     RdsScalingOperations,
     ElastiCacheOperations,
     EbsOperations,
+    IamOperations,
 ):
     """The AWS services NexusOps acts on. Build it with :meth:`from_settings`."""
 

@@ -46,6 +46,7 @@ _NOT_FOUND = {
     "InvalidVolume.NotFound",
     "ReplicationGroupNotFoundFault",
     "ReplicationGroupNotFound",
+    "NoSuchEntity",
 }
 _THROTTLED = {
     "Throttling",
@@ -125,6 +126,10 @@ class Connection:
     @functools.cached_property
     def _cloudwatch(self) -> Any:
         return self._client("cloudwatch")
+
+    @functools.cached_property
+    def _iam(self) -> Any:
+        return self._client("iam")
 
     @contextlib.contextmanager
     def _vendor_errors(self, what: str) -> Iterator[None]:
