@@ -211,7 +211,7 @@ def test_s3_exposure_flagged_then_public_access_blocked(people, boto):
     boto("iam").create_role(RoleName="nexus-content-service-role", AssumeRolePolicyDocument="{}")
     boto("iam").put_role_policy(
         RoleName="nexus-content-service-role", PolicyName="S3Access",
-        PolicyDocument=json.dumps({"Statement": [{"Sid": "All", "Effect": "Allow",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "All", "Effect": "Allow",
                                                   "Action": "*", "Resource": "*"}]}),
     )  # fmt: skip
     role = _step_run("iam.role_policy", steps, people, inc, approver=None)
