@@ -72,6 +72,8 @@ NEW: dict[str, tuple] = {
 # slug: [(text of an existing step, or None to add, (kind, text, action, params))]
 UPGRADES: dict[str, list[tuple]] = {
     "out-of-disk-space": [
+        (None, (D, "List the EBS volumes: size, type and where each is attached", "ebs.volumes",
+                {})),
         ("Increase EBS volume size", (R, "Increase EBS volume size", "ebs.resize", {})),
         (None, GROW_FS),
     ],

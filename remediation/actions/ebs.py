@@ -9,7 +9,17 @@ from nexusops.integrations.aws import AwsClient
 from nexusops.integrations.aws.connection import region_name
 from nexusops.integrations.aws.ebs import MAX_GIB, volume_id
 
-from . import REMEDIATION, ActionFailed, ActionSpec, Outcome, Param, Preview, Progress, register
+from . import (
+    REMEDIATION,
+    ActionFailed,
+    ActionSpec,
+    Outcome,
+    Param,
+    Preview,
+    Progress,
+    register,
+    text_table,
+)
 from .cloud import _aws_missing
 
 
@@ -52,6 +62,34 @@ def _resize(params: dict, progress: Progress) -> Outcome:
     )
 
 
+def _volumes(params: dict, progress: Progress) -> Outcome:
+    volumes = _aws(params).ebs_volumes()
+    rows = [
+        {**v, "attached": ", ".join(f"{a['instance']} {a['device']}" for a in v["attachments"])}
+        for v in volumes
+    ]
+    return Outcome(
+        f"{len(rows)} EBS volume(s) in {params.get('region') or 'the default region'}",
+        text_table(rows, ["id", "name", "size_gib", "type", "state", "attached"]),
+        {"volumes": volumes},
+    )
+
+
+REGION = Param("region", "Region", required=False, max_length=30, check=region_name,
+               help="empty: AWS_REGION")  # fmt: skip
+
+register(
+    ActionSpec(
+        "ebs.volumes",
+        "List EBS volumes",
+        "aws",
+        _volumes,
+        _aws_missing,
+        params=(REGION,),
+        standalone=True,
+        description="aws ec2 describe-volumes: size, type, where attached",
+    )
+)
 register(
     ActionSpec(
         "ebs.resize", "Grow an EBS volume", "aws", _resize, _aws_missing,
@@ -59,8 +97,7 @@ register(
             Param("volume", "Volume id", max_length=21, check=volume_id,
                   help="vol-0123456789abcdef0"),
             Param("size_gib", "New size (GiB)", "int", min=2, max=MAX_GIB),
-            Param("region", "Region", required=False, max_length=30, check=region_name,
-                  help="empty: AWS_REGION"),
+            REGION,
         ),
         permission=REMEDIATION, dangerous=True, preview=_preview, timeout_seconds=120,
         description="aws ec2 modify-volume --size (larger only), then grow the filesystem",

@@ -173,6 +173,10 @@ def test_disk_space_grow_a_volume_then_the_filesystem_step(people, boto, moto_re
     ec2.attach_volume(VolumeId=volume, InstanceId=instance["InstanceId"], Device="/dev/xvdf")
     inc, steps = _attached("out-of-disk-space", people, title="No space left on device")
 
+    listed = _step_run("ebs.volumes", steps, people, inc, approver=None)
+    assert listed.state == State.SUCCEEDED, listed.error
+    assert f"{volume}  " in listed.output and "/dev/xvdf" in listed.output
+
     moto_recorder.start()
     smaller = action_request(
         action="ebs.resize",
@@ -211,8 +215,8 @@ def test_s3_exposure_flagged_then_public_access_blocked(people, boto):
     boto("iam").create_role(RoleName="nexus-content-service-role", AssumeRolePolicyDocument="{}")
     boto("iam").put_role_policy(
         RoleName="nexus-content-service-role", PolicyName="S3Access",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "All", "Effect": "Allow",
-                                                  "Action": "*", "Resource": "*"}]}),
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": "*"}]}),
     )  # fmt: skip
     role = _step_run("iam.role_policy", steps, people, inc, approver=None)
     assert role.state == State.SUCCEEDED, role.error

@@ -265,6 +265,8 @@ def test_the_demo_world_seeds_into_moto(aws, boto):
     assert aws.rds_replica_lag("nexus-prod")["replicas"][0]["lag_seconds"] == 37.0
     assert aws.cache_memory("nexus-redis")["nodes"][0]["evictions"] == 12 * 120.0
     assert aws.ebs_volume(made["volume"])["attachments"][0]["device"] == "/dev/xvdf"
+    (listed,) = [v for v in aws.ebs_volumes() if v["id"] == made["volume"]]
+    assert (listed["name"], listed["size_gib"]) == ("nexus-logs", 100)
     assert aws.s3_exposure("nexus-uploads")["public"] is True
     policy = aws.iam_role_policy("nexus-content-service-role", "S3Access")
     assert policy["findings"] == [

@@ -46,8 +46,10 @@ def grow_commands(volume: dict[str, Any]) -> list[str]:
 
 
 def _summary(volume: dict[str, Any]) -> dict[str, Any]:
+    tags = {t.get("Key"): t.get("Value", "") for t in volume.get("Tags") or []}
     return {
         "id": volume["VolumeId"],
+        "name": tags.get("Name", ""),
         "size_gib": volume.get("Size"),
         "type": volume.get("VolumeType", ""),
         "state": volume.get("State", ""),
@@ -60,6 +62,16 @@ def _summary(volume: dict[str, Any]) -> dict[str, Any]:
 
 
 class EbsOperations(Connection):
+    def ebs_volumes(self, *, limit: int = 200) -> list[dict[str, Any]]:
+        """The region's volumes, largest first: which one is full is the first question."""
+        found: list[dict[str, Any]] = []
+        with self._vendor_errors("listing EBS volumes"):
+            for page in self._ec2.get_paginator("describe_volumes").paginate(
+                PaginationConfig={"MaxItems": limit}
+            ):
+                found += [_summary(v) for v in page.get("Volumes", [])]
+        return sorted(found, key=lambda v: (-(v["size_gib"] or 0), v["id"]))
+
     def ebs_volume(self, volume: str) -> dict[str, Any]:
         volume_id(volume)
         with self._vendor_errors(f"describing volume {volume}"):
