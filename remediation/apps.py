@@ -8,7 +8,7 @@ class RemediationConfig(AppConfig):
     def ready(self) -> None:
         from nexusops.common import demo, navigation, roles
 
-        from . import seed
+        from . import seed, seed_aws
         from .services import execute
 
         read = ("remediation.view_scenario", "remediation.view_scenariostep")
@@ -33,6 +33,7 @@ class RemediationConfig(AppConfig):
 
         execute.register_senders()
         demo.register("remediation:scenarios", seed.seed_scenarios, order=40)
+        demo.register("remediation:aws_scenarios", seed_aws.seed_aws_scenarios, order=41)
         navigation.register(
             "runbooks", "Runbooks", "runbook-list", order=40, permission="remediation.view_scenario"
         )

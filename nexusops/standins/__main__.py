@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from . import argocd, demo, kubernetes, pagerduty, slack, statuspage
+from . import argocd, aws_demo, demo, kubernetes, pagerduty, slack, statuspage
 from .common import run_in_thread
 
 
@@ -29,6 +29,9 @@ def _moto(port: int):
     key = "uploads/video_123.mp4"
     for body in (b"original video", b"re-encoded video", b"corrupted upload"):
         s3.put_object(Bucket="nexus-media", Key=key, Body=body)
+    made = aws_demo.seed(lambda name: boto3.client(name, endpoint_url=demo.url("aws"),
+                                                   region_name="us-east-1"))  # fmt: skip
+    print(f"  AWS demo: EBS volume {made['volume']} on {made['instance']}", flush=True)
     return server
 
 

@@ -7,13 +7,25 @@ test starts from the seeded state and sees only its own requests.
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlparse
 
-import pytest
-import requests
-from moto.server import ThreadedMotoServer
+# moto's recorder (every request the server received, to prove that nothing was sent) writes
+# to the file this names, read once when moto is imported: one file per test process.
+os.environ.setdefault(
+    "MOTO_RECORDER_FILEPATH",
+    os.path.join(tempfile.gettempdir(), f"nexusops-moto-recording-{os.getpid()}.jsonl"),
+)
+
+import pytest  # noqa: E402
+import requests  # noqa: E402
+from moto.server import ThreadedMotoServer  # noqa: E402
 
 from nexusops.integrations.argocd import ArgoCDClient
 from nexusops.integrations.aws import AwsClient
@@ -106,6 +118,42 @@ def moto_url() -> Iterator[str]:
         host, port = server.get_host_and_port()
         yield f"http://{host}:{port}"
         server.stop()
+
+
+class MotoRecorder:
+    """What moto's server received since :meth:`start`, read over its own HTTP API."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def start(self) -> None:
+        requests.post(f"{self.url}/moto-api/recorder/reset-recording", timeout=5)
+        requests.post(f"{self.url}/moto-api/recorder/start-recording", timeout=5)
+
+    def stop(self) -> None:
+        requests.post(f"{self.url}/moto-api/recorder/stop-recording", timeout=5)
+
+    def requests(self) -> list[str]:
+        """One line per request: the query API's ``Action`` or S3's method and path."""
+        text = requests.get(f"{self.url}/moto-api/recorder/download-recording", timeout=5).text
+        seen = []
+        for line in filter(None, text.splitlines()):
+            entry = json.loads(line)
+            body = entry.get("body") or ""
+            if entry.get("body_encoded"):
+                body = base64.b64decode(body).decode("utf-8", "replace")
+            action = parse_qs(body).get("Action") if isinstance(body, str) else None
+            url = urlparse(entry["url"])
+            seen.append(action[0] if action else f"{entry['method']} {url.path}?{url.query}")
+        return seen
+
+
+@pytest.fixture
+def moto_recorder(moto_url: str) -> Iterator[MotoRecorder]:
+    recorder = MotoRecorder(moto_url)
+    recorder.start()
+    yield recorder
+    recorder.stop()
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,6 +43,10 @@ _NOT_FOUND = {
     "NotFound",
     "DBInstanceNotFound",
     "DBInstanceNotFoundFault",
+    "InvalidVolume.NotFound",
+    "ReplicationGroupNotFoundFault",
+    "ReplicationGroupNotFound",
+    "NoSuchEntity",
 }
 _THROTTLED = {
     "Throttling",
@@ -54,12 +60,34 @@ _THROTTLED = {
 VENDOR_ERRORS = (ClientError, BotoCoreError)
 
 
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore's bundled endpoint data names, in every partition (no call)."""
+    session = boto3.session.Session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ec2", partition_name=partition)
+    )
+
+
+def region_name(value: str) -> str:
+    """A region AWS has (``eu-west-1``), or InvalidArgument before any client is built."""
+    if not isinstance(value, str) or not _REGION.fullmatch(value) or value not in known_regions():
+        raise InvalidArgument(f"{value!r} is not an AWS region (e.g. us-east-1, eu-west-1)")
+    return value
+
+
 def iso(value: Any) -> str:
     return value.isoformat() if isinstance(value, dt.datetime) else str(value or "")
 
 
 class Connection:
-    """The S3 and RDS clients and the error conversion every resource module uses."""
+    """The AWS clients (S3, RDS, EC2, ElastiCache, CloudWatch) and the error conversion every
+    resource module uses."""
 
     def __init__(
         self,
@@ -78,8 +106,30 @@ class Connection:
         )
         session = boto3.session.Session(region_name=region)
         self.endpoint_url = endpoint_url or None
+        self.region = region
+        self._session, self._config = session, config
         self._s3 = session.client("s3", endpoint_url=self.endpoint_url, config=config)
         self._rds = session.client("rds", endpoint_url=self.endpoint_url, config=config)
+
+    def _client(self, service: str) -> Any:
+        return self._session.client(service, endpoint_url=self.endpoint_url, config=self._config)
+
+    # Built on first use: most actions need one or two of these, not all of them.
+    @functools.cached_property
+    def _ec2(self) -> Any:
+        return self._client("ec2")
+
+    @functools.cached_property
+    def _elasticache(self) -> Any:
+        return self._client("elasticache")
+
+    @functools.cached_property
+    def _cloudwatch(self) -> Any:
+        return self._client("cloudwatch")
+
+    @functools.cached_property
+    def _iam(self) -> Any:
+        return self._client("iam")
 
     @contextlib.contextmanager
     def _vendor_errors(self, what: str) -> Iterator[None]:

@@ -1,0 +1,94 @@
+"""ElastiCache actions (runbook 3.3): memory and evictions per node, and a larger node type.
+
+Adding shards or replicas is not offered: moto, which every test and the demo run against,
+does not implement ``modify-replication-group-shard-configuration`` nor
+``increase-replica-count`` (see the README's AWS section).
+"""
+
+from __future__ import annotations
+
+import json
+
+from nexusops.integrations.aws import AwsClient
+from nexusops.integrations.aws.connection import region_name
+from nexusops.integrations.aws.elasticache import group_id, node_type
+
+from . import REMEDIATION, ActionSpec, Outcome, Param, Preview, Progress, register, text_table
+from .cloud import _aws_missing
+
+GROUP = Param("group", "Replication group", max_length=40, default="nexus-redis",
+              check=group_id)  # fmt: skip
+REGION = Param("region", "Region", required=False, max_length=30, check=region_name,
+               help="empty: AWS_REGION")  # fmt: skip
+
+
+def _aws(params: dict) -> AwsClient:
+    return AwsClient.from_settings(region=params.get("region"))
+
+
+def _figure(value: float | None, unit: str = "") -> str:
+    return "no data" if value is None else f"{value:.1f}{unit}"
+
+
+def _memory(params: dict, progress: Progress) -> Outcome:
+    got = _aws(params).cache_memory(params["group"], minutes=params["minutes"])
+    g = got["group"]
+    rows = [
+        {
+            "node": n["node"],
+            "memory": _figure(n["memory_percent"], " %"),
+            "max_memory": _figure(n["max_memory_percent"], " %"),
+            "evictions": "no data" if n["evictions"] is None else f"{n['evictions']:.0f}",
+        }
+        for n in got["nodes"]
+    ]
+    peaks = [n["max_memory_percent"] for n in got["nodes"] if n["max_memory_percent"] is not None]
+    evicted = sum(n["evictions"] or 0 for n in got["nodes"])
+    shape = f"{g['shards']} shard(s) × {g['nodes_per_shard']} nodes, {g['node_type']}"
+    return Outcome(
+        f"{g['id']} ({shape}): memory peak {_figure(max(peaks) if peaks else None, ' %')}, "
+        f"{evicted:.0f} evictions in the last {params['minutes']} min",
+        text_table(rows, ["node", "memory", "max_memory", "evictions"]),
+        got,
+    )
+
+
+def _scale_preview(params: dict) -> Preview:
+    plan = _aws(params).cache_scale_up(params["group"], params["node_type"], dry_run=True)
+    g = plan["group"]
+    return Preview(
+        f"Change every node of {g['id']} ({g['shards']} shard(s), {len(g['members'])} nodes) "
+        f"from {plan['from_type']} to {plan['to_type']}, applied immediately. ElastiCache "
+        "replaces the nodes one by one; clients see failovers and a short burst of errors.",
+        {"from_type": plan["from_type"]},
+    )
+
+
+def _scale(params: dict, progress: Progress) -> Outcome:
+    expect = (params.get("pinned") or {}).get("from_type")
+    done = _aws(params).cache_scale_up(params["group"], params["node_type"], expect_type=expect)
+    after = done["after"]
+    return Outcome(
+        f"{params['group']}: {done['from_type']} → {done['to_type']} ({after['status']})",
+        json.dumps(done, indent=2),
+        done,
+    )
+
+
+for spec in (
+    ActionSpec(
+        "cache.memory", "ElastiCache memory and evictions", "aws", _memory, _aws_missing,
+        params=(GROUP, Param("minutes", "Last minutes", "int", default=15, min=1, max=1440),
+                REGION),
+        standalone=True,
+        description="CloudWatch DatabaseMemoryUsagePercentage and Evictions of every node",
+    ),
+    ActionSpec(
+        "cache.scale_up", "Increase ElastiCache node type", "aws", _scale, _aws_missing,
+        params=(GROUP, Param("node_type", "New node type", max_length=40, check=node_type,
+                             help="e.g. cache.r6g.xlarge"), REGION),
+        permission=REMEDIATION, dangerous=True, preview=_scale_preview, timeout_seconds=300,
+        description="aws elasticache modify-replication-group --cache-node-type (runbook 3.3)",
+    ),
+):  # fmt: skip
+    register(spec)
