@@ -17,8 +17,9 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db import transaction
+from django.db.models import F, Q, TextField
+from django.db.models.functions import Cast
 
 from incidents.models import Service
 from nexusops.common import clock
@@ -34,6 +35,7 @@ from ..models import (
     ProcessingLock,
 )
 from .announce import group_announce
+from .batch_writes import alerts_save, events_mark_processed, groups_recount
 from .rules import rule_match, service_of
 
 # A batch's fixed cost (the lock, the held groups, rules, services, the group upsert: about
@@ -130,12 +132,18 @@ def _batch(size: int, *, whole: bool = True) -> tuple[int, int, bool]:
     ProcessingLock.objects.select_for_update().get(name="alerts")
     now = clock.now()
     held = set(_held_keys(now))
-    events = [
-        _Event(*row)
-        for row in AlertEvent.objects.filter(processed_at__isnull=True)
+    rows = (
+        AlertEvent.objects.filter(processed_at__isnull=True)
         .exclude(group_key__in=held)
         .order_by("id")
-        .values_list(*_Event.__slots__)[:size]
+        .annotate(text=Cast("data", TextField()))
+        .values_list("pk", "source_id", "fingerprint", "status", "at", "text")[:size]
+    )
+    # The same alert repeats within a batch, often in the same words: decode each body once.
+    decoded: dict[str, dict] = {}
+    events = [
+        _Event(*row[:5], decoded.get(row[5]) or decoded.setdefault(row[5], json.loads(row[5])))
+        for row in rows
     ]
     if not events:
         return 0, 0, False
@@ -242,9 +250,9 @@ def _process_units(
     mine: dict[tuple[int, str], Alert] = {}
     for unit in units:
         _apply_unit(unit, _group_for(unit, by_key, now), alerts, touched, mine, now)
-    _save_alerts(mine)
-    _events_processed(units, now)
-    _recount(list(touched.values()), now)
+    alerts_save(mine)
+    events_mark_processed(units, now)
+    groups_recount(list(touched.values()), now)
     for each in touched.values():
         group_announce(group=each, now=now)
     AlertProcessingFailure.objects.filter(key__in=[u.key for u in units]).delete()
@@ -259,9 +267,9 @@ def _process_unit(
     touched: dict[str, AlertGroup] = {}
     mine: dict[tuple[int, str], Alert] = {}
     _apply_unit(unit, _group_for(unit, by_key, now), alerts, touched, mine, now)
-    _save_alerts(mine)
-    _events_processed([unit], now)
-    _recount(list(touched.values()), now)
+    alerts_save(mine)
+    events_mark_processed([unit], now)
+    groups_recount(list(touched.values()), now)
     for each in touched.values():
         group_announce(group=each, now=now)
 
@@ -295,27 +303,6 @@ def _apply_unit(
         _apply(alert, event, now)
         group.event_count += 1
         group.last_seen = now
-
-
-def _events_processed(units: list[_Unit], now: dt.datetime) -> None:
-    """Mark the units' events processed, each with its group's key."""
-    if connection.vendor == "postgresql":
-        # The ids as one array literal and each event's key as an index into the batch's few
-        # keys: two parameters whatever the batch, no per-element adaptation in Python.
-        ids = "{" + ",".join(str(e.pk) for u in units for e in u.events) + "}"
-        index = "{" + ",".join(str(n) for n, u in enumerate(units, 1) for _ in u.events) + "}"
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {AlertEvent._meta.db_table} AS e SET processed_at = %s, "
-                "group_key = (%s::text[])[v.n] "
-                "FROM unnest(%s::bigint[], %s::int[]) AS v(id, n) WHERE e.id = v.id",
-                [now, [u.key for u in units], ids, index],
-            )
-        return
-    # Elsewhere (SQLite) one UPDATE too, the key chosen per event by a CASE.
-    ids = [e.pk for u in units for e in u.events]
-    key = Case(*[When(pk__in=[e.pk for e in u.events], then=Value(u.key)) for u in units])
-    AlertEvent.objects.filter(pk__in=ids).update(processed_at=now, group_key=key)
 
 
 def _groups_load(keys: list[str], by_key: dict[str, AlertGroup]) -> None:
@@ -408,138 +395,6 @@ def _apply(alert: Alert, event: _Event, now: dt.datetime) -> None:
     alert.flapping = len(flips) >= flap_changes()
 
 
-ALERT_FIELDS = [
-    "group",
-    "status",
-    "title",
-    "labels",
-    "annotations",
-    "value",
-    "url",
-    "last_seen",
-    "status_changed_at",
-    "resolved_at",
-    "event_count",
-    "flips",
-    "flapping",
-]
-
-
-def _save_alerts(alerts: dict[tuple[int, str], Alert]) -> None:
-    """One upsert on (source, fingerprint) for new and known alerts alike: much cheaper
-    than ``bulk_update``'s CASE per field and row. On PostgreSQL the rows travel as one JSON
-    document (``jsonb_to_recordset``): encoding it is one C call, where the ORM prepared
-    every field of every row in Python (a third of a batch's CPU)."""
-    if connection.vendor == "postgresql":
-        _upsert_alerts_json(list(alerts.values()))
-        return
-    Alert.objects.bulk_create(
-        list(alerts.values()),
-        update_conflicts=True,
-        unique_fields=["source", "fingerprint"],
-        update_fields=ALERT_FIELDS,
-    )
-
-
-# Column and its type in the JSON document, in the table's terms.
-_ALERT_COLUMNS = {
-    "source_id": "bigint",
-    "fingerprint": "text",
-    "group_id": "bigint",
-    "status": "text",
-    "title": "text",
-    "labels": "jsonb",
-    "annotations": "jsonb",
-    "value": "double precision",
-    "url": "text",
-    "first_seen": "timestamptz",
-    "last_seen": "timestamptz",
-    "status_changed_at": "timestamptz",
-    "resolved_at": "timestamptz",
-    "event_count": "integer",
-    "flips": "jsonb",
-    "flapping": "boolean",
-}
-_UPSERT_ALERTS = (
-    f"INSERT INTO {Alert._meta.db_table} ({', '.join(_ALERT_COLUMNS)}) "
-    f"SELECT {', '.join(_ALERT_COLUMNS)} FROM jsonb_to_recordset(%s::jsonb) AS r("
-    + ", ".join(f"{c} {t}" for c, t in _ALERT_COLUMNS.items())
-    + ") ON CONFLICT (source_id, fingerprint) DO UPDATE SET "
-    + ", ".join(
-        f"{Alert._meta.get_field(f).column} = EXCLUDED.{Alert._meta.get_field(f).column}"
-        for f in ALERT_FIELDS
-    )
-)
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _upsert_alerts_json(alerts: list[Alert]) -> None:
-    rows = [
-        {
-            "source_id": a.source_id,
-            "fingerprint": a.fingerprint,
-            "group_id": a.group.pk,
-            "status": a.status,
-            "title": a.title,
-            "labels": a.labels,
-            "annotations": a.annotations,
-            # As the ORM's FloatField would: a value that is not a number fails its group.
-            "value": None if a.value is None else float(a.value),
-            "url": a.url,
-            "first_seen": _iso(a.first_seen),
-            "last_seen": _iso(a.last_seen),
-            "status_changed_at": _iso(a.status_changed_at),
-            "resolved_at": _iso(a.resolved_at),
-            "event_count": a.event_count,
-            "flips": a.flips,
-            "flapping": a.flapping,
-        }
-        for a in alerts
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_UPSERT_ALERTS, [json.dumps(rows, allow_nan=False)])
-
-
-def _recount(groups: list[AlertGroup], now: dt.datetime) -> None:
-    counts = {
-        row["group"]: row
-        for row in Alert.objects.filter(group__in=groups)
-        .values("group")
-        .annotate(
-            total=Count("id"),
-            firing=Count("id", filter=Q(status=FIRING)),
-            flapping=Count("id", filter=Q(flapping=True)),
-        )
-    }
-    for group in groups:
-        row = counts.get(group.pk, {"total": 0, "firing": 0, "flapping": 0})
-        group.alert_count = row["total"]
-        group.firing_count = row["firing"]
-        group.flapping = row["flapping"] > 0
-        status = FIRING if row["firing"] else RESOLVED
-        if status != group.status:
-            group.status = status
-            group.status_changed_at = now
-    # An upsert on the unique key: one statement, without bulk_update's CASE per field/row.
-    AlertGroup.objects.bulk_create(
-        groups,
-        update_conflicts=True,
-        unique_fields=["key"],
-        update_fields=[
-            "alert_count",
-            "firing_count",
-            "flapping",
-            "status",
-            "status_changed_at",
-            "event_count",
-            "last_seen",
-        ],
-    )
-
-
 @transaction.atomic
 def alerts_settle(*, now: dt.datetime | None = None) -> int:
     """Sweep: end flapping that has calmed down and announce what silences held back."""
@@ -555,7 +410,7 @@ def alerts_settle(*, now: dt.datetime | None = None) -> int:
             calm.append(alert)
     if calm:
         Alert.objects.bulk_update(calm, ["flapping", "flips"])
-        _recount(list({a.group.pk: a.group for a in calm}.values()), now)
+        groups_recount(list({a.group.pk: a.group for a in calm}.values()), now)
     due = AlertGroup.objects.exclude(status=F("announced_status")).filter(flapping=False)
     due = due.filter(Q(silenced_until__isnull=True) | Q(silenced_until__lte=now))
     count = 0
