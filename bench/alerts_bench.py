@@ -36,18 +36,17 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import re
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-PY = sys.executable
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import _procs  # noqa: E402 - after the repository is on the path
+from bench._procs import PY, ROOT, Cpu, answers, stop, wait_until  # noqa: E402
+
+VAR = ROOT / "var" / "alerts-bench"
 DB_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nexusops_alerts_bench"
 )
@@ -96,62 +95,8 @@ print(json.dumps({"events": AlertEvent.objects.count(),
 """
 
 
-# The processing feed: rows written the way the webhook writes them (the ingest's own INSERT)
-# and a task queued after each commit the way the webhook queues it, at a set pace, with no
-# HTTP in front (item 3's load is the worker's, not gunicorn's). 2,000 alerts over 50
-# services: 9 in 10 a CPU warning, 1 in 10 an error rate that pages (critical).
-FEED = """
-import django, json, os, sys, time; django.setup()
-from alerts.models import AlertSource
-from alerts.services.ingest import _insert, processing_schedule
-from nexusops.common import clock
-rate, seconds, tick = int(sys.argv[1]), float(sys.argv[2]), 0.1
-source = AlertSource.objects.get(kind="generic").pk
-run, n, t0 = os.getpid(), 0, time.monotonic()
-while (elapsed := time.monotonic() - t0) < seconds:
-    due = int(rate * min(seconds, elapsed + tick))
-    now, rows = clock.now(), []
-    for i in range(n, due):
-        k = (i * 7919) % 2000
-        critical = k % 10 == 0
-        data = {"title": "bench", "labels": {"service": f"svc-{k % 50:02d}"},
-                "annotations": {}, "url": "", "level_hint": "",
-                "metric": "error_rate_percent" if critical else "cpu_usage_percent",
-                "value": 30 if critical else 75}
-        data["labels"]["metric"] = data["metric"]
-        rows.append([source, f"feed-{run}-{i}", f"fp-{k}", "firing", now, json.dumps(data), now])
-    for at in range(0, len(rows), 4000):
-        _insert([rows[at:at + 4000]])
-    n = due
-    processing_schedule()
-    time.sleep(max(0.0, t0 + (elapsed + tick) - time.monotonic()))
-print(n)
-"""
-
-
-def sh(args: list[str], **kw) -> str:
-    done = subprocess.run(args, capture_output=True, text=True, env=ENV, **kw)
-    if done.returncode:
-        raise SystemExit(f"{' '.join(args[:3])} failed:\n{done.stderr[-3000:]}")
-    return done.stdout
-
-
 def django(code: str) -> str:
-    return sh([PY, "-c", code], cwd=ROOT)
-
-
-def reset_database() -> None:
-    import psycopg
-    import redis
-
-    parts = urlparse(DB_URL)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    sh([PY, "manage.py", "migrate", "--noinput"], cwd=ROOT)
-    django(SEED)
+    return _procs.sh([PY, "-c", code], ENV)
 
 
 def counts() -> dict:
@@ -165,130 +110,14 @@ def queue_length() -> int:
     return sum(client.llen(q) for q in ("default", "notifications")) + client.hlen("unacked")
 
 
-# --- server CPU from /proc -------------------------------------------------------------------
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def _ticks(pid: int) -> int:
-    """utime + stime of a process (all its threads), in clock ticks; 0 if it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
-
-
-def _group(pgid: int) -> list[int]:
-    """Every process of a process group (gunicorn's master and workers; the Celery worker)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
-                    pids.append(int(entry.name))
-            except (OSError, IndexError):
-                continue
-    return pids
-
-
-class Cpu:
-    """Server CPU in ms: gunicorn, the Celery worker and the PostgreSQL backends connected to
-    the bench database (found through pg_stat_activity; the monitoring connections excluded).
-    A thread reads /proc every 0.2 s and keeps the last reading of every process it has seen,
-    so a backend that ends during a run (Django recycles connections after CONN_MAX_AGE) still
-    counts, short of its last 0.2 s. PostgreSQL's shared background processes (WAL writer,
-    checkpointer) serve every database on this shared server and are not counted."""
-
-    POLL_SECONDS = 0.2
-
-    def __init__(self, web: subprocess.Popen, worker: subprocess.Popen) -> None:
-        import threading
-
-        import psycopg
-
-        self.groups = {"gunicorn": web.pid, "worker": worker.pid}
-        self.conn = psycopg.connect(DB_URL, autocommit=True)
-        self.poll_conn = psycopg.connect(DB_URL, autocommit=True)
-        self.own = [
-            c.execute("SELECT pg_backend_pid()").fetchone()[0] for c in (self.conn, self.poll_conn)
-        ]
-        self.seen: dict[str, dict[int, int]] = {"gunicorn": {}, "worker": {}, "postgres": {}}
-        self.lock = threading.Lock()
-        self._poll()
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def backends(self) -> list[int]:
-        name = urlparse(DB_URL).path.lstrip("/")
-        rows = self.poll_conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND NOT pid = ANY(%s)",
-            (name, self.own),
-        ).fetchall()
-        return [r[0] for r in rows]
-
-    def _poll(self) -> None:
-        found = {name: _group(pgid) for name, pgid in self.groups.items()}
-        found["postgres"] = self.backends()
-        with self.lock:
-            for part, pids in found.items():
-                for pid in pids:
-                    ticks = _ticks(pid)
-                    if ticks:
-                        self.seen[part][pid] = ticks
-
-    def _run(self) -> None:
-        while True:
-            time.sleep(self.POLL_SECONDS)
-            try:
-                self._poll()
-            except Exception:  # noqa: BLE001 - the bench is ending
-                return
-
-    def sample(self) -> dict[str, dict[int, int]]:
-        self._poll()
-        with self.lock:
-            return {part: dict(pids) for part, pids in self.seen.items()}
-
-    @staticmethod
-    def delta(before: dict, after: dict) -> dict[str, float]:
-        """ms of CPU per part between two samples (a process new since ``before`` counts whole)."""
-        ms = {}
-        for part, now in after.items():
-            then = before.get(part, {})
-            ticks = sum(max(0, t - then.get(p, 0)) for p, t in now.items())
-            ms[part] = ticks * 1000.0 / CLK_TCK
-        ms["total"] = sum(ms.values())
-        return ms
-
-    def pending(self) -> int:
-        return self.conn.execute(
-            "SELECT count(*) FROM alerts_alertevent WHERE processed_at IS NULL"
-        ).fetchone()[0]
+def pending(cpu: Cpu) -> int:
+    """Unprocessed events, over the CPU reader's connection (no new backend per poll)."""
+    sql = "SELECT count(*) FROM alerts_alertevent WHERE processed_at IS NULL"
+    return cpu.conn.execute(sql).fetchone()[0]
 
 
 def start(args: list[str], log: str) -> subprocess.Popen:
-    out = open(ROOT / "var" / "alerts-bench" / log, "w")  # noqa: SIM115 - lives with the child
-    return subprocess.Popen(
-        args, cwd=ROOT, env=ENV, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def stop(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
-def wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer")
+    return _procs.start(args, VAR / log, ENV)
 
 
 def wrk(path: str, mode: str, *, duration: int, conns: int, delay_ms: int | None = None) -> dict:
@@ -410,7 +239,7 @@ def storm(cpu: Cpu) -> dict:
     deadline = start_at + 120
     drained_after = None
     while time.time() < deadline:
-        if cpu.pending() == 0 and queue_length() == 0:
+        if pending(cpu) == 0 and queue_length() == 0:
             drained_after = time.time() - start_at
             break
         time.sleep(0.5)
@@ -422,7 +251,7 @@ def drain(cpu: Cpu, limit: float = 300) -> float:
     connection, so the polling makes no new backends)."""
     t0 = time.time()
     while time.time() - t0 < limit:
-        if cpu.pending() == 0 and queue_length() == 0:
+        if pending(cpu) == 0 and queue_length() == 0:
             break
         time.sleep(0.25)
     return time.time() - t0
@@ -448,7 +277,7 @@ def measured(cpu: Cpu, path: str, mode: str, per_request: int = 1, **kw) -> dict
 def processing(cpu: Cpu, rate: int, seconds: int) -> dict:
     """Feed ``rate`` alerts/s for ``seconds``; the backlog (unprocessed events) every second."""
     feeder = subprocess.Popen(
-        [PY, "-c", FEED, str(rate), str(seconds)],
+        [PY, str(ROOT / "bench" / "alerts_feed.py"), str(rate), str(seconds)],
         cwd=ROOT,
         env=ENV,
         stdout=subprocess.PIPE,
@@ -459,7 +288,7 @@ def processing(cpu: Cpu, rate: int, seconds: int) -> dict:
     backlog = []
     while feeder.poll() is None:
         time.sleep(1.0)
-        backlog.append(cpu.pending())
+        backlog.append(pending(cpu))
     fed = int(feeder.stdout.read().strip() or 0)
     fed_s = time.time() - t0
     drain_s = drain(cpu)
@@ -480,28 +309,6 @@ def processing(cpu: Cpu, rate: int, seconds: int) -> dict:
     }
 
 
-def machine() -> str:
-    import psycopg
-
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in open("/proc/cpuinfo")
-            if ln.startswith("model name")
-        ),
-        "?",
-    )
-    mem = int(next(ln.split()[1] for ln in open("/proc/meminfo") if ln.startswith("MemTotal")))
-    with psycopg.connect(DB_URL) as conn:
-        pg = conn.execute("SHOW server_version").fetchone()[0]
-    redis_v = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout
-    return (
-        f"{os.cpu_count()} vCPU {cpu}, {mem // 1024 // 1024} GiB RAM, Linux {platform.release()}, "
-        f"PostgreSQL {pg}, {redis_v.split()[2] if redis_v else 'Redis ?'}, "
-        f"Python {platform.python_version()}"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10)
@@ -518,8 +325,8 @@ def main() -> None:
     parser.add_argument("--rates", default="2500,5000")
     parser.add_argument("--seconds", type=int, default=60)
     args = parser.parse_args()
-    (ROOT / "var" / "alerts-bench").mkdir(parents=True, exist_ok=True)
-    reset_database()
+    VAR.mkdir(parents=True, exist_ok=True)
+    _procs.reset_database(DB_URL, REDIS_URL, ENV, SEED)
     web = start(
         [
             PY,
@@ -554,14 +361,14 @@ def main() -> None:
         "worker.log",
     )
     results: dict = {
-        "machine": machine(),
+        "machine": _procs.machine(),
         "gunicorn": " ".join(GUNICORN),
         "load_before": open("/proc/loadavg").read().split()[:3],
     }
     try:
-        wait_http(BASE + "/healthz", timeout=180)
+        wait_until(lambda: answers(BASE + "/healthz"), 180, "gunicorn", 0.2)
         warm_up(args.conns)
-        cpu = Cpu(web, worker)
+        cpu = Cpu(DB_URL, {"gunicorn": web, "worker": worker})
         drain(cpu)
         if args.processing:
             for rate in (int(r) for r in args.rates.split(",")):
@@ -587,8 +394,7 @@ def main() -> None:
         if not args.skip_storm:
             results["storm"] = storm(cpu)
     finally:
-        stop(web)
-        stop(worker)
+        stop([web, worker], timeout=20)
         results["load_after"] = open("/proc/loadavg").read().split()[:3]
         print(json.dumps(results, indent=2))
 

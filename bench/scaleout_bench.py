@@ -32,18 +32,15 @@ import argparse
 import asyncio
 import json
 import os
-import platform
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-PY = sys.executable
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import _procs  # noqa: E402 - after the repository is on the path
+from bench._procs import PY, ROOT, answers, machine, stop, wait_until  # noqa: E402
+
 VAR = ROOT / "var" / "bench-scaleout"
 DB_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nexusops_bench_scaleout"
@@ -83,66 +80,12 @@ alert_source_create(name="bench generic", kind="generic", actor=None, token={TOK
 """
 
 
-def sh(args: list[str]) -> str:
-    done = subprocess.run(args, capture_output=True, text=True, env=ENV, cwd=ROOT)
-    if done.returncode:
-        raise SystemExit(f"{' '.join(args[:3])} failed:\n{done.stderr[-3000:]}")
-    return done.stdout
+def start(args: list[str], log: str, **env: str) -> subprocess.Popen:
+    return _procs.start(args, VAR / log, {**ENV, **env})
 
 
 def reset_database() -> None:
-    import psycopg
-    import redis
-
-    parts = urlparse(DB_URL)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    sh([PY, "manage.py", "migrate", "--noinput"])
-    sh([PY, "-c", SEED])
-
-
-def start(args: list[str], log: str, **env: str) -> subprocess.Popen:
-    out = open(VAR / log, "w")  # noqa: SIM115 - lives with the child
-    return subprocess.Popen(
-        args,
-        cwd=ROOT,
-        env={**ENV, **env},
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def stop(procs: list[subprocess.Popen]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.3) -> float:
-    t0 = time.monotonic()
-    while not predicate():
-        if time.monotonic() - t0 > timeout:
-            raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
-    return time.monotonic() - t0
-
-
-def answers(url: str) -> bool:
-    try:
-        urllib.request.urlopen(url, timeout=2).read()
-        return True
-    except OSError:
-        return False
+    _procs.reset_database(DB_URL, REDIS_URL, ENV, SEED)
 
 
 def start_webs(n: int) -> list[subprocess.Popen]:
@@ -357,23 +300,6 @@ def two_beats(n: int) -> dict:
 
 
 # --- driver -----------------------------------------------------------------------------------
-def machine() -> dict:
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in open("/proc/cpuinfo")
-            if ln.startswith("model name")
-        ),
-        "?",
-    )
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "linux": platform.release(),
-        "python": platform.python_version(),
-    }
-
-
 def shape(webs: int, workers: int, args) -> dict:
     import django
     from django.apps import apps
