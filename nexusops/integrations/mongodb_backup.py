@@ -222,7 +222,10 @@ def _read_record(source: IO[bytes]) -> dict | None:
 def _walk(source: IO[bytes], apply: Any = None) -> dict[str, int]:
     """Read the whole dump; with ``apply(kind, record, raw)`` act on each record."""
     source.seek(0)
-    header = _read_record(source)
+    try:
+        header = _read_record(source)
+    except MongoRestoreFailed:
+        header = None
     if not header or header.get("t") != MAGIC or header.get("v") != 1:
         raise MongoRestoreFailed("the object is not a NexusOps MongoDB dump (no header)")
     counts: dict[str, int] = {}

@@ -89,6 +89,12 @@ class SendGridApp(StandinApp):
         request.headers["X-Standin-Key"] = key
         return None
 
+    def fault_response(self, status: int, retry_after: float | None) -> Response:
+        response = _errors(status, f"injected fault {status}")
+        if retry_after is not None:
+            response.headers["X-RateLimit-Reset"] = str(int(time.time() + retry_after))
+        return response
+
     def not_found(self, request: Request) -> Response:
         return _errors(404, "resource not found")
 

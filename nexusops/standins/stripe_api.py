@@ -68,6 +68,13 @@ class StripeApp(StandinApp):
             return _error(429, "rate_limit_error", "Too many requests hit the API too quickly.")
         return None
 
+    def fault_response(self, status: int, retry_after: float | None) -> Response:
+        kind = "rate_limit_error" if status == 429 else "api_error"
+        response = _error(status, kind, f"injected fault {status}")
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(int(retry_after))
+        return response
+
     def not_found(self, request: Request) -> Response:
         return _error(
             404,
