@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "alerts",
     # Single sign-on and personal API tokens; above incidents (it fills Profile links).
     "accounts",
+    # Disaster-recovery drills (runbook 4.4); reports reads their results.
+    "drills",
     "reports",
     # Reads the engine, incidents and alerts at once (/metrics), so it comes last.
     "monitoring",

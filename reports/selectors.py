@@ -39,6 +39,7 @@ from incidents.models import Incident, TimelineEvent
 from incidents.oncall.pay import night_time_zone, pay_policy
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError
+from .drills_table import dr_drills_table
 from postmortems.models import ActionItem, PostMortem
 
 MAX_DAYS = 3 * 366
@@ -316,6 +317,10 @@ def _on_call(w: Window) -> Table:
     )
 
 
+def _dr_drills(w: Window) -> Table:
+    return dr_drills_table(w, Table)
+
+
 TABLES: dict[str, Callable[[Window], Table]] = {
     "by_severity": _by_severity,
     "by_month": _by_month,
@@ -324,6 +329,7 @@ TABLES: dict[str, Callable[[Window], Table]] = {
     "escalations": _escalations,
     "overdue": _overdue,
     "on_call": _on_call,
+    "dr_drills": _dr_drills,
 }
 
 
