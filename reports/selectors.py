@@ -39,8 +39,9 @@ from incidents.models import Incident, TimelineEvent
 from incidents.oncall.pay import night_time_zone, pay_policy
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError
-from .drills_table import dr_drills_table
 from postmortems.models import ActionItem, PostMortem
+
+from .drills_table import dr_drills_table
 
 MAX_DAYS = 3 * 366
 TTA = ExpressionWrapper(F("acknowledged_at") - F("detected_at"), output_field=DurationField())
