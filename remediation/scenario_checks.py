@@ -16,7 +16,7 @@ from .selectors import run_view
 def scenario_checks(*, scenario: Scenario, user) -> list[dict]:  # noqa: ANN001 - a user
     """One row per step with a standalone action: the spec, its parameters, the last run."""
     rows = []
-    can_run = user.has_perm(actions.DIAGNOSIS)
+    can_run = user.has_perm("remediation.run_standalone")
     can_see = user.has_perm("remediation.view_actionrun")
     for step in scenario.steps.exclude(action="").order_by("order"):
         try:
