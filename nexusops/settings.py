@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "alerts",
     # Single sign-on and personal API tokens; above incidents (it fills Profile links).
     "accounts",
+    # Disaster-recovery drills (runbook 4.4); reports reads their results.
+    "drills",
     "reports",
     # Reads the engine, incidents and alerts at once (/metrics), so it comes last.
     "monitoring",
@@ -533,6 +535,16 @@ BACKUP_BUCKET = env.str("BACKUP_BUCKET", default="nexus-backups")
 # The database pg.restore_from_s3 loads a backup into (runbook 1.2 rollback, 4.2); empty = off.
 REMEDIATION_RESTORE_DATABASE_URL = env.str("REMEDIATION_RESTORE_DATABASE_URL", default="")
 APPROVAL_TTL_MINUTES = env.int("APPROVAL_TTL_MINUTES", default=30)
+# The SaaS health checks (runbook 5.1, 5.3, 5.4) and the MongoDB backup (4.1); unset = off.
+SENDGRID_API_URL = _vendor("SENDGRID_API_URL")
+SENDGRID_API_KEY = _vendor("SENDGRID_API_KEY")
+STRIPE_API_URL = _vendor("STRIPE_API_URL")
+STRIPE_API_KEY = _vendor("STRIPE_API_KEY")
+OAUTH_CHECK_ISSUER = _vendor("OAUTH_CHECK_ISSUER")
+OAUTH_CHECK_CLIENT_ID = _vendor("OAUTH_CHECK_CLIENT_ID")
+OAUTH_CHECK_CLIENT_SECRET = _vendor("OAUTH_CHECK_CLIENT_SECRET")
+OAUTH_CHECK_INTROSPECTION_URL = _vendor("OAUTH_CHECK_INTROSPECTION_URL")
+REMEDIATION_MONGODB_URL = env.str("REMEDIATION_MONGODB_URL", default="")
 
 # --- monitoring (/metrics) -------------------------------------------------------------------
 # A bearer token (comma-separated while rotating) or the networks a scraper may come from.

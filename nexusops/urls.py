@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("postmortems.urls")),
     path("", include("alerts.urls")),
     path("", include("accounts.urls")),
+    path("", include("drills.urls")),
     path("", include("reports.urls")),
     path("", include("monitoring.urls")),
 ]

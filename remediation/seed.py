@@ -92,7 +92,8 @@ SCENARIOS: dict[str, tuple] = {
              {"deployment": "auth-service", "tail_lines": 100}),
             (D, "Verify JWT secret is correct", "", {}),
             (D, "Check Redis connection (session store)", "redis.ping", {}),
-            (D, "Verify OAuth provider status", "", {}),
+            (D, "Verify OAuth provider status (discovery, keys, a token round-trip)",
+             "saas.oauth_health", {}),
             (R, "Restart auth service", "k8s.rollout_restart", {"deployment": "auth-service"}),
         ],
     ),
@@ -115,8 +116,8 @@ SCENARIOS: dict[str, tuple] = {
         "email,emails,sendgrid,mail,delivery",
         ["notification-service", "redis"],
         [
-            (D, "Check SendGrid status", "", {}),
-            (D, "Verify API key is valid", "", {}),
+            (D, "Check SendGrid status, bounce and block rates; verify the API key is valid",
+             "saas.sendgrid_health", {"days": 1}),
             (D, "Check email queue in Redis (`LLEN email_queue`)", "redis.llen",
              {"queue": "email_queue"}),
             (D, "Review notification-service logs", "k8s.logs",
@@ -130,7 +131,8 @@ SCENARIOS: dict[str, tuple] = {
         "stripe,payment,payments,billing,checkout,charge",
         ["billing-service"],
         [
-            (D, "Check Stripe Dashboard for errors", "", {}),
+            (D, "Check Stripe for errors: API reachability, webhook delivery failures",
+             "saas.stripe_health", {"hours": 24}),
             (D, "Verify webhook signatures", "", {}),
             (D, "Check billing-service logs", "k8s.logs",
              {"deployment": "billing-service", "tail_lines": 100}),
@@ -148,6 +150,17 @@ SCENARIOS: dict[str, tuple] = {
             (R, "Restore: load the chosen backup (gunzip | psql, one transaction)",
              "pg.restore_from_s3", {"bucket": "nexus-backups"}),
             (R, "Restart services", "k8s.rollout_restart", {"deployment": "user-service"}),
+        ],
+    ),
+    "mongodb-backup-restore": (
+        "MongoDB backup and restore", "4.1", "Before a risky change to MongoDB, or data loss.",
+        "mongodb,mongo,mongodump,backup,restore",
+        ["mongodb"],
+        [
+            (R, "Take a manual backup to s3://nexus-backups/manual/", "mongo.backup_to_s3",
+             {"prefix": "manual"}),
+            (R, "Restore the chosen backup (drops and reloads each collection)",
+             "mongo.restore_from_s3", {"bucket": "nexus-backups"}),
         ],
     ),
     "point-in-time-recovery": (

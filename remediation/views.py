@@ -18,6 +18,7 @@ from nexusops.common.errors import ApplicationError, NotFoundError
 
 from . import selectors, services
 from .models import ActionRun, Scenario, ScenarioStep
+from .scenario_checks import scenario_checks
 
 PANEL = "remediation/_incident_panel.html"
 
@@ -92,10 +93,9 @@ def runbook_list(request: HttpRequest) -> HttpResponse:
 def runbook_detail(request: HttpRequest, slug: str) -> HttpResponse:
     _need(request, "remediation.view_scenario")
     scenario = get_object_or_404(Scenario, slug=slug)
-    return render(
-        request, "remediation/runbook_detail.html",
-        selectors.scenario_detail_context(scenario=scenario),
-    )  # fmt: skip
+    context = selectors.scenario_detail_context(scenario=scenario)
+    context["checks"] = scenario_checks(scenario=scenario, user=request.user)
+    return render(request, "remediation/runbook_detail.html", context)
 
 
 # ---- the incident panel ----------------------------------------------------------------------

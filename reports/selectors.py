@@ -41,6 +41,8 @@ from nexusops.common import clock
 from nexusops.common.errors import ApplicationError
 from postmortems.models import ActionItem, PostMortem
 
+from .drills_table import dr_drills_table
+
 MAX_DAYS = 3 * 366
 TTA = ExpressionWrapper(F("acknowledged_at") - F("detected_at"), output_field=DurationField())
 TTR = ExpressionWrapper(F("resolved_at") - F("detected_at"), output_field=DurationField())
@@ -316,6 +318,10 @@ def _on_call(w: Window) -> Table:
     )
 
 
+def _dr_drills(w: Window) -> Table:
+    return dr_drills_table(w, Table)
+
+
 TABLES: dict[str, Callable[[Window], Table]] = {
     "by_severity": _by_severity,
     "by_month": _by_month,
@@ -324,6 +330,7 @@ TABLES: dict[str, Callable[[Window], Table]] = {
     "escalations": _escalations,
     "overdue": _overdue,
     "on_call": _on_call,
+    "dr_drills": _dr_drills,
 }
 
 

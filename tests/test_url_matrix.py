@@ -42,6 +42,7 @@ ROW_MODULES = [
     "tests.alerts.url_rows",
     "tests.accounts.url_rows",
     "tests.reports.url_rows",
+    "tests.drills.url_rows",
 ]
 
 MATRIX: dict[str, Row] = {

@@ -8,7 +8,17 @@ import sys
 import threading
 from pathlib import Path
 
-from . import argocd, aws_demo, demo, kubernetes, pagerduty, slack, statuspage
+from . import (
+    argocd,
+    aws_demo,
+    demo,
+    kubernetes,
+    pagerduty,
+    sendgrid_api,
+    slack,
+    statuspage,
+    stripe_api,
+)
 from .common import run_in_thread
 
 
@@ -60,6 +70,11 @@ def main() -> None:
             argocd.make_server(demo.HOST, demo.PORTS["argocd"], token=demo.TOKENS["argocd"])[0],
         ),
     ]
+    sendgrid, sendgrid_app = sendgrid_api.make_server(demo.HOST, demo.PORTS["sendgrid"])
+    sendgrid_api.seed_demo(sendgrid_app)
+    stripe, stripe_app = stripe_api.make_server(demo.HOST, demo.PORTS["stripe"])
+    stripe_api.seed_demo(stripe_app)
+    servers += [("SendGrid", sendgrid), ("Stripe", stripe)]
     for label, server in servers:
         run_in_thread(server) if hasattr(server, "app") else threading.Thread(
             target=server.serve_forever, daemon=True

@@ -22,6 +22,8 @@ PORTS = {
     "kubernetes": BASE_PORT + 4,
     "argocd": BASE_PORT + 5,
     "aws": BASE_PORT + 6,
+    "sendgrid": BASE_PORT + 7,
+    "stripe": BASE_PORT + 8,
 }
 TOKENS = {
     "slack_bot": "xoxb-nexusops-demo",
@@ -32,6 +34,8 @@ TOKENS = {
     "statuspage": "sp-demo-key",
     "kubernetes": "k8s-demo-token",
     "argocd": "argocd-demo-token",
+    "sendgrid": "SG.nexusops-demo.health-check-key",
+    "stripe": "sk_test_nexusopsdemo0000000000000000",
 }
 STATUSPAGE_PAGE_ID = "nexusdemo"
 # The Slack stand-in's workspace: (user id, demo username, name, e-mail). The demo seed links
@@ -75,6 +79,7 @@ def settings_defaults(var_dir: Path, *, base: int | None = None) -> dict[str, st
     def url(name: str, scheme: str = "http") -> str:
         return _url(name, scheme, base=base)
 
+    issuer = idp.issuer(base if base is not None else BASE_PORT)
     return {
         "SLACK_API_URL": f"{url('slack')}/api/",
         "SLACK_BOT_TOKEN": TOKENS["slack_bot"],
@@ -96,6 +101,15 @@ def settings_defaults(var_dir: Path, *, base: int | None = None) -> dict[str, st
         "ARGOCD_URL": url("argocd"),
         "ARGOCD_TOKEN": TOKENS["argocd"],
         "AWS_ENDPOINT_URL": url("aws"),
+        "SENDGRID_API_URL": url("sendgrid"),
+        "SENDGRID_API_KEY": TOKENS["sendgrid"],
+        "STRIPE_API_URL": url("stripe"),
+        "STRIPE_API_KEY": TOKENS["stripe"],
+        # The provider health check (runbook 5.1) asks NEXUS SSO with a client of its own.
+        "OAUTH_CHECK_ISSUER": issuer,
+        "OAUTH_CHECK_CLIENT_ID": idp.HEALTH_CLIENT_ID,
+        "OAUTH_CHECK_CLIENT_SECRET": idp.HEALTH_CLIENT_SECRET,
+        "OAUTH_CHECK_INTROSPECTION_URL": f"{issuer}/introspect/",
         # NEXUS SSO, the demo's identity provider (its own process: nexusops/standins/idp).
         "OIDC_PROVIDERS": "nexus",
         "OIDC_NEXUS_NAME": "NEXUS SSO",

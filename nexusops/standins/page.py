@@ -19,6 +19,8 @@ VENDORS = [
     ("Statuspage", "statuspage", "http"),
     ("Kubernetes", "kubernetes", "http"),
     ("ArgoCD", "argocd", "http"),
+    ("SendGrid", "sendgrid", "http"),
+    ("Stripe", "stripe", "http"),
 ]
 
 

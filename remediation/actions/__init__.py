@@ -223,6 +223,8 @@ from . import (  # noqa: E402,F401
     datastores,
     ebs,
     elasticache,
+    mongodb,
     rds,
     s3_exposure,
+    saas,
 )

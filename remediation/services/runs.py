@@ -68,10 +68,13 @@ def action_request(
         raise ApplicationError(
             f"{spec.label} cannot run: {spec.vendor} is {unset}.", code="not_configured"
         )
-    if step is not None and (
-        step.action != action
-        or incident is None
-        or not IncidentScenario.objects.filter(
+    if step is not None and step.action != action:
+        raise ApplicationError("That step runs another action.")
+    # Without an incident, a step only says which scenario page's card the run belongs to.
+    if (
+        step is not None
+        and incident is not None
+        and not IncidentScenario.objects.filter(
             incident=incident, scenario_id=step.scenario_id
         ).exists()
     ):

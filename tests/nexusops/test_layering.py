@@ -48,6 +48,7 @@ def test_the_apps_are_the_floors_the_readme_draws():
         "deployments",
         "alerts",
         "accounts",
+        "drills",
         "reports",
         "monitoring",
     ]

@@ -29,6 +29,9 @@ HOST = "127.0.0.1"
 PORT_OFFSET = 9
 CLIENT_ID = "nexusops-demo"
 CLIENT_SECRET = "nexusops-demo-sso-secret"  # noqa: S105 - the demo's, printed in the README
+# The console's health check of the provider (runbook 5.1): a client-credentials client.
+HEALTH_CLIENT_ID = "nexusops-health-check"
+HEALTH_CLIENT_SECRET = "nexusops-demo-health-secret"  # noqa: S105 - the demo's
 PASSWORD = "nexus-sso-demo"  # noqa: S105 - every demo person's password at the demo IdP
 ADMIN = ("idp-admin", "nexus-idp-admin")
 

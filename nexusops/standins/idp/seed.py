@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, User
 from oauth2_provider.models import Application
 
-from . import ADMIN, CLIENT_ID, CLIENT_SECRET, PASSWORD, PEOPLE
+from . import (
+    ADMIN,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    HEALTH_CLIENT_ID,
+    HEALTH_CLIENT_SECRET,
+    PASSWORD,
+    PEOPLE,
+)
 
 
 def person_set(username: str, *, groups: list[str], name: str = "", email: str = "") -> User:
@@ -38,6 +46,19 @@ def client_register(*, redirect_uris: list[str], client_secret: str = CLIENT_SEC
     )
 
 
+def health_client_register() -> None:
+    """The console's provider health check (runbook 5.1): client credentials, no user."""
+    Application.objects.filter(client_id=HEALTH_CLIENT_ID).delete()
+    Application.objects.create(
+        name="NexusOps health check",
+        client_id=HEALTH_CLIENT_ID,
+        client_secret=HEALTH_CLIENT_SECRET,  # hashed on save
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        algorithm=Application.RS256_ALGORITHM,
+    )
+
+
 def seed(*, redirect_uris: list[str]) -> None:
     for username, name, email, groups in PEOPLE:
         person_set(username, groups=groups, name=name, email=email)
@@ -52,3 +73,4 @@ def seed(*, redirect_uris: list[str]) -> None:
     admin.set_password(ADMIN[1])
     admin.save()
     client_register(redirect_uris=redirect_uris)
+    health_client_register()
