@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from . import argocd, aws_demo, demo, kubernetes, pagerduty, slack, statuspage
+from . import argocd, aws_demo, demo, kubernetes, mattermost, pagerduty, slack, statuspage
 from .common import run_in_thread
 
 
@@ -44,6 +44,7 @@ def main() -> None:
     ca_path.parent.mkdir(parents=True, exist_ok=True)
     servers = [
         ("Slack", slack.make_server(demo.HOST, demo.PORTS["slack"])[0]),
+        ("Mattermost", mattermost.make_server(demo.HOST, demo.PORTS["mattermost"])[0]),
         (
             "PagerDuty",
             pagerduty.make_server(demo.HOST, demo.PORTS["pagerduty"], ca_path=ca_path)[0],
