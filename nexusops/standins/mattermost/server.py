@@ -6,6 +6,7 @@ import argparse
 import itertools
 from typing import Any
 
+from .. import demo
 from ..common import Request, Response, StandinApp, StandinServer, serve_until_interrupted
 from ..ratelimit import RateLimiter
 from .channels import ChannelsMixin
@@ -35,7 +36,12 @@ class MattermostStandin(ChannelsMixin, PostsMixin, StandinApp):
         self.users: dict[str, dict[str, Any]] = {
             BOT_USER_ID: {"id": BOT_USER_ID, "username": "nexusops", "email": "", "is_bot": True}
         }
-        for user_id, username, email in USERS:
+        # The demo's people (the Slack workspace's, by the same e-mails), then the tests'.
+        people = [
+            (f"mmuser{username}".ljust(26, "0")[:26], username, email)
+            for _, username, _, email in demo.SLACK_USERS
+        ]
+        for user_id, username, email in [*people, *USERS]:
             self.users[user_id] = {"id": user_id, "username": username, "email": email}
             self.team_members[TEAM_ID].add(user_id)
         self.channels: dict[str, dict[str, Any]] = {}
