@@ -121,3 +121,23 @@ def test_the_stand_in_is_strict_and_the_client_says_so(mattermost, settings):
     with pytest.raises(RateLimited) as limited:
         client.post_create(first.id, "hello")
     assert limited.value.retry_after == 3.0
+
+
+def test_an_outage_at_declaration_delays_the_channel_and_loses_nothing(mattermost, iris):
+    mattermost.inject(503, times=1)
+    inc = incident(actor=iris, commander=iris)
+    incident_note_add(incident=inc, message="first note", actor=iris, internal=True)
+    deliver_due(max_rounds=1)
+    setup = OutboxMessage.objects.get(target="mattermost.channel_setup")
+    assert setup.state == "retrying" and "503" in setup.last_error
+    assert not mattermost.state()["channels"]
+    note = OutboxMessage.objects.get(target="mattermost.post")
+    assert note.state == "waiting" and note.attempts == 0  # waits for the channel, free
+
+    OutboxMessage.objects.filter(pk=setup.pk).update(next_attempt_at=clock.now())
+    deliver_due()
+    assert set(OutboxMessage.objects.values_list("state", flat=True)) == {"sent"}
+    [channel_id] = mattermost.state()["channels"]
+    messages = [p["message"] for p in mattermost.state()["posts"].values()]
+    assert any("first note" in m for m in messages)
+    assert IncidentChatChannel.objects.filter(incident=inc, channel_id=channel_id).exists()
