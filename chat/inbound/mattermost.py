@@ -140,7 +140,11 @@ def mattermost_commands(req: MattermostSlashRequest) -> HttpResponse:
     if user is None:
         return _ephemeral(NOT_LINKED)
     queued = _action_enqueue(
-        "mattermost-commands", req.replay_key, action=result.action, params=result.params, user=user
+        "mattermost-commands",
+        req.replay_key,
+        action=result.action,
+        params={**result.params, "channel": "mattermost"},
+        user=user,
     )
     if queued is None:
         return _ephemeral(QUEUE_DOWN)
@@ -159,7 +163,7 @@ def mattermost_actions(req: MattermostActionRequest) -> HttpResponse:
         "mattermost-actions",
         req.replay_key,
         action="transition",
-        params={"incident": incident.pk, "action": req.action},
+        params={"incident": incident.pk, "action": req.action, "channel": "mattermost"},
         user=user,
     )
     if queued is None:
@@ -182,7 +186,7 @@ def mattermost_outgoing(req: MattermostOutgoingRequest) -> HttpResponse:
         "mattermost-outgoing",
         str(req.fields.get("post_id") or req.replay_key),
         action="note",
-        params={"incident": incident.pk, "text": note, "internal": True},
+        params={"incident": incident.pk, "text": note, "internal": True, "channel": "mattermost"},
         user=user,
     )
     if queued is None:

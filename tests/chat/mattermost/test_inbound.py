@@ -12,7 +12,7 @@ import pytest
 from chat.models import IncidentChatChannel
 from incidents.models import Incident, Status, TimelineEvent
 from nexusops.common import roles
-from nexusops.engine.models import InboundDelivery
+from nexusops.engine.models import InboundDelivery, OutboxMessage
 from nexusops.integrations.mattermost.provider import action_signature
 from tests.factories import UserFactory, incident, severities
 
@@ -71,7 +71,11 @@ def test_a_signed_button_acknowledges_and_a_forged_one_is_refused(mm, iris):
     assert mm("/mattermost/actions/", press, as_json=True).status_code == 200
     inc.refresh_from_db()
     assert inc.status == Status.ACKNOWLEDGED
-    assert TimelineEvent.objects.filter(incident=inc, kind="status_changed", actor=iris).exists()
+    assert TimelineEvent.objects.filter(
+        incident=inc, kind="status_changed", actor=iris, channel="mattermost"
+    ).exists()
+    # said in Mattermost already: not mirrored back into it
+    assert not OutboxMessage.objects.filter(target="mattermost.post").exists()
 
 
 def test_timeline_through_the_outgoing_webhook_and_a_wrong_token(mm, iris):
