@@ -477,6 +477,15 @@ def _vendor(name: str) -> str:
 # "slack,teams" … (nexusops/integrations/chat/registry.py lists them; an unknown one refuses
 # to start).
 NEXUSOPS_CHAT = env.str("NEXUSOPS_CHAT", default="slack")
+# Mattermost (API v4): the server's base URL, a bot account's token, the team channels go in,
+# and the secrets inbound requests carry (slash command token, button context HMAC key,
+# outgoing webhook token).
+MATTERMOST_URL = _vendor("MATTERMOST_URL")
+MATTERMOST_TOKEN = _vendor("MATTERMOST_TOKEN")
+MATTERMOST_TEAM_ID = _vendor("MATTERMOST_TEAM_ID")
+MATTERMOST_SLASH_TOKEN = _vendor("MATTERMOST_SLASH_TOKEN")
+MATTERMOST_ACTION_SECRET = _vendor("MATTERMOST_ACTION_SECRET")
+MATTERMOST_OUTGOING_TOKEN = _vendor("MATTERMOST_OUTGOING_TOKEN")
 SLACK_API_URL = _vendor("SLACK_API_URL")
 SLACK_BOT_TOKEN = _vendor("SLACK_BOT_TOKEN")
 SLACK_SIGNING_SECRET = _vendor("SLACK_SIGNING_SECRET")

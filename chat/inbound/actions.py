@@ -57,38 +57,44 @@ def _title(incident: Incident) -> str:
 
 
 @action("declare")
-def _declare(actor, *, title: str, severity: str, services: list[str]) -> str:
+def _declare(
+    actor, *, title: str, severity: str, services: list[str], channel: str = Channel.SLACK
+) -> str:
     incident = incident_declare(
-        title=title, severity=severity, services=services, actor=actor, channel=Channel.SLACK
+        title=title, severity=severity, services=services, actor=actor, channel=Channel(channel)
     )
     return f"Declared {_title(incident)}: {escape_mrkdwn(incident.title)}"
 
 
 @action("transition")
-def _transition(actor, *, incident: int, action: str) -> str:
-    done = incident_transition(incident=incident, action=action, actor=actor, channel=Channel.SLACK)
+def _transition(actor, *, incident: int, action: str, channel: str = Channel.SLACK) -> str:
+    done = incident_transition(
+        incident=incident, action=action, actor=actor, channel=Channel(channel)
+    )
     return f"{_title(done)}: {done.get_status_display().lower()} by you."
 
 
 @action("severity")
-def _severity(actor, *, incident: int, severity: str) -> str:
-    done = incident_update(incident=incident, severity=severity, actor=actor, channel=Channel.SLACK)
+def _severity(actor, *, incident: int, severity: str, channel: str = Channel.SLACK) -> str:
+    done = incident_update(
+        incident=incident, severity=severity, actor=actor, channel=Channel(channel)
+    )
     return f"{_title(done)}: severity is {done.severity.code}."
 
 
 @action("commander")
-def _commander(actor, *, incident: int, commander: int) -> str:
+def _commander(actor, *, incident: int, commander: int, channel: str = Channel.SLACK) -> str:
     done = incident_assign(
-        incident=incident, commander=commander, actor=actor, channel=Channel.SLACK
+        incident=incident, commander=commander, actor=actor, channel=Channel(channel)
     )
     who = actor_name(done.commander)
     return f"{_title(done)}: incident commander is {escape_mrkdwn(who)}."
 
 
 @action("note")
-def _note(actor, *, incident: int, text: str, internal: bool) -> str:
+def _note(actor, *, incident: int, text: str, internal: bool, channel: str = Channel.SLACK) -> str:
     done = incident_note_add(
-        incident=incident, message=text, internal=internal, actor=actor, channel=Channel.SLACK
+        incident=incident, message=text, internal=internal, actor=actor, channel=Channel(channel)
     )
     what = "Internal note added to" if internal else "Stakeholder update posted on"
     return f"{what} {_title(done)}."

@@ -73,6 +73,7 @@ class Invocation:
     args: str
     name: str = ""
     words: list[str] = field(default_factory=list)
+    provider: str = "slack"  # which chat's channel ``channel_id`` is
 
     def require_user(self) -> AbstractBaseUser:
         if self.user is None:
@@ -87,13 +88,14 @@ class Invocation:
                 return incident_get(number=number)
             except NotFoundError:
                 raise CommandError(f"No incident {escape_mrkdwn(number)}.") from None
-        incident = (
-            Incident.objects.select_related("severity", "commander")
-            .filter(slack_channel_id=self.channel_id)
-            .first()
-            if self.channel_id
-            else None
-        )
+        found = Incident.objects.select_related("severity", "commander")
+        if self.provider == "slack":
+            found = found.filter(slack_channel_id=self.channel_id)
+        else:
+            found = found.filter(
+                chat_channels__provider=self.provider, chat_channels__channel_id=self.channel_id
+            )
+        incident = found.first() if self.channel_id else None
         if incident is None:
             raise CommandError(
                 f"This is not an incident channel: run `/incident {self.name}` in the "
@@ -131,7 +133,12 @@ def command(name: str, *, usage: str, help: str) -> Callable[[Handler], Handler]
 
 
 def dispatch(
-    *, text: str, user: AbstractBaseUser | None, slack_user_id: str, channel_id: str
+    *,
+    text: str,
+    user: AbstractBaseUser | None,
+    slack_user_id: str,
+    channel_id: str,
+    provider: str = "slack",
 ) -> Reply | Deferred:
     """Parse ``/incident <text>`` and run the subcommand's handler; ``user`` is the console
     user linked to ``slack_user_id`` (:func:`~chat.inbound.people.user_for_slack`)."""
@@ -144,6 +151,7 @@ def dispatch(
         user=user,
         slack_user_id=slack_user_id,
         channel_id=channel_id,
+        provider=provider,
         args=text.strip()[len(words[0]) :].strip() if words else "",
         name=name,
         words=words[1:],

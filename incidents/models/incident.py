@@ -35,6 +35,7 @@ class Channel(models.TextChoices):
     WEB = "web", "Web"
     API = "api", "API"
     SLACK = "slack", "Slack"
+    MATTERMOST = "mattermost", "Mattermost"
     PAGERDUTY = "pagerduty", "PagerDuty"
     ALERT = "alert", "Alert"
     SYSTEM = "system", "System"

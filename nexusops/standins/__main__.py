@@ -13,6 +13,7 @@ from . import (
     aws_demo,
     demo,
     kubernetes,
+    mattermost,
     pagerduty,
     sendgrid_api,
     slack,
@@ -54,6 +55,7 @@ def main() -> None:
     ca_path.parent.mkdir(parents=True, exist_ok=True)
     servers = [
         ("Slack", slack.make_server(demo.HOST, demo.PORTS["slack"])[0]),
+        ("Mattermost", mattermost.make_server(demo.HOST, demo.PORTS["mattermost"])[0]),
         (
             "PagerDuty",
             pagerduty.make_server(demo.HOST, demo.PORTS["pagerduty"], ca_path=ca_path)[0],

@@ -24,6 +24,7 @@ PORTS = {
     "aws": BASE_PORT + 6,
     "sendgrid": BASE_PORT + 7,
     "stripe": BASE_PORT + 8,
+    "mattermost": BASE_PORT + 10,
 }
 TOKENS = {
     "slack_bot": "xoxb-nexusops-demo",
@@ -36,6 +37,10 @@ TOKENS = {
     "argocd": "argocd-demo-token",
     "sendgrid": "SG.nexusops-demo.health-check-key",
     "stripe": "sk_test_nexusopsdemo0000000000000000",
+    "mattermost": "mm-nexusops-demo-token",
+    "mattermost_slash": "mm-nexusops-demo-slash-token",
+    "mattermost_action": "mm-nexusops-demo-action-secret",
+    "mattermost_outgoing": "mm-nexusops-demo-outgoing-token",
 }
 STATUSPAGE_PAGE_ID = "nexusdemo"
 # The Slack stand-in's workspace: (user id, demo username, name, e-mail). The demo seed links
@@ -85,6 +90,12 @@ def settings_defaults(var_dir: Path, *, base: int | None = None) -> dict[str, st
         "SLACK_BOT_TOKEN": TOKENS["slack_bot"],
         "SLACK_SIGNING_SECRET": TOKENS["slack_signing"],
         "SLACK_ANNOUNCE_CHANNEL": "",
+        "MATTERMOST_URL": url("mattermost"),
+        "MATTERMOST_TOKEN": TOKENS["mattermost"],
+        "MATTERMOST_TEAM_ID": "mmteamnexus000000000000000",
+        "MATTERMOST_SLASH_TOKEN": TOKENS["mattermost_slash"],
+        "MATTERMOST_ACTION_SECRET": TOKENS["mattermost_action"],
+        "MATTERMOST_OUTGOING_TOKEN": TOKENS["mattermost_outgoing"],
         "PAGERDUTY_EVENTS_URL": url("pagerduty", "https"),
         "PAGERDUTY_API_URL": url("pagerduty", "https"),
         "PAGERDUTY_ROUTING_KEY": TOKENS["pagerduty_routing"],

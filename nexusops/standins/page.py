@@ -15,6 +15,7 @@ from . import demo
 
 VENDORS = [
     ("Slack", "slack", "http"),
+    ("Mattermost", "mattermost", "http"),
     ("PagerDuty", "pagerduty", "https"),
     ("Statuspage", "statuspage", "http"),
     ("Kubernetes", "kubernetes", "http"),

@@ -18,4 +18,7 @@ ROWS = {
     "slack-interactivity": _unsigned_post(),
     "slack-events": _unsigned_post(),
     "pagerduty-webhook": _unsigned_post(),
+    "mattermost-commands": _unsigned_post(),
+    "mattermost-actions": _unsigned_post(),
+    "mattermost-outgoing": _unsigned_post(),
 }

@@ -12,6 +12,7 @@ from .provider import ChatProvider
 # name -> "module:Class". One line per provider (see the package docstring).
 PROVIDERS: dict[str, str] = {
     "slack": "nexusops.integrations.slack.provider:SlackProvider",
+    "mattermost": "nexusops.integrations.mattermost.provider:MattermostProvider",
 }
 
 
