@@ -36,13 +36,15 @@ from .models import (
 from .services.lifecycle import transitions_available
 from .services.stopped_timers import timer_label
 
-# Each order ends with a unique key, so keyset paging (``incident_page``) is total. The
-# default, open incidents first, is one direction throughout so that keyset comparison is one
-# row value over the index ``incident_open_first_desc`` (migration 0013).
+# Each order ends with a unique key, so keyset paging (``incident_page``) is total, and each
+# is read in the order of an index, from its first page to its last. The default, open
+# incidents first, is one direction throughout so that keyset comparison is one row value
+# over the index ``incident_open_first_desc`` (migration 0013); by severity reads the
+# incident's copy of its rank (``incident_severity_rank_order``, migration 0015).
 SORTS = {
     "detected": ("-detected_at", "-id"),
     "oldest": ("detected_at", "id"),
-    "severity": ("severity__rank", "-detected_at", "-id"),
+    "severity": ("severity_rank", "-detected_at", "-id"),
     "sla": (F("sla_next_due_at").asc(nulls_last=True), "-detected_at", "-id"),
     "number": ("-number",),
 }
