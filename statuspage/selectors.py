@@ -235,13 +235,6 @@ def publish_form_context(*, incident: Incident, data=None, errors=None) -> dict:
     }
 
 
-def incident_for_panel(*, number: str) -> Incident:
-    incident = Incident.objects.select_related("severity").filter(number=number.upper()).first()
-    if incident is None:
-        raise NotFoundError(f"No incident {number}.")
-    return incident
-
-
 def command_page_panels(question: CommandPagePanels) -> dict | None:
     """The publish form, inline on the command page of those who may publish (handlers.py)."""
     if not question.drive:
@@ -262,7 +255,6 @@ __all__ = [
     "feed_updates",
     "history_by_service",
     "incident_components",
-    "incident_for_panel",
     "public_incident",
     "publish_form_context",
     "status_page",
