@@ -19,7 +19,7 @@ from ..models import OPEN_STATUSES, Incident, Severity
 # is read in the order of an index, from its first page to its last. The default, open
 # incidents first, is one direction throughout so that keyset comparison is one row value
 # over the index ``incident_open_first_desc`` (migration 0013); by severity reads the
-# incident's copy of its rank (``incident_severity_rank_order``, migration 0015).
+# incident's copy of its rank (``incident_severity_rank_order``, migration 0016).
 SORTS = {
     "detected": ("-detected_at", "-id"),
     "oldest": ("detected_at", "id"),

@@ -22,7 +22,7 @@ def copy_ranks(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0014_status_page_models_move_out")]
+    dependencies = [("incidents", "0015_channel_mattermost")]
 
     operations = [
         migrations.AddField(
