@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError
+from nexusops.common.views import forbidden
 
 from . import selectors, services
 from .models import AlertGroup
@@ -19,12 +20,7 @@ VIEW_PERM = "alerts.view_alertgroup"
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "incidents/forbidden.html",
-        {"message": "Your role cannot see alerts."},
-        status=403,
-    )
+    return forbidden(request, "Your role cannot see alerts.")
 
 
 def _page(request: HttpRequest, queryset):  # noqa: ANN001 - any queryset
@@ -79,7 +75,7 @@ def _act(request: HttpRequest, pk: int, call, done: str) -> HttpResponse:  # noq
         call(group)
     except ApplicationError as exc:
         if exc.status == 403:
-            return render(request, "incidents/forbidden.html", {"message": exc.message}, status=403)
+            return forbidden(request, exc.message)
         messages.error(request, exc.message)
     else:
         messages.success(request, done)
@@ -116,7 +112,7 @@ def alert_processing_retry(request: HttpRequest, pk: int) -> HttpResponse:
         services.alert_processing_retry(failure=pk, actor=request.user)
     except ApplicationError as exc:
         if exc.status == 403:
-            return render(request, "incidents/forbidden.html", {"message": exc.message}, status=403)
+            return forbidden(request, exc.message)
         messages.error(request, exc.message)
     else:
         messages.success(request, "Processing this group again.")

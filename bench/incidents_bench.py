@@ -214,6 +214,27 @@ def deep_url(base: str, params: dict, position: int, *, api: bool = False, back=
     return f"{base}?{urlencode({**params, 'cursor': cursor})}"
 
 
+def api_timeline_deep(number: str, position: int) -> str:
+    """The API timeline page that starts at event ``position``: by cursor where the endpoint
+    pages by cursor (made here, outside the timing), else ``?page=`` (the build before)."""
+    from django.test import Client
+
+    from incidents.models import Incident, TimelineEvent
+
+    base = f"/api/incidents/{number}/timeline/"
+    incident = Incident.objects.get(number=number)
+    try:
+        from nexusops.common import keyset
+    except ImportError:
+        return f"{base}?page={position // 50 + 1}"
+    events = TimelineEvent.objects.filter(incident=incident).order_by("-created_at", "-id")
+    probe = Client()
+    probe.force_login(incident.commander)
+    if "cursor" not in (probe.get(base).json().get("next") or ""):
+        return f"{base}?page={position // 50 + 1}"
+    return f"{base}?{urlencode({'cursor': keyset.cursor_at(events, position)})}"
+
+
 def older_events_case(number: str) -> tuple[str, str | None]:
     """The command page's timeline, the older page that starts halfway down its events."""
     from incidents.models import Incident, TimelineEvent
@@ -315,6 +336,8 @@ def main() -> int:
             (f"API timeline p1, {events:,} events", f"/api/incidents/{number}/timeline/"),
         ]
     cases.append(older_events_case(fx["numbers"][TIMELINES[-1]]))
+    deepest = fx["numbers"][TIMELINES[-1]]
+    cases.append(("API timeline at 10,000 events", api_timeline_deep(deepest, 10_000)))
     listing = page_url("incident-list")
     combined = {"q": "billing", "status": "closed", "severity": "P2"}
     cases += [
@@ -324,6 +347,9 @@ def main() -> int:
         (f"list search+filters, {size}", f"{listing}?{urlencode(combined)}"),
         (f"list row 50,000, {size}", deep_url(listing, {}, DEEP)),
         (f"list search row 900, {size}", deep_url(listing, {"q": "billing"}, 900)),
+        (f"list by severity, {size}", f"{listing}?sort=severity"),
+        (f"list by severity row 50,000, {size}", deep_url(listing, {"sort": "severity"}, DEEP)),
+        (f"list oldest row 50,000, {size}", deep_url(listing, {"sort": "oldest"}, DEEP)),
         (f"API list, {size}", "/api/incidents/"),
         (f"API list open, {size}", "/api/incidents/?status=open"),
         (f"API list P1 by SLA, {size}", "/api/incidents/?severity=P1&ordering=sla"),
@@ -331,6 +357,16 @@ def main() -> int:
         (f"API search+filters, {size}", f"/api/incidents/?{urlencode(combined)}"),
         (f"API list row 50,000, {size}", deep_url("/api/incidents/", {}, DEEP, api=True)),
         (f"API row 50,000 newer, {size}", deep_url("/api/incidents/", {}, DEEP, back=True)),
+        (f"API list by severity, {size}", "/api/incidents/?ordering=severity"),
+        (
+            f"API severity row 50,000, {size}",
+            deep_url("/api/incidents/", {"ordering": "severity"}, DEEP, api=True),
+        ),
+        (f"API list by SLA, {size}", "/api/incidents/?ordering=sla"),
+        (
+            f"API list by number row 50,000, {size}",
+            deep_url("/api/incidents/", {"ordering": "number"}, DEEP, api=True),
+        ),
         (
             f"API P1/SLA row 5,000, {size}",
             deep_url("/api/incidents/", {"severity": "P1", "ordering": "sla"}, 5_000, api=True),

@@ -22,6 +22,7 @@ from .models import (
     Service,
     Severity,
 )
+from .services.severity import severity_ranks_sync
 
 
 @admin.register(Severity)
@@ -34,6 +35,11 @@ class SeverityAdmin(admin.ModelAdmin):
         "first_update_within",
         "pagerduty_urgency",
     )
+
+    def save_model(self, request, obj, form, change) -> None:  # noqa: ANN001
+        super().save_model(request, obj, form, change)
+        # The incident list's severity order reads each incident's copy of the rank.
+        severity_ranks_sync()
 
 
 @admin.register(Service)

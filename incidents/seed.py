@@ -130,6 +130,9 @@ def seed_catalog(say: Callable[[str], None]) -> None:
                 "pagerduty_urgency": urgency,
             },
         )
+    from .services.severity import severity_ranks_sync
+
+    severity_ranks_sync()  # a re-seed may have moved a rank
     say("severities P0-P3")
     from .services.checklist import checklist_templates_seed
 

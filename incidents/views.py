@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from nexusops.common import keyset
 from nexusops.common.errors import ApplicationError, Conflict, NotFoundError, PermissionDeniedError
+from nexusops.common.views import forbidden
 from nexusops.engine.events import ask
 from nexusops.engine.models import Timer
 
@@ -109,7 +110,7 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
     template = "incidents/incident_declare.html"
     if not request.user.has_perm("incidents.declare_incident"):
         # Showing a form the service would refuse helps nobody; the service still checks.
-        return _forbidden(request, "Your role cannot declare incidents.")
+        return forbidden(request, "Your role cannot declare incidents.")
     form = forms.DeclareForm(request.POST or None, initial={"severity": "P1"})
     errors: dict[str, list[str]] = {}
     status = 200
@@ -118,7 +119,7 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
             try:
                 incident = services.incident_declare(actor=request.user, **form.cleaned_data)
             except PermissionDeniedError as exc:
-                return _forbidden(request, exc.message)
+                return forbidden(request, exc.message)
             except ApplicationError as exc:
                 errors, status = exc.fields or {"general": [exc.message]}, exc.status
                 errors.setdefault("general", [exc.message])
@@ -372,7 +373,7 @@ def _after_write(
     form_state: dict | None = None,
 ) -> HttpResponse:
     if isinstance(error, PermissionDeniedError):
-        return _forbidden(request, error.message)
+        return forbidden(request, error.message)
     stale = isinstance(error, Conflict) and error.code == "stale_version"
     if stale:
         error.message = (
@@ -406,16 +407,6 @@ def _parse_error(form) -> ApplicationError:  # noqa: ANN001 - any form
     fields = forms.errors_of(form)
     words = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in fields.items())
     return ApplicationError(f"Could not read the form ({words}).", fields=fields)
-
-
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    template = "incidents/forbidden.html"
-    return render(
-        request,
-        f"{template}#notice" if request.htmx else template,
-        {"message": message},
-        status=403,
-    )
 
 
 # The list view's names for what the command page's selectors also use.

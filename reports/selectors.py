@@ -39,6 +39,7 @@ from incidents.models import Incident, TimelineEvent
 from incidents.oncall.pay import night_time_zone, pay_policy
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError
+from nexusops.common.services import actor_name
 from postmortems.models import ActionItem, PostMortem
 
 from .drills_table import dr_drills_table
@@ -100,7 +101,7 @@ def report_window(*, start: str | dt.date | None, end: str | dt.date | None) -> 
         errors["end"] = [f"The range ends ({hi}) before it starts ({lo})."]
     elif lo and hi and (hi - lo).days >= MAX_DAYS:
         errors["end"] = [f"Choose at most {MAX_DAYS} days."]
-    if errors:
+    if errors or lo is None or hi is None:  # parse() says why when it gives None
         raise ApplicationError("That date range is not possible.", fields=errors)
     return Window(lo, hi, now)
 
@@ -199,10 +200,10 @@ def _sla(w: Window) -> Table:
             totals[k] += row[k]
     agg = totals
     pm = {"met": totals["pm_met"], "all": totals["pm_all"]}
-    rows = [
-        ["Acknowledged within the response time", agg["ack_met"], agg["ack_all"]],
-        ["First update within its deadline (15 min)", agg["upd_met"], agg["upd_all"]],
-        ["Post-mortem scheduled within 48 hours", pm["met"], pm["all"]],
+    rows: list[tuple[str, int, int]] = [
+        ("Acknowledged within the response time", agg["ack_met"], agg["ack_all"]),
+        ("First update within its deadline (15 min)", agg["upd_met"], agg["upd_all"]),
+        ("Post-mortem scheduled within 48 hours", pm["met"], pm["all"]),
     ]
     return Table(
         "sla",
@@ -222,10 +223,12 @@ def _by_service(w: Window) -> Table:
         .values("service__slug")
         .annotate(n=Count("incident_id"))
         .order_by("-n", "service__slug")
-        .values_list("service__slug", "n")
     )
     return Table(
-        "by_service", "Incidents by service", ["service", "incidents"], [list(r) for r in rows]
+        "by_service",
+        "Incidents by service",
+        ["service", "incidents"],
+        [[r["service__slug"], r["n"]] for r in rows],
     )
 
 
@@ -269,7 +272,8 @@ def _on_call(w: Window) -> Table:
         end = Coalesce(f"{prefix}resolved_at", Value(w.now, output_field=DateTimeField()))
         spent = ExpressionWrapper(end - F(f"{prefix}detected_at"), output_field=DurationField())
         local = TruncTime(f"{prefix}detected_at", tzinfo=ZoneInfo(tz))
-        after, before = GreaterThanOrEqual(local, starts), LessThan(local, ends)
+        after: GreaterThanOrEqual = GreaterThanOrEqual(local, starts)
+        before: LessThan = LessThan(local, ends)
         # A night that spans midnight (22:00-06:00) is after its start OR before its end.
         whens = [When(after, then=1), When(before, then=1)] if ends <= starts else []
         night = Case(*whens, default=0) if whens else Case(When(after & before, then=1), default=0)
@@ -301,7 +305,7 @@ def _on_call(w: Window) -> Table:
     users = get_user_model().objects.in_bulk(list(load))
     rows = [
         [
-            users[pk].get_full_name() or users[pk].get_username(),
+            actor_name(users[pk]),
             pages,
             night,
             round(time.total_seconds() / 3600, 1),

@@ -53,6 +53,9 @@ class Component(models.Model):
 class PublicUpdate(models.Model):
     """A stakeholder-facing update on the status page. Never carries internal notes."""
 
+    # Not a column: (component name, status, label) rows, set for display by selectors.
+    component_rows: list[tuple[str, str, str]]
+
     class Stage(models.TextChoices):
         INVESTIGATING = "investigating", "Investigating"
         IDENTIFIED = "identified", "Identified"

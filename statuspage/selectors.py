@@ -39,7 +39,7 @@ from .services import (
 HISTORY_DAYS = 90
 FEED_LIMIT = 50
 
-BANNER = {
+BANNER: dict[str, str] = {
     ComponentStatus.OPERATIONAL: "All systems operational",
     ComponentStatus.UNDER_MAINTENANCE: "Scheduled maintenance in progress",
     ComponentStatus.DEGRADED: "Some systems have degraded performance",
@@ -93,15 +93,14 @@ def history_by_service(
         Incident.services.through.objects.filter(
             service_id__in=ids, incident__detected_at__gte=start
         )
-        .annotate(day=TruncDate("incident__detected_at", tzinfo=dt.UTC))
-        .values("service_id", "day")
+        .values("service_id", day=TruncDate("incident__detected_at", tzinfo=dt.UTC))
         .annotate(worst=Min("incident__severity__rank"))
         .order_by()
     )
-    rows = list(rows)
-    codes = dict(Severity.objects.values_list("rank", "code")) if rows else {}
+    found = list(rows)
+    codes = dict(Severity.objects.values_list("rank", "code")) if found else {}
     out: dict[int, dict[dt.date, str]] = {}
-    for row in rows:
+    for row in found:
         out.setdefault(row["service_id"], {})[row["day"]] = codes.get(row["worst"], "")
     return out
 
@@ -133,15 +132,17 @@ def status_page(*, now: dt.datetime | None = None) -> dict:
     rows = [
         ComponentRow(
             c,
-            [HistoryDay(d, history.get(c.service_id, {}).get(d, "")) for d in days],
+            [
+                HistoryDay(d, history.get(c.service_id, {}).get(d, "") if c.service_id else "")
+                for d in days
+            ],
         )
         for c in components
     ]
     worst = _worst(c.status for c in components)
-    active = list(_public_incidents().exclude(status=Status.CLOSED).order_by("-detected_at"))
+    open_ones = _public_incidents().exclude(status=Status.CLOSED).order_by("-detected_at")
     names = {str(c.pk): c.name for c in components}
-    for incident in active:
-        _label_updates(incident, names)
+    active = [_public(incident, names) for incident in open_ones]
     maintenance = [n for answer in events.ask(ScheduledMaintenance(now=now)) for n in answer]
     return {
         "overall": worst,
@@ -155,29 +156,45 @@ def status_page(*, now: dt.datetime | None = None) -> dict:
     }
 
 
-def _label_updates(incident: Incident, names: dict[str, str]) -> None:
+@dataclass(frozen=True)
+class PublicIncident:
+    """An incident as the public sees it: its number and what was published, newest first;
+    never its internal title or timeline."""
+
+    number: str
+    public_title: str
+    public_stage: str
+    public_stage_label: str
+    updates: list[PublicUpdate]
+
+
+def _public(incident: Incident, names: dict[str, str]) -> PublicIncident:
     labels = dict(ComponentStatus.choices)
-    for update in incident.updates:
+    updates: list[PublicUpdate] = getattr(incident, "updates", [])  # the prefetch's to_attr
+    for update in updates:
         update.component_rows = [
             (names.get(str(pk), "?"), status, labels.get(status, status))
             for pk, status in (update.component_statuses or {}).items()
             if str(pk) in names
         ]
-    latest = incident.updates[0] if incident.updates else None
+    latest = updates[0] if updates else None
     # The headline is the latest published one: an internal edit of the title changes nothing.
-    incident.public_title = latest.title if latest else ""
-    incident.public_stage = latest.stage if latest else ""
-    incident.public_stage_label = latest.get_stage_display() if latest else ""
+    return PublicIncident(
+        number=incident.number,
+        public_title=latest.title if latest else "",
+        public_stage=latest.stage if latest else "",
+        public_stage_label=latest.get_stage_display() if latest else "",
+        updates=updates,
+    )
 
 
-def public_incident(*, number: str) -> Incident:
+def public_incident(*, number: str) -> PublicIncident:
     """One incident as the public sees it; one never published is not there at all."""
     incident = _public_incidents().filter(number=number.upper()).first()
     if incident is None:
         raise NotFoundError(f"No public incident {number}.")
     names = dict(Component.objects.values_list("pk", "name"))
-    _label_updates(incident, {str(k): v for k, v in names.items()})
-    return incident
+    return _public(incident, {str(k): v for k, v in names.items()})
 
 
 def feed_updates(*, limit: int = FEED_LIMIT) -> list[PublicUpdate]:
@@ -218,13 +235,6 @@ def publish_form_context(*, incident: Incident, data=None, errors=None) -> dict:
     }
 
 
-def incident_for_panel(*, number: str) -> Incident:
-    incident = Incident.objects.select_related("severity").filter(number=number.upper()).first()
-    if incident is None:
-        raise NotFoundError(f"No incident {number}.")
-    return incident
-
-
 def command_page_panels(question: CommandPagePanels) -> dict | None:
     """The publish form, inline on the command page of those who may publish (handlers.py)."""
     if not question.drive:
@@ -239,12 +249,12 @@ def component_statuses_from_form(data, components: list[Component]) -> dict[int,
 
 
 __all__ = [
+    "PublicIncident",
     "command_page_panels",
     "component_statuses_from_form",
     "feed_updates",
     "history_by_service",
     "incident_components",
-    "incident_for_panel",
     "public_incident",
     "publish_form_context",
     "status_page",

@@ -16,8 +16,10 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
+from incidents.selectors import incident_for_panel
 from nexusops.common import ratelimit
 from nexusops.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from nexusops.common.views import forbidden
 
 from . import feeds, forms, selectors, services
 from .models import Subscriber
@@ -117,19 +119,9 @@ def status_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 def _incident(number: str):  # noqa: ANN202 - an Incident
     try:
-        return selectors.incident_for_panel(number=number)
+        return incident_for_panel(number=number)
     except NotFoundError as exc:
         raise Http404(exc.message) from None
-
-
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    template = "incidents/forbidden.html"
-    return render(
-        request,
-        f"{template}#notice" if request.htmx else template,
-        {"message": message},
-        status=403,
-    )
 
 
 def _back(request: HttpRequest, number: str, wanted: str = "") -> HttpResponse:
@@ -146,7 +138,7 @@ def status_publish(request: HttpRequest, number: str) -> HttpResponse:
     incident = _incident(number)
     if not request.user.has_perm("incidents.drive_incident"):
         # The service refuses too; this keeps the form from being shown at all.
-        return _forbidden(request, "Your role cannot publish status page updates.")
+        return forbidden(request, "Your role cannot publish status page updates.")
     partial = "status/_publish_form.html"
     if request.method == "GET":
         context = {"status_publish": selectors.publish_form_context(incident=incident)}
@@ -168,7 +160,7 @@ def status_publish(request: HttpRequest, number: str) -> HttpResponse:
             component_statuses=selectors.component_statuses_from_form(request.POST, components),
         )
     except PermissionDeniedError as exc:
-        return _forbidden(request, exc.message)
+        return forbidden(request, exc.message)
     except ApplicationError as exc:
         if not request.htmx:
             messages.error(request, exc.message)

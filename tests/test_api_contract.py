@@ -79,12 +79,14 @@ def test_the_schema_documents_what_the_api_does():
     assert {"409", "412", "428"} <= set(patch)
     for listing in ("/api/incidents/", "/api/deployments/", "/api/alerts/groups/"):
         assert "404" in paths[listing]["get"]["responses"], listing
-    incidents = paths["/api/incidents/"]["get"]
-    assert {"cursor", "page_size"} <= {p["name"] for p in incidents["parameters"]}
-    assert "page" not in {p["name"] for p in incidents["parameters"]}
-    ref = incidents["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
-    page = _schema()["components"]["schemas"][ref.rsplit("/", 1)[1]]
-    assert set(page["required"]) == {"count", "count_exact", "next", "previous", "results"}
+    # The incident list and an incident's timeline page by cursor, with a bounded count.
+    for listing in ("/api/incidents/", "/api/incidents/{number}/timeline/"):
+        operation = paths[listing]["get"]
+        assert {"cursor", "page_size"} <= {p["name"] for p in operation["parameters"]}, listing
+        assert "page" not in {p["name"] for p in operation["parameters"]}, listing
+        ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        page = _schema()["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        assert set(page["required"]) == {"count", "count_exact", "next", "previous", "results"}
     body = paths["/api/deployments/"]["post"]["requestBody"]["content"]["application/json"]
     ref = body["schema"]["$ref"].rsplit("/", 1)[1]
     required = _schema()["components"]["schemas"][ref]["required"]
@@ -98,6 +100,8 @@ def test_out_of_range_page_and_unknown_checklist_key_answer_the_json_404(token, 
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
     # The incident list pages by cursor: a cursor it did not give out is bad input.
     response = client.get("/api/incidents/?cursor=99", **headers)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
+    response = client.get(f"/api/incidents/{number}/timeline/?cursor=99", **headers)
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
     response = client.post(
         f"/api/incidents/{number}/checklist/no-such-key/",

@@ -317,13 +317,16 @@ class IncidentNoteView(IncidentAPIView):
 
 class IncidentTimelineView(generics.GenericAPIView, IncidentAPIView):
     filter_backends: list = []
+    pagination_class = CursorPagination
     serializer_class = TimelineEventSerializer
 
     @extend_schema(
         operation_id="incidents_timeline",
         tags=TAG,
         summary="The incident's timeline, newest first",
-        description="Stakeholders see only public events.",
+        description="Stakeholders see only public events. Pages by cursor, as the incident "
+        "list: follow next (older) and previous (newer); count stops at 1,000, count_exact "
+        "is false when there are more.",
         parameters=[
             NUMBER,
             OpenApiParameter(

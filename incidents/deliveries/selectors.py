@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max, Sum
 
-from nexusops.common.errors import ApplicationError, NotFoundError
+from nexusops.common.errors import ApplicationError
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import sender
 
@@ -94,10 +94,3 @@ def _label(target: str) -> str:
         return sender(target).label
     except ApplicationError:  # not registered: show its raw name
         return target
-
-
-def incident_for_panel(*, number: str) -> Incident:
-    incident = Incident.objects.select_related("severity").filter(number=number.upper()).first()
-    if incident is None:
-        raise NotFoundError(f"No incident {number}.")
-    return incident

@@ -13,16 +13,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from nexusops.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from nexusops.common.views import forbidden
 from nexusops.engine.models import OutboxMessage
 
+from ..selectors import incident_for_panel
 from ..services.delivery import outbox_retry
-from ..views import _forbidden
 from . import selectors
 
 
 def _incident(number: str):  # noqa: ANN202 - an Incident
     try:
-        return selectors.incident_for_panel(number=number)
+        return incident_for_panel(number=number)
     except NotFoundError as exc:
         raise Http404(exc.message) from None
 
@@ -31,7 +32,7 @@ def _incident(number: str):  # noqa: ANN202 - an Incident
 def status_deliveries(request: HttpRequest, number: str) -> HttpResponse:
     incident = _incident(number)
     if not request.user.has_perm("incidents.view_internal"):
-        return _forbidden(request, "Your role cannot see deliveries.")
+        return forbidden(request, "Your role cannot see deliveries.")
     if request.htmx and "v" in request.GET:
         # The command page polls every 2 s, like its live endpoint: 204 while nothing moved,
         # the panel when something did, 286 (htmx stops polling) once nothing more can move.
@@ -57,7 +58,7 @@ def status_delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         outbox_retry(message=message, actor=request.user)
     except PermissionDeniedError as exc:
-        return _forbidden(request, exc.message)
+        return forbidden(request, exc.message)
     except ApplicationError as exc:
         error = exc.message
     else:

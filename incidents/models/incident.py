@@ -41,6 +41,21 @@ class Channel(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+class SeverityRankField(models.PositiveSmallIntegerField):
+    """A copy of the incident's ``severity.rank``, taken whenever the row is written (create,
+    ``save()``, ``bulk_create``), so the list's severity order is an index on the incident
+    (``incident_severity_rank_order``) rather than a sort of every row joined to its severity.
+
+    ``QuerySet.update(severity=...)`` does not pass here: set ``severity_rank`` with it. When a
+    manager changes a severity's rank, ``services.severity_ranks_sync`` copies it again.
+    """
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> int:
+        rank = model_instance.severity.rank  # type: ignore[attr-defined]
+        setattr(model_instance, self.attname, rank)
+        return rank
+
+
 class IncidentDaySequence(models.Model):
     """The last number handed out per UTC day; bumped atomically by an upsert."""
 
@@ -61,6 +76,7 @@ class Incident(models.Model):
     title = models.CharField(max_length=TITLE_MAX)
     summary = models.TextField(blank=True)
     severity = models.ForeignKey(Severity, on_delete=models.PROTECT, related_name="incidents")
+    severity_rank = SeverityRankField(default=0, editable=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.TRIGGERED)
     services = models.ManyToManyField(Service, blank=True, related_name="incidents")
     impact_users = models.PositiveIntegerField(
@@ -143,8 +159,9 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["status", "-detected_at"], name="incident_status_detected"),
             models.Index(fields=["severity", "-detected_at"], name="incident_severity_detected"),
-            # Reports aggregate over a detection-date range across every status and severity.
-            models.Index(fields=["detected_at"], name="incident_detected_at"),
+            # Reports aggregate over a detection-date range across every status and severity;
+            # the list's oldest-first order (selectors.SORTS["oldest"]) reads it in order.
+            models.Index(fields=["detected_at", "id"], name="incident_detected_at_id"),
             # The list sorted by next SLA deadline, all or of one severity, read in index
             # order from its keyset cursor (selectors.SORTS["sla"]).
             models.Index(
@@ -154,10 +171,22 @@ class Incident(models.Model):
                 fields=["severity", "sla_next_due_at", "-detected_at", "-id"],
                 name="incident_severity_sla_order",
             ),
+            # The list by severity (selectors.SORTS["severity"]): most severe first, then newest.
+            models.Index(
+                fields=["severity_rank", "-detected_at", "-id"],
+                name="incident_severity_rank_order",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    def save(self, *args, **kwargs) -> None:
+        # A write of the severity alone writes its rank too (SeverityRankField).
+        fields = kwargs.get("update_fields")
+        if fields is not None and "severity" in fields and "severity_rank" not in fields:
+            kwargs["update_fields"] = [*fields, "severity_rank"]
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:

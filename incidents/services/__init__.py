@@ -8,6 +8,7 @@ from .checklist import checklist_item_set
 from .declare import incident_declare
 from .edit import incident_assign, incident_note_add, incident_update
 from .lifecycle import TRANSITIONS, incident_transition, transitions_available
+from .severity import severity_ranks_sync
 from .stopped_timers import timer_retry
 from .timeline import timeline_append
 
@@ -19,6 +20,7 @@ __all__ = [
     "incident_note_add",
     "incident_transition",
     "incident_update",
+    "severity_ranks_sync",
     "timeline_append",
     "timer_retry",
     "transitions_available",

@@ -1,7 +1,7 @@
 import sys
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views import defaults
 
 from .api import error_json, is_api, unexpected_error_json
@@ -10,6 +10,18 @@ from .api import error_json, is_api, unexpected_error_json
 def home(request):
     # The console opens on the incident list: that is what someone signing in came for.
     return redirect("incident-list")
+
+
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    """403 with the reason: a page, or for htmx the message alone, swapped into the page's
+    messages (``forbidden.html#notice``). The one answer of every page a role may not use."""
+    template = "forbidden.html"
+    return render(
+        request,
+        f"{template}#notice" if getattr(request, "htmx", False) else template,
+        {"message": message},
+        status=403,
+    )
 
 
 # Django's error handlers, with one change: under /api/ they answer the API's JSON error shape,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from incidents.models import OPEN_STATUSES, Channel, Incident, Status
@@ -241,7 +241,7 @@ def _still_affected(incident: Incident, components: list[Component]) -> set[int]
 def public_update_publish(
     *,
     incident: Incident | int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     stage: str,
     message: str,
     component_statuses: Mapping[int | str, str] | None = None,
@@ -312,7 +312,7 @@ def public_update_publish(
         bump(incident, "first_update_at")
         checklist_tick(incident, "initial_update", "update_status_page", actor=actor)
         sla_refresh(incident)
-    checklist_tick(incident, *STAGE_TICKS[stage], actor=actor)
+    checklist_tick(incident, *STAGE_TICKS[Stage(stage)], actor=actor)
 
     outbox_enqueue(
         target=UPDATE_EMAIL_ALL,

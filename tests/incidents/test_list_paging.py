@@ -300,3 +300,57 @@ def test_keyset_refuses_an_order_it_cannot_follow():
         Incident.objects.order_by(F("sla_next_due_at").asc(nulls_last=True), "id")
     )
     assert [(k.name, k.nullable) for k in keys] == [("sla_next_due_at", True), ("id", False)]
+
+
+def _page_selects(size: int, **filters) -> list[str]:
+    """The SQL of the page reads (not the count, not the prefetch) of one list page."""
+    with CaptureQueriesContext(connection) as queries:
+        selectors.incident_page(size=size, **filters)
+    return [q["sql"] for q in queries if f"LIMIT {size + 1}" in q["sql"]]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("sort", sorted(selectors.SORTS))
+def test_every_sort_reads_its_first_and_deep_pages_in_index_order(sort):
+    """No offered sort sorts the rows it pages over (issue 15): with sorting switched off
+    in the planner, each page read of the first page and of a deep page is still planned
+    without a Sort node, i.e. an index holds the order from the cursor on."""
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    bulk(300)
+    queryset = selectors.incident_list(sort=sort)
+    selects = _page_selects(20, cursor=None, sort=sort)
+    selects += _page_selects(20, cursor=keyset.cursor_at(queryset, 150), sort=sort)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_incremental_sort = off")
+        for select in selects:
+            cursor.execute(f"EXPLAIN {select}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Sort" not in plan, (sort, select, plan)
+
+
+def test_the_severity_order_follows_each_incidents_copy_of_the_rank():
+    """The rank is copied on create, bulk create and a severity change, and again when a
+    manager re-ranks a severity."""
+    from incidents.services import incident_update, severity_ranks_sync
+
+    rows = bulk(8)
+    sev = severities()
+    assert all(row.severity_rank == row.severity.rank for row in rows)
+    ranks = dict(Incident.objects.values_list("number", "severity_rank"))
+    assert ranks == {row.number: sev[f"P{row.seq % 4}"].rank for row in rows}
+    manager = UserFactory(username="mo", role=roles.INCIDENT_COMMANDER)
+    open_row = next(r for r in rows if r.status == Status.INVESTIGATING)
+    changed = incident_update(incident=open_row, actor=manager, severity="P0")
+    assert Incident.objects.get(pk=changed.pk).severity_rank == sev["P0"].rank
+    # P3 becomes the most severe: its incidents move to the top of the severity order.
+    Severity = type(sev["P3"])
+    Severity.objects.filter(code="P0").update(rank=90)
+    Severity.objects.filter(code="P3").update(rank=0)
+    assert severity_ranks_sync() == sum(
+        1 for r in Incident.objects.all() if r.severity.code in ("P0", "P3")
+    )
+    first = selectors.incident_page(cursor=None, size=8, sort="severity").rows
+    assert [i.severity.code for i in first] == ["P3", "P3", "P1", "P2", "P2", "P0", "P0", "P0"]
+    assert severity_ranks_sync() == 0

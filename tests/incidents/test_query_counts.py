@@ -183,6 +183,16 @@ def test_incident_and_timeline_api_queries_do_not_grow(
     assert response.json()["count"] == count + 1  # and "declared"
     assert {e["actor"] for e in response.json()["results"]} >= {"iris", "a1"}
 
+    # A page from a cursor near the end, and back: the same statements, one being the count.
+    position = max(count - 10, 1)
+    deep = keyset.cursor_at(timeline(incident=inc, user=ic), position)
+    url = f"/api/incidents/{inc.number}/timeline/"
+    with django_assert_max_num_queries(TIMELINE_QUERIES):
+        response = client.get(url, {"cursor": deep})
+    assert response.status_code == 200 and len(response.json()["results"]) == count + 1 - position
+    with django_assert_max_num_queries(TIMELINE_QUERIES):
+        assert client.get(response.json()["previous"]).status_code == 200
+
     with django_assert_max_num_queries(3):
         events = [(e.kind, e.actor and e.actor.username) for e in timeline(incident=inc, user=ic)]
     assert len(events) == count + 1

@@ -12,10 +12,11 @@ import re
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from incidents import selectors
 from incidents.models import Incident, TimelineEvent
-from nexusops.common import roles
+from nexusops.common import keyset, roles
 from tests.factories import UserFactory, incident
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +114,63 @@ def test_the_kind_filter_lists_the_kinds_each_reader_may_see(ic, stakeholder):
     assert {"note", "checklist"} <= set(selectors.timeline_kinds(incident=inc, user=ic))
     public = selectors.timeline_kinds(incident=inc, user=stakeholder)
     assert {"update", "status_changed"} <= set(public) and "note" not in public
+
+
+# --- the API's timeline: cursor paging like the API list ---------------------------------------
+
+
+def _api(user) -> APIClient:  # noqa: ANN001
+    api = APIClient()
+    api.force_login(user)
+    return api
+
+
+@pytest.mark.parametrize("who", ["ic", "stakeholder"])
+def test_the_api_timeline_pages_by_cursor_through_every_event_once(ic, stakeholder, who):
+    inc = incident(actor=ic)
+    _events(inc, 130, ic)
+    user = ic if who == "ic" else stakeholder
+    expected = [e.pk for e in selectors.timeline(incident=inc, user=user)]
+    api = _api(user)
+    url = f"/api/incidents/{inc.number}/timeline/"
+    first = api.get(url, {"page_size": 20}).json()
+    assert (first["count"], first["count_exact"], first["previous"]) == (len(expected), True, None)
+    pages, body = [first], first
+    while body["next"]:
+        assert "cursor=" in body["next"] and "page_size=20" in body["next"]
+        body = api.get(body["next"]).json()
+        pages.append(body)
+    assert [e["id"] for page in pages for e in page["results"]] == expected
+    # Back from the last page, newer pages show the same events again.
+    back = api.get(pages[-1]["previous"]).json()
+    assert [e["id"] for e in back["results"]] == [e["id"] for e in pages[-2]["results"]]
+
+
+def test_the_api_timeline_keeps_its_kind_filter_on_the_next_page(ic):
+    inc = incident(actor=ic)
+    _events(inc, 300, ic)  # 75 notes
+    api = _api(ic)
+    first = api.get(f"/api/incidents/{inc.number}/timeline/", {"kind": "note"}).json()
+    second = api.get(first["next"]).json()
+    notes = [e.pk for e in selectors.timeline(incident=inc, user=ic, kinds=["note"])]
+    assert [e["id"] for e in first["results"] + second["results"]] == notes
+    assert second["next"] is None and first["count"] == 75
+
+
+def test_the_api_timeline_count_stops_at_its_bound(ic):
+    inc = incident(actor=ic)
+    _events(inc, keyset.COUNT_LIMIT + 5, ic)
+    body = _api(ic).get(f"/api/incidents/{inc.number}/timeline/").json()
+    assert (body["count"], body["count_exact"], len(body["results"])) == (
+        keyset.COUNT_LIMIT,
+        False,
+        50,
+    )
+
+
+@pytest.mark.parametrize("query", [{"page": "2"}, {"cursor": "not-a-cursor"}])
+def test_the_api_timeline_refuses_page_numbers_and_bad_cursors(ic, query):
+    inc = incident(actor=ic)
+    response = _api(ic).get(f"/api/incidents/{inc.number}/timeline/", query)
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == set(query)
