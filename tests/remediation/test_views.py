@@ -90,3 +90,14 @@ def test_runbook_pages(client):
     assert "Platform down" in listing and 'data-action="aws.pg_backup"' in listing
     detail = client.get("/runbooks/platform-down/").content.decode()
     assert "<code>kubectl get pods -n nexus-production</code>" in detail
+
+
+def test_command_page_loads_the_panel_for_internal_roles_only(client, ic):
+    """The command page's own ``perms`` dict must not hide the panel from those who see it."""
+    inc = incident()
+    panel = f'hx-get="/incidents/{inc.number}/remediation/"'
+    client.force_login(ic)
+    assert panel in client.get(f"/incidents/{inc.number}/").content.decode()
+    client.force_login(UserFactory(username="sh-v", role=roles.STAKEHOLDER))
+    assert panel not in client.get(f"/incidents/{inc.number}/").content.decode()
+
