@@ -101,3 +101,20 @@ def test_command_page_loads_the_panel_for_internal_roles_only(client, ic):
     client.force_login(UserFactory(username="sh-v", role=roles.STAKEHOLDER))
     assert panel not in client.get(f"/incidents/{inc.number}/").content.decode()
 
+
+def test_steps_read_diagnosis_resolution_then_follow_up(client, ic):
+    from remediation.models import Scenario, ScenarioStep
+
+    scenario = Scenario.objects.create(slug="order-s", title="Order", section="9.9", symptoms="x")
+    kinds = ScenarioStep.Kind
+    rows = [(kinds.FOLLOW_UP, "third-step"), (kinds.RESOLUTION, "second-step"),
+            (kinds.DIAGNOSIS, "first-step")]  # fmt: skip
+    for n, (kind, text) in enumerate(rows):
+        ScenarioStep.objects.create(scenario=scenario, kind=kind, order=n, text=text)
+    client.force_login(ic)
+    page = client.get("/runbooks/order-s/").content.decode()
+    assert page.index("first-step") < page.index("second-step") < page.index("third-step")
+    inc = incident()
+    client.post(f"/incidents/{inc.number}/remediation/attach/", {"scenario": "order-s"}, **HTMX)
+    panel = client.get(f"/incidents/{inc.number}/remediation/", **HTMX).content.decode()
+    assert panel.index("first-step") < panel.index("second-step") < panel.index("third-step")
