@@ -118,3 +118,15 @@ def test_steps_read_diagnosis_resolution_then_follow_up(client, ic):
     client.post(f"/incidents/{inc.number}/remediation/attach/", {"scenario": "order-s"}, **HTMX)
     panel = client.get(f"/incidents/{inc.number}/remediation/", **HTMX).content.decode()
     assert panel.index("first-step") < panel.index("second-step") < panel.index("third-step")
+
+
+def test_a_rejected_run_says_why_in_the_panel(client, ic):
+    inc = incident()
+    ActionRun.objects.create(
+        action="ebs.resize", params={"volume": "vol-12345678", "size_gib": 50}, dangerous=True,
+        incident=inc, state=ActionRun.State.REJECTED, requested_by=ic, requested_at=clock.now(),
+        error="vol-12345678 is 100 GiB: a volume only grows (asked 50 GiB)",
+    )  # fmt: skip
+    client.force_login(ic)
+    panel = client.get(f"/incidents/{inc.number}/remediation/", **HTMX).content.decode()
+    assert 'role="alert">vol-12345678 is 100 GiB: a volume only grows (asked 50 GiB)<' in panel
