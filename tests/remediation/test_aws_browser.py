@@ -110,28 +110,33 @@ def test_exposure_check_then_block_and_grow_a_disk_with_a_second_approver(
         expect(ic_panel).to_contain_text("Waiting for a second person to approve.")
 
     # A manager approves both; the results and the timeline show on the page.
-    login(page, live_server, "maya")
-    panel = _open(page, live_server, inc)
-    for _ in range(2):
-        panel.locator("[data-approve]").first.click()
-    resize = ActionRun.objects.get(
-        action="ebs.resize", state__in=["queued", "running", "succeeded"]
-    )
-    blocked = ActionRun.objects.get(action="s3.block_public_access")
-    for run in (resize, blocked):
-        expect(page.locator(f"#run-{run.pk}")).to_have_attribute(
-            "data-state", "succeeded", timeout=RUN_MS
+    with fresh_page(browser) as page:  # the responder's page stays signed in as them
+        login(page, live_server, "maya")
+        panel = _open(page, live_server, inc)
+        for left in (1, 0):
+            panel.locator("[data-approve]").first.click()
+            expect(panel.locator("[data-approve]")).to_have_count(left)
+        resize = ActionRun.objects.get(
+            action="ebs.resize", state__in=["queued", "running", "succeeded"]
         )
-    expect(page.locator(f"#run-{resize.pk} .run-summary")).to_contain_text(
-        f"{volume}: 100 → 200 GiB"
-    )
-    expect(page.locator(f"#run-{blocked.pk} .run-summary")).to_contain_text("not public any more")
-    page.reload()
-    timeline = page.locator("#incident-timeline")
-    expect(timeline).to_contain_text("Grow an EBS volume")
-    expect(timeline).to_contain_text("approved by Maya")
-    expect(timeline).to_contain_text("100 → 200 GiB")
-    expect(timeline).to_contain_text("not public any more")
+        blocked = ActionRun.objects.get(action="s3.block_public_access")
+        for run in (resize, blocked):
+            expect(page.locator(f"#run-{run.pk}")).to_have_attribute(
+                "data-state", "succeeded", timeout=RUN_MS
+            )
+        expect(page.locator(f"#run-{resize.pk} .run-summary")).to_contain_text(
+            f"{volume}: 100 → 200 GiB"
+        )
+        expect(page.locator(f"#run-{blocked.pk} .run-summary")).to_contain_text(
+            "not public any more"
+        )
+        page.reload()
+        timeline = page.locator("#incident-timeline")
+        expect(timeline).to_contain_text(f"approved #{resize.pk} Grow an EBS volume")
+        expect(timeline).to_contain_text(f"approved #{blocked.pk} Block public access")
+        expect(timeline).to_contain_text("Maya")
+        expect(timeline).to_contain_text("100 → 200 GiB")
+        expect(timeline).to_contain_text("not public any more")
 
     # What AWS (moto) holds afterwards.
     assert world["ec2"].describe_volumes(VolumeIds=[volume])["Volumes"][0]["Size"] == 200
