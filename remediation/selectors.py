@@ -34,9 +34,14 @@ def scenario_suggest(*, incident: Incident, limit: int = 3) -> list[Scenario]:
     return [s for *_, s in sorted(scored, key=lambda t: (t[0], t[1]))[:limit]]
 
 
+# The runbook's order: diagnose, resolve, then follow up (the kinds' values sort otherwise,
+# "follow_up" before "resolution").
+KIND_RANK = {kind: n for n, kind in enumerate(ScenarioStep.Kind.values)}
+
+
 def _step_rows(steps: list[ScenarioStep], done: dict[int, StepCheck], runs: dict) -> list[dict]:
     rows = []
-    for step in steps:
+    for step in sorted(steps, key=lambda s: (KIND_RANK.get(s.kind, 99), s.order, s.pk)):
         spec = None
         if step.action:
             try:

@@ -90,3 +90,43 @@ def test_runbook_pages(client):
     assert "Platform down" in listing and 'data-action="aws.pg_backup"' in listing
     detail = client.get("/runbooks/platform-down/").content.decode()
     assert "<code>kubectl get pods -n nexus-production</code>" in detail
+
+
+def test_command_page_loads_the_panel_for_internal_roles_only(client, ic):
+    """The command page's own ``perms`` dict must not hide the panel from those who see it."""
+    inc = incident()
+    panel = f'hx-get="/incidents/{inc.number}/remediation/"'
+    client.force_login(ic)
+    assert panel in client.get(f"/incidents/{inc.number}/").content.decode()
+    client.force_login(UserFactory(username="sh-v", role=roles.STAKEHOLDER))
+    assert panel not in client.get(f"/incidents/{inc.number}/").content.decode()
+
+
+def test_steps_read_diagnosis_resolution_then_follow_up(client, ic):
+    from remediation.models import Scenario, ScenarioStep
+
+    scenario = Scenario.objects.create(slug="order-s", title="Order", section="9.9", symptoms="x")
+    kinds = ScenarioStep.Kind
+    rows = [(kinds.FOLLOW_UP, "third-step"), (kinds.RESOLUTION, "second-step"),
+            (kinds.DIAGNOSIS, "first-step")]  # fmt: skip
+    for n, (kind, text) in enumerate(rows):
+        ScenarioStep.objects.create(scenario=scenario, kind=kind, order=n, text=text)
+    client.force_login(ic)
+    page = client.get("/runbooks/order-s/").content.decode()
+    assert page.index("first-step") < page.index("second-step") < page.index("third-step")
+    inc = incident()
+    client.post(f"/incidents/{inc.number}/remediation/attach/", {"scenario": "order-s"}, **HTMX)
+    panel = client.get(f"/incidents/{inc.number}/remediation/", **HTMX).content.decode()
+    assert panel.index("first-step") < panel.index("second-step") < panel.index("third-step")
+
+
+def test_a_rejected_run_says_why_in_the_panel(client, ic):
+    inc = incident()
+    ActionRun.objects.create(
+        action="ebs.resize", params={"volume": "vol-12345678", "size_gib": 50}, dangerous=True,
+        incident=inc, state=ActionRun.State.REJECTED, requested_by=ic, requested_at=clock.now(),
+        error="vol-12345678 is 100 GiB: a volume only grows (asked 50 GiB)",
+    )  # fmt: skip
+    client.force_login(ic)
+    panel = client.get(f"/incidents/{inc.number}/remediation/", **HTMX).content.decode()
+    assert 'role="alert">vol-12345678 is 100 GiB: a volume only grows (asked 50 GiB)<' in panel
