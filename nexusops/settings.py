@@ -374,6 +374,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # The serverless broker of embedded mode: messages are files a real worker consumes.
     for _sub in ("queue", "processed", "control"):
         (CELERY_BROKER_FOLDER / _sub).mkdir(parents=True, exist_ok=True)
+    # kombu's own, except that a message file appears only when whole (nexusops/fsbroker.py).
+    CELERY_BROKER_TRANSPORT = "nexusops.fsbroker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Its exchange tables too: kombu's default is ./control, inside the checkout.
         "control_folder": str(CELERY_BROKER_FOLDER / "control"),
