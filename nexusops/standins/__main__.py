@@ -19,6 +19,7 @@ from . import (
     slack,
     statuspage,
     stripe_api,
+    teams,
 )
 from .common import run_in_thread
 
@@ -71,6 +72,7 @@ def main() -> None:
             "ArgoCD",
             argocd.make_server(demo.HOST, demo.PORTS["argocd"], token=demo.TOKENS["argocd"])[0],
         ),
+        ("Teams", teams.make_server(demo.HOST, demo.PORTS["teams"])[0]),
     ]
     sendgrid, sendgrid_app = sendgrid_api.make_server(demo.HOST, demo.PORTS["sendgrid"])
     sendgrid_api.seed_demo(sendgrid_app)

@@ -22,6 +22,7 @@ VENDORS = [
     ("ArgoCD", "argocd", "http"),
     ("SendGrid", "sendgrid", "http"),
     ("Stripe", "stripe", "http"),
+    ("Microsoft Teams", "teams", "http"),
 ]
 
 
