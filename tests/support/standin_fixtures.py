@@ -144,7 +144,8 @@ def teams(settings, _teams_server) -> StandinControl:
     from nexusops.integrations.teams import auth
     from nexusops.standins import teams as teams_standin
 
-    control = StandinControl(_teams_server.base_url)
+    # press/say wait for the console to answer the activity they deliver: allow for load.
+    control = StandinControl(_teams_server.base_url, timeout=30.0)
     control.reset()
     auth.forget_keys()  # a reset stand-in has new signing keys
     base = _teams_server.base_url

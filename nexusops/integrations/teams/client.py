@@ -150,6 +150,15 @@ class TeamsClient:
         )
         return next(iter(found.get("value") or []), None)
 
+    def channel_name(self, channel_id: str) -> str:
+        """The channel's display name; "" when it is not in the team."""
+        try:
+            return str(self._graph("GET", self._channel_path(channel_id)).get("displayName", ""))
+        except VendorRejected as exc:
+            if exc.status == 404:
+                return ""
+            raise
+
     def channel_describe(self, channel_id: str, description: str) -> None:
         """The channel's description: Teams' nearest thing to a topic or header."""
         self._graph("PATCH", self._channel_path(channel_id), json={"description": description})

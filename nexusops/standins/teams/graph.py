@@ -145,6 +145,16 @@ class GraphRoutes:
         channel = self.channels.get(unquote(channel_id))
         return channel if channel is not None and channel["team"] == team_id else None
 
+    @route("GET", r"/v1\.0/teams/(?P<team_id>[^/]+)/channels/(?P<channel_id>[^/]+)")
+    def channel_get(self, request: Request, team_id: str, channel_id: str) -> Response:
+        _, denied = self._graph_grant(request, "channel.read")
+        if denied:
+            return denied
+        channel = self._channel(team_id, channel_id)
+        if channel is None:
+            return graph_error(404, "NotFound", "Channel not found.")
+        return Response(200, _public_channel(channel))
+
     @route("PATCH", r"/v1\.0/teams/(?P<team_id>[^/]+)/channels/(?P<channel_id>[^/]+)")
     def channel_update(self, request: Request, team_id: str, channel_id: str) -> Response:
         _, denied = self._graph_grant(request, "channel.update")
