@@ -47,6 +47,15 @@ def _moto(port: int):
     return server
 
 
+def _teams():
+    """The Teams stand-in, delivering button presses to the console `make run` starts."""
+    server, _ = teams.make_server(demo.HOST, demo.PORTS["teams"])
+    site = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    server.app.bot_endpoint = f"{site}/teams/messages/"
+    server.app.default_bot_endpoint = server.app.bot_endpoint
+    return server
+
+
 def main() -> None:
     import logging
 
@@ -72,7 +81,7 @@ def main() -> None:
             "ArgoCD",
             argocd.make_server(demo.HOST, demo.PORTS["argocd"], token=demo.TOKENS["argocd"])[0],
         ),
-        ("Teams", teams.make_server(demo.HOST, demo.PORTS["teams"])[0]),
+        ("Teams", _teams()),
     ]
     sendgrid, sendgrid_app = sendgrid_api.make_server(demo.HOST, demo.PORTS["sendgrid"])
     sendgrid_api.seed_demo(sendgrid_app)

@@ -70,6 +70,7 @@ class TeamsStandin(GraphRoutes, ConnectorRoutes, StandinApp):
     def __init__(self, *, rate_window: float | None = 1.0) -> None:
         self.default_rate_window = rate_window
         self.server_url = ""
+        self.default_bot_endpoint = ""  # the demo's console; a reset keeps it
         super().__init__()
 
     def base_url(self) -> str:
@@ -97,7 +98,7 @@ class TeamsStandin(GraphRoutes, ConnectorRoutes, StandinApp):
         self.graph_messages = {}
         self.posts = {}
         self.delivered: list[dict[str, Any]] = []
-        self.bot_endpoint = ""
+        self.bot_endpoint = getattr(self, "default_bot_endpoint", "")
         self.limiter = RateLimiter(self.default_rate_window)
         self._activity_ids = itertools.count(1)
 
