@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from nexusops.integrations.errors import RateLimited, VendorRejected
-from nexusops.integrations.teams.cards import summary_card
+from nexusops.integrations.teams.cards import summary_card, text_card, with_key
 from nexusops.integrations.teams.client import TeamsClient
 from nexusops.standins import teams as standin
 
@@ -119,3 +119,22 @@ def test_a_bot_not_installed_cannot_post(teams, client):
     with pytest.raises(VendorRejected) as denied:
         client.post(channel.id, text="hello")
     assert denied.value.code == "BotNotInConversationRoster"
+
+
+def test_a_retried_post_finds_its_first_attempt_by_key(teams, client):
+    channel = client.channel_create("keyed")
+    first = client.post(channel.id, card=with_key(text_card("Acknowledged by Iris"), "INC-1:7"))
+    client.post(channel.id, card=with_key(text_card("later"), "INC-1:8"))
+    assert client.message_find(channel.id, "INC-1:7") == first
+    assert client.message_find(channel.id, "INC-1:9") is None
+    teams.command(
+        "permissions", {"roles": sorted(standin.DEFAULT_ROLES - {"ChannelMessage.Read.All"})}
+    )
+    with pytest.raises(VendorRejected) as denied:
+        client.message_find(channel.id, "INC-1:7")
+    assert denied.value.status == 403
+
+
+def test_people_are_found_by_email(teams, client):
+    assert client.user_id("ic@nexus.example") == standin.aad_id("ic")
+    assert client.user_id("nobody@nexus.example") is None

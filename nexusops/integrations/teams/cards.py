@@ -6,6 +6,7 @@ Teams sends it back to the bot as a message activity with that ``data`` as its `
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,7 +42,7 @@ def summary_card(
 
 
 def text_card(text: str) -> dict[str, Any]:
-    """A plain card, for a reply that must not be read as Markdown."""
+    """A card holding one Markdown text block (Adaptive Cards' TextBlock subset)."""
     return {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
@@ -50,11 +51,25 @@ def text_card(text: str) -> dict[str, Any]:
     }
 
 
-def submitted(value: Any) -> tuple[str, str] | None:
-    """``(action, incident number)`` of a pressed button's ``value``, or None if it is not ours."""
-    if not isinstance(value, dict):
+KEY_ELEMENT = "nexusops-key"
+
+
+def with_key(card: dict[str, Any], key: str) -> dict[str, Any]:
+    """The card with ``key`` in a hidden element, so a retry can find this post again."""
+    hidden = {"type": "TextBlock", "id": KEY_ELEMENT, "text": key, "isVisible": False}
+    return {**card, "body": [*card.get("body", []), hidden]}
+
+
+def card_key(content: Any) -> str | None:
+    """The key :func:`with_key` put in a card (a dict, or its JSON as Graph returns it)."""
+    if isinstance(content, str):
+        try:
+            content = json.loads(content)
+        except ValueError:
+            return None
+    if not isinstance(content, dict):
         return None
-    action, incident = value.get("action"), value.get("incident")
-    if isinstance(action, str) and isinstance(incident, str) and action and incident:
-        return action, incident
+    for element in content.get("body") or []:
+        if isinstance(element, dict) and element.get("id") == KEY_ELEMENT:
+            return str(element.get("text") or "")
     return None

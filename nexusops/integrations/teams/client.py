@@ -42,6 +42,8 @@ from nexusops.integrations.errors import (
     VendorUnavailable,
 )
 
+from .cards import card_key
+
 VENDOR = "teams"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 BOT_SCOPE = "https://api.botframework.com/.default"
@@ -192,6 +194,32 @@ class TeamsClient:
             else:
                 invited.append(ref)
         return InviteResult(tuple(invited), tuple(already), failed)
+
+    def message_find(self, channel_id: str, key: str, *, recent: int = 50) -> str | None:
+        """The id of one of the channel's recent posts whose card carries ``key``, or None.
+
+        The Bot Connector cannot read a channel; Graph can (``ChannelMessage.Read.All``). Our
+        cards carry the outbox key (:func:`.cards.with_key`), so a retried post finds its
+        first attempt instead of saying the same thing twice.
+        """
+        found = self._graph(
+            "GET", f"{self._channel_path(channel_id)}/messages", params={"$top": str(recent)}
+        )
+        for message in found.get("value") or []:
+            for attachment in message.get("attachments") or []:
+                if card_key(attachment.get("content")) == key:
+                    return str(message["id"])
+        return None
+
+    def user_id(self, email: str) -> str | None:
+        """The Entra ID object id of the person with this e-mail (or UPN), or None."""
+        try:
+            user = self._graph("GET", f"/users/{quote(email, safe='@')}")
+        except VendorRejected as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return str(user.get("id") or "") or None
 
     def user_email(self, aad_id: str) -> str:
         """The e-mail (or UPN) on a person's Entra ID account; "" when Graph does not know them."""

@@ -52,6 +52,7 @@ DEFAULT_ROLES = {
     "TeamMember.ReadWrite.All",
     "Channel.ReadBasic.All",
     "User.Read.All",
+    "ChannelMessage.Read.All",
 }
 
 

@@ -9,6 +9,7 @@ answers 429 ``TooManyRequests`` with ``Retry-After``.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -27,7 +28,8 @@ PERMISSIONS = {
     "channel.archive": {"ChannelSettings.ReadWrite.All"},
     "channel.member": {"ChannelMember.ReadWrite.All"},
     "team.member": {"TeamMember.ReadWrite.All"},
-    "message.send": {"Teamwork.Migrate.All"},  # app-only channel posts are import-only
+    "message.send": {"Teamwork.Migrate.All"},
+    "message.read": {"ChannelMessage.Read.All"},  # app-only channel posts are import-only
     "user.read": {"User.Read.All", "User.ReadBasic.All"},
 }
 _USER_BIND = re.compile(r".*/users\('(?P<id>[^']+)'\)\Z")
@@ -49,6 +51,8 @@ class GraphRoutes:
     teams: dict[str, dict[str, Any]]
     channels: dict[str, dict[str, Any]]
     graph_messages: dict[str, list[dict[str, Any]]]
+    posts: dict[str, dict[str, Any]]
+    bot_app_id: str
 
     def _graph_grant(
         self, request: Request, operation: str
@@ -250,6 +254,48 @@ class GraphRoutes:
         message = {"id": str(int(time.time() * 1000)), "body": body["body"]}
         self.graph_messages.setdefault(channel["id"], []).append(message)
         return Response(201, message)
+
+    @route("GET", r"/v1\.0/teams/(?P<team_id>[^/]+)/channels/(?P<channel_id>[^/]+)/messages")
+    def channel_messages(self, request: Request, team_id: str, channel_id: str) -> Response:
+        """The channel's posts (not their replies), newest first, as ``chatMessage``s."""
+        _, denied = self._graph_grant(request, "message.read")
+        if denied:
+            return denied
+        channel = self._channel(team_id, channel_id)
+        if channel is None:
+            return graph_error(404, "NotFound", "Channel not found.")
+        top = max(1, min(int(request.query.get("$top") or 20), 50))
+        posts = [
+            p for p in self.posts.values() if p["channel"] == channel["id"] and not p["replyToId"]
+        ]
+        posts.sort(key=lambda p: int(p["id"]), reverse=True)
+        return Response(200, {"value": [self._chat_message(p) for p in posts[:top]]})
+
+    def _chat_message(self, post: dict[str, Any]) -> dict[str, Any]:
+        attachments = [
+            {
+                "id": f"{post['id']}-{n}",
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "content": json.dumps(card),
+            }
+            for n, card in enumerate(post["cards"])
+        ]
+        sender = (
+            {"user": {"id": post["from_user"]}}
+            if post.get("from_user")
+            else {"application": {"id": self.bot_app_id, "applicationIdentityType": "bot"}}
+        )
+        content = post["text"] + "".join(
+            f'<attachment id="{a["id"]}"></attachment>' for a in attachments
+        )
+        return {
+            "id": post["id"],
+            "replyToId": post["replyToId"],
+            "messageType": "message",
+            "from": sender,
+            "body": {"contentType": "html", "content": content},
+            "attachments": attachments,
+        }
 
     @route("GET", r"/v1\.0/users/(?P<ref>[^/]+)")
     def user_get(self, request: Request, ref: str) -> Response:
