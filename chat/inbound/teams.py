@@ -42,7 +42,7 @@ from .tasks import teams_action_task
 from .views import QUEUE_DOWN, _record_and_enqueue
 
 logger = logging.getLogger(__name__)
-BUTTON_ACTIONS = {"incident_ack": "acknowledge", "incident_resolve": "resolve"}
+BUTTON_ACTIONS = {"acknowledge", "resolve"}  # what ChatButton.action sends back
 TIMELINE_PREFIX = "!timeline "
 MAX_BODY = 256 * 1024
 _MENTION = re.compile(r"<at>[^<]*</at>")
@@ -104,7 +104,7 @@ def _message(activity: dict[str, Any]) -> HttpResponse:
         if name not in BUTTON_ACTIONS:
             return HttpResponse(status=200)
         incident = Incident.objects.filter(number=number.upper()).first()
-        params = {"action": BUTTON_ACTIONS[name], "channel": Channel.TEAMS.value}
+        params = {"action": name, "channel": Channel.TEAMS.value}
         return _enqueue(activity, sender, incident, "transition", params, reply)
     text = _MENTION.sub("", str(activity.get("text") or "")).strip()
     if not text.startswith(TIMELINE_PREFIX) or not text[len(TIMELINE_PREFIX) :].strip():

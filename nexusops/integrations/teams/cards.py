@@ -73,3 +73,13 @@ def card_key(content: Any) -> str | None:
         if isinstance(element, dict) and element.get("id") == KEY_ELEMENT:
             return str(element.get("text") or "")
     return None
+
+
+def submitted(value: Any) -> tuple[str, str] | None:
+    """``(action, incident number)`` of a pressed button's ``value``, or None if it is not ours."""
+    if not isinstance(value, dict):
+        return None
+    action, incident = value.get("action"), value.get("incident")
+    if isinstance(action, str) and isinstance(incident, str) and action and incident:
+        return action, incident
+    return None

@@ -36,7 +36,7 @@ def channel_with_card(teams, secrets):
     card = summary_card(
         title=found.number,
         facts=[("Status", found.get_status_display())],
-        actions=[("Acknowledge", "incident_ack"), ("Resolve", "incident_resolve")],
+        actions=[("Acknowledge", "acknowledge"), ("Resolve", "resolve")],
         incident=found.number,
     )
     activity = client.post(channel.id, card=card)
@@ -58,7 +58,7 @@ def test_acknowledge_button_runs_as_the_person_and_answers_in_the_thread(
         {
             "activity_id": card,
             "user": standin.aad_id("ic"),
-            "data": {"action": "incident_ack", "incident": found.number},
+            "data": {"action": "acknowledge", "incident": found.number},
         },
     )
     assert answer["status"] == 200
@@ -99,7 +99,7 @@ def test_a_person_without_an_account_changes_nothing(
         {
             "activity_id": card,
             "user": standin.aad_id("responder"),  # in the tenant, not in this console
-            "data": {"action": "incident_ack", "incident": found.number},
+            "data": {"action": "acknowledge", "incident": found.number},
         },
     )
     found.refresh_from_db()
@@ -114,7 +114,7 @@ def test_rotated_keys_are_fetched_again(teams, live_server, inline_tasks, iris, 
     press = {
         "activity_id": card,
         "user": standin.aad_id("ic"),
-        "data": {"action": "incident_resolve", "incident": found.number},
+        "data": {"action": "resolve", "incident": found.number},
     }
     assert teams.command("press", press)["status"] == 200  # keys fetched and cached
     teams.command("rotate-keys")
@@ -136,7 +136,7 @@ def _activity(teams, **changes) -> dict:
         "serviceUrl": f"{teams.base_url}/",
         "from": {"id": "29:x", "aadObjectId": standin.aad_id("ic")},
         "conversation": {"id": "19:abc@thread.tacv2;messageid=1"},
-        "value": {"action": "incident_ack", "incident": "INC-20260101-001"},
+        "value": {"action": "acknowledge", "incident": "INC-20260101-001"},
     }
     activity.update(changes)
     return activity
@@ -168,7 +168,7 @@ def forged(
     found = incident(title="Checkout errors")
 
     def send(*, token: str | None, **changes):
-        activity = _activity(teams, value={"action": "incident_ack", "incident": found.number})
+        activity = _activity(teams, value={"action": "acknowledge", "incident": found.number})
         activity.update(changes)
         headers = {} if token is None else {"HTTP_AUTHORIZATION": f"Bearer {token}"}
         with django_capture_on_commit_callbacks(execute=True):
