@@ -32,12 +32,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from chat.models import IncidentChatChannel
+from incidents.models import Channel, Incident
 from nexusops.integrations.errors import IntegrationError, InvalidSignature, VendorUnavailable
 from nexusops.integrations.teams.auth import verify_activity
 from nexusops.integrations.teams.cards import submitted
 from nexusops.integrations.teams.client import TeamsClient
 
-from incidents.models import Channel, Incident
 from .tasks import teams_action_task
 from .views import QUEUE_DOWN, _record_and_enqueue
 
@@ -46,8 +47,6 @@ BUTTON_ACTIONS = {"acknowledge", "resolve"}  # what ChatButton.action sends back
 TIMELINE_PREFIX = "!timeline "
 MAX_BODY = 256 * 1024
 _MENTION = re.compile(r"<at>[^<]*</at>")
-# incident-20261127-004 (or a suffixed -2 when the name was taken) names INC-20261127-004.
-_CHANNEL_NUMBER = re.compile(r"incident-(?P<day>\d{8})-(?P<seq>\d{3,})(?:-\d+)?\Z")
 NOT_LINKED = (
     "No NexusOps account has the e-mail address of your Microsoft account, so nothing was done."
 )
@@ -150,19 +149,15 @@ def _enqueue(
 
 
 def incident_for_channel(channel_id: str) -> Incident | None:
-    """The incident an incident channel belongs to, read from its name in Graph."""
-    client = TeamsClient.default_or_none(timeout=3.0)
-    if client is None or not channel_id:
+    """The incident whose Teams channel this is (recorded when its set-up was delivered)."""
+    if not channel_id:
         return None
-    try:
-        name = client.channel_name(channel_id)
-    except IntegrationError as exc:
-        logger.info("teams channel %s not resolved: %s", channel_id, exc)
-        return None
-    match = _CHANNEL_NUMBER.match(name)
-    if match is None:
-        return None
-    return Incident.objects.filter(number=f"INC-{match['day']}-{match['seq']}").first()
+    row = (
+        IncidentChatChannel.objects.select_related("incident")
+        .filter(provider="teams", channel_id=channel_id)
+        .first()
+    )
+    return row.incident if row else None
 
 
 def user_for_teams(aad_object_id: str) -> AbstractBaseUser | None:

@@ -10,6 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from chat.models import IncidentChatChannel
 from incidents.models import Channel, Status, TimelineEvent
 from nexusops.common import roles
 from nexusops.engine.models import InboundDelivery
@@ -40,6 +41,9 @@ def channel_with_card(teams, secrets):
         incident=found.number,
     )
     activity = client.post(channel.id, card=card)
+    IncidentChatChannel.objects.create(
+        incident=found, provider="teams", channel_id=channel.id, name=channel.name
+    )
     return found, channel, activity
 
 
