@@ -138,3 +138,12 @@ def test_a_retried_post_finds_its_first_attempt_by_key(teams, client):
 def test_people_are_found_by_email(teams, client):
     assert client.user_id("ic@nexus.example") == standin.aad_id("ic")
     assert client.user_id("nobody@nexus.example") is None
+
+
+def test_without_read_permission_the_provider_cannot_find_a_post_and_says_none(teams, client):
+    from nexusops.integrations.teams.provider import TeamsProvider
+
+    channel = client.channel_create("unreadable")
+    roles = sorted(standin.DEFAULT_ROLES - {"ChannelMessage.Read.All"})
+    teams.command("permissions", {"roles": roles})
+    assert TeamsProvider(client).message_find(channel.id, "INC-1:7") is None

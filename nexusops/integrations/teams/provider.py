@@ -18,6 +18,7 @@ How each incident need maps onto Teams:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -30,10 +31,12 @@ from nexusops.integrations.chat.provider import (
     ChatLine,
     ChatSummary,
 )
+from nexusops.integrations.errors import VendorRejected
 
 from .cards import SCHEMA, VERSION, text_card, with_key
 from .client import TeamsClient, TeamsConfig
 
+logger = logging.getLogger(__name__)
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
 
 
@@ -114,7 +117,15 @@ class TeamsProvider:
         return self.client.post(channel_id, card=with_key(text_card(text), idempotency_key))
 
     def message_find(self, channel_id: str, idempotency_key: str) -> str | None:
-        return self.client.message_find(channel_id, idempotency_key)
+        """The earlier post with this key; None when Graph may not read channel messages
+        (``ChannelMessage.Read.All`` not granted): such a retry may then post twice."""
+        try:
+            return self.client.message_find(channel_id, idempotency_key)
+        except VendorRejected as exc:
+            if exc.status != 403:
+                raise
+            logger.warning("teams: cannot look for post %s: %s", idempotency_key, exc)
+            return None
 
     # --- words ----------------------------------------------------------------------------
     @staticmethod
