@@ -529,6 +529,31 @@ PAGERDUTY_SERVICE_ID = _vendor("PAGERDUTY_SERVICE_ID")
 STATUSPAGE_API_URL = _vendor("STATUSPAGE_API_URL")
 STATUSPAGE_API_KEY = _vendor("STATUSPAGE_API_KEY")
 STATUSPAGE_PAGE_ID = _vendor("STATUSPAGE_PAGE_ID")
+# Microsoft Teams (issue 19): one Entra ID app that is both the Graph app and the bot.
+TEAMS_TENANT_ID = _vendor("TEAMS_TENANT_ID")
+TEAMS_APP_ID = _vendor("TEAMS_APP_ID")
+TEAMS_APP_PASSWORD = _vendor("TEAMS_APP_PASSWORD")
+TEAMS_TEAM_ID = _vendor("TEAMS_TEAM_ID")
+TEAMS_LOGIN_URL = env.str(
+    "TEAMS_LOGIN_URL",
+    default=_vendor_defaults.get("TEAMS_LOGIN_URL", "https://login.microsoftonline.com"),
+)
+TEAMS_GRAPH_URL = env.str(
+    "TEAMS_GRAPH_URL",
+    default=_vendor_defaults.get("TEAMS_GRAPH_URL", "https://graph.microsoft.com/v1.0"),
+)
+TEAMS_SERVICE_URL = env.str(
+    "TEAMS_SERVICE_URL",
+    default=_vendor_defaults.get("TEAMS_SERVICE_URL", "https://smba.trafficmanager.net/teams/"),
+)
+TEAMS_BOT_TENANT = env.str("TEAMS_BOT_TENANT", default="botframework.com")
+TEAMS_OPENID_URL = env.str(
+    "TEAMS_OPENID_URL",
+    default=_vendor_defaults.get(
+        "TEAMS_OPENID_URL", "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    ),
+)
+TEAMS_BOT_ISSUER = env.str("TEAMS_BOT_ISSUER", default="https://api.botframework.com")
 KUBERNETES_API_URL = _vendor("KUBERNETES_API_URL")
 KUBERNETES_TOKEN = _vendor("KUBERNETES_TOKEN")
 KUBERNETES_VERIFY_SSL = env.bool("KUBERNETES_VERIFY_SSL", default=True)

@@ -46,7 +46,8 @@ handler500 = "nexusops.common.views.server_error"
 
 if settings.STANDINS:
     from nexusops.common import navigation
-    from nexusops.standins.page import standins_page
+    from nexusops.standins.page import standins_page, teams_press
 
     navigation.register("standins", "Stand-ins", "standins", 920, section=navigation.TOOLS)
     urlpatterns.append(path("standins/", standins_page, name="standins"))
+    urlpatterns.append(path("standins/teams/press/", teams_press, name="standins-teams-press"))

@@ -36,6 +36,7 @@ class Channel(models.TextChoices):
     API = "api", "API"
     SLACK = "slack", "Slack"
     MATTERMOST = "mattermost", "Mattermost"
+    TEAMS = "teams", "Microsoft Teams"
     PAGERDUTY = "pagerduty", "PagerDuty"
     ALERT = "alert", "Alert"
     SYSTEM = "system", "System"

@@ -19,6 +19,7 @@ from . import (
     slack,
     statuspage,
     stripe_api,
+    teams,
 )
 from .common import run_in_thread
 
@@ -43,6 +44,15 @@ def _moto(port: int):
     made = aws_demo.seed(lambda name: boto3.client(name, endpoint_url=demo.url("aws"),
                                                    region_name="us-east-1"))  # fmt: skip
     print(f"  AWS demo: EBS volume {made['volume']} on {made['instance']}", flush=True)
+    return server
+
+
+def _teams():
+    """The Teams stand-in, delivering button presses to the console `make run` starts."""
+    server, _ = teams.make_server(demo.HOST, demo.PORTS["teams"])
+    site = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    server.app.bot_endpoint = f"{site}/teams/messages/"
+    server.app.default_bot_endpoint = server.app.bot_endpoint
     return server
 
 
@@ -71,6 +81,7 @@ def main() -> None:
             "ArgoCD",
             argocd.make_server(demo.HOST, demo.PORTS["argocd"], token=demo.TOKENS["argocd"])[0],
         ),
+        ("Teams", _teams()),
     ]
     sendgrid, sendgrid_app = sendgrid_api.make_server(demo.HOST, demo.PORTS["sendgrid"])
     sendgrid_api.seed_demo(sendgrid_app)

@@ -347,9 +347,16 @@ def serve_until_interrupted(server: StandinServer, label: str) -> None:
 class StandinControl:
     """A small client for the ``/_standin/`` endpoints, for tests and the demo."""
 
-    def __init__(self, base_url: str, *, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        timeout: float = 5.0,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.ssl_context = ssl_context
+        self.timeout = timeout  # longer where a control call waits on the console (Teams)
 
     def _call(self, method: str, action: str, body: dict | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
@@ -361,7 +368,9 @@ class StandinControl:
         )
         if method == "POST" and data is None:
             request.data = b"{}"
-        with urllib.request.urlopen(request, timeout=5, context=self.ssl_context) as response:
+        with urllib.request.urlopen(
+            request, timeout=self.timeout, context=self.ssl_context
+        ) as response:
             return json.loads(response.read() or b"null")
 
     def received(self, path: str | None = None) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ PORTS = {
     "sendgrid": BASE_PORT + 7,
     "stripe": BASE_PORT + 8,
     "mattermost": BASE_PORT + 10,
+    "teams": BASE_PORT + 11,
 }
 TOKENS = {
     "slack_bot": "xoxb-nexusops-demo",
@@ -81,6 +82,8 @@ def ca_path(var_dir: Path) -> Path:
 def settings_defaults(var_dir: Path, *, base: int | None = None) -> dict[str, str]:
     """Default values for the vendor settings when the demo stand-ins are on."""
 
+    from . import teams  # imports demo: only once both are loaded
+
     def url(name: str, scheme: str = "http") -> str:
         return _url(name, scheme, base=base)
 
@@ -107,6 +110,15 @@ def settings_defaults(var_dir: Path, *, base: int | None = None) -> dict[str, st
         "STATUSPAGE_API_URL": f"{url('statuspage')}/v1",
         "STATUSPAGE_API_KEY": TOKENS["statuspage"],
         "STATUSPAGE_PAGE_ID": STATUSPAGE_PAGE_ID,
+        # Microsoft Teams: one stand-in server plays login, Graph and the Bot Framework.
+        "TEAMS_LOGIN_URL": url("teams"),
+        "TEAMS_GRAPH_URL": f"{url('teams')}/v1.0",
+        "TEAMS_SERVICE_URL": f"{url('teams')}/",
+        "TEAMS_OPENID_URL": f"{url('teams')}/v1/.well-known/openidconfiguration",
+        "TEAMS_TENANT_ID": teams.TENANT_ID,
+        "TEAMS_APP_ID": teams.APP_ID,
+        "TEAMS_APP_PASSWORD": teams.APP_SECRET,
+        "TEAMS_TEAM_ID": teams.TEAM_ID,
         "KUBERNETES_API_URL": url("kubernetes"),
         "KUBERNETES_TOKEN": TOKENS["kubernetes"],
         "ARGOCD_URL": url("argocd"),

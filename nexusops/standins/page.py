@@ -8,10 +8,13 @@ import urllib.request
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from . import demo
+from . import demo, teams
+from .common import StandinControl
 
 VENDORS = [
     ("Slack", "slack", "http"),
@@ -22,6 +25,7 @@ VENDORS = [
     ("ArgoCD", "argocd", "http"),
     ("SendGrid", "sendgrid", "http"),
     ("Stripe", "stripe", "http"),
+    ("Microsoft Teams", "teams", "http"),
 ]
 
 
@@ -64,6 +68,27 @@ def _received(name: str, scheme: str) -> tuple[list[dict], str]:
     return rows, ""
 
 
+def _teams_cards() -> list[dict]:
+    """The bot's cards in the Teams stand-in that have buttons, newest first."""
+    try:
+        state = _fetch(f"{_base_url('teams', 'http')}/_standin/state", None)
+    except (OSError, ValueError):
+        return []
+    if not isinstance(state, dict):
+        return []
+    channels = state.get("channels") or {}
+    cards = []
+    for post in sorted((state.get("posts") or {}).values(), key=lambda p: -int(p["id"])):
+        for card in post.get("cards") or []:
+            buttons = [a for a in card.get("actions") or [] if a.get("type") == "Action.Submit"]
+            if not buttons:
+                continue
+            title = next((b.get("text", "") for b in card.get("body") or []), "")
+            channel = channels.get(post["channel"], {}).get("displayName", "")
+            cards.append({"id": post["id"], "channel": channel, "title": title, "buttons": buttons})
+    return cards[:10]
+
+
 def standins_page(request: HttpRequest) -> HttpResponse:
     vendors = []
     for label, name, scheme in VENDORS:
@@ -71,4 +96,23 @@ def standins_page(request: HttpRequest) -> HttpResponse:
         vendors.append(
             {"label": label, "url": _base_url(name, scheme), "rows": rows, "error": error}
         )
-    return render(request, "standins.html", {"vendors": vendors})
+    teams_people = [(teams.aad_id(u), name or u) for _, u, name, _ in demo.SLACK_USERS]
+    context = {"vendors": vendors, "teams_cards": _teams_cards(), "teams_people": teams_people}
+    return render(request, "standins.html", context)
+
+
+@require_POST
+def teams_press(request: HttpRequest) -> HttpResponse:
+    """Press a card's button as a demo person: the Teams stand-in signs and delivers it."""
+    data = {"action": request.POST.get("action", ""), "incident": request.POST.get("incident", "")}
+    body = {"activity_id": request.POST.get("activity", ""), "user": request.POST.get("user", "")}
+    control = StandinControl(_base_url("teams", "http"), timeout=15)
+    try:
+        answer = control.command("press", {**body, "data": data})
+    except (OSError, ValueError) as exc:
+        messages.error(request, f"The Teams stand-in did not deliver the press: {exc}")
+    else:
+        messages.success(
+            request, f"Teams delivered the press; the bot answered {answer['status']}."
+        )
+    return redirect("standins")

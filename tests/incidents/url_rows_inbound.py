@@ -21,4 +21,5 @@ ROWS = {
     "mattermost-commands": _unsigned_post(),
     "mattermost-actions": _unsigned_post(),
     "mattermost-outgoing": _unsigned_post(),
+    "teams-messages": _unsigned_post(),
 }

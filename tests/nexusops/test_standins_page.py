@@ -47,3 +47,28 @@ def test_the_page_shows_what_each_vendor_received(client, demo_settings):
     assert "GET /api/v1/namespaces/nexus-production/pods" in sections["Kubernetes"]
     assert "GET /api/v1/applications/nexus-platform" in sections["ArgoCD"]
     assert "not reachable" not in page and "did not answer" not in page
+
+
+def test_the_page_shows_teams_cards_with_their_buttons(client, demo_settings):
+    from nexusops.integrations.teams.cards import summary_card
+    from nexusops.integrations.teams.client import TeamsClient
+
+    teams = TeamsClient.default()
+    channel = teams.channel_create("incident-20261127-002")
+    card = summary_card(
+        title="INC-20261127-002: Checkout failing",
+        facts=[("Status", "Triggered")],
+        actions=[("Acknowledge", "acknowledge")],
+        incident="INC-20261127-002",
+    )
+    teams.post(channel.id, card=card)
+    client.force_login(UserFactory(username="viewer"))
+
+    page = client.get("/standins/").content.decode()
+
+    cards = page.split("<h2>Microsoft Teams cards</h2>", 1)[1].split("</section>", 1)[0]
+    assert "INC-20261127-002: Checkout failing" in cards
+    assert 'name="action" value="acknowledge"' in cards
+    assert 'name="incident" value="INC-20261127-002"' in cards
+    received = page.split("<h2>Microsoft Teams ", 2)[2].split("</section>", 1)[0]
+    assert "POST /v1.0/teams/" in received and "/v3/conversations/" in received

@@ -128,3 +128,38 @@ def statuspage(settings, _statuspage_server) -> StandinControl:
         "STATUSPAGE_MIN_INTERVAL": "0.02",
     }
     return control
+
+
+@pytest.fixture(scope="session")
+def _teams_server() -> Iterator[StandinServer]:
+    from nexusops.standins import teams as teams_standin
+
+    server, _ = teams_standin.make_server(rate_window=1.0)
+    yield from _serve(server)
+
+
+@pytest.fixture
+def teams(settings, _teams_server) -> StandinControl:
+    """The Teams stand-in (login, Graph, Bot Framework), reset, with every TEAMS_* set."""
+    from nexusops.integrations.teams import auth
+    from nexusops.standins import teams as teams_standin
+
+    # press/say wait for the console to answer the activity they deliver: allow for load.
+    control = StandinControl(_teams_server.base_url, timeout=30.0)
+    control.reset()
+    auth.forget_keys()  # a reset stand-in has new signing keys
+    base = _teams_server.base_url
+    control.env = {
+        "TEAMS_LOGIN_URL": base,
+        "TEAMS_GRAPH_URL": f"{base}/v1.0",
+        "TEAMS_SERVICE_URL": f"{base}/",
+        "TEAMS_OPENID_URL": f"{base}/v1/.well-known/openidconfiguration",
+        "TEAMS_BOT_ISSUER": "https://api.botframework.com",
+        "TEAMS_TENANT_ID": teams_standin.TENANT_ID,
+        "TEAMS_APP_ID": teams_standin.APP_ID,
+        "TEAMS_APP_PASSWORD": teams_standin.APP_SECRET,
+        "TEAMS_TEAM_ID": teams_standin.TEAM_ID,
+    }
+    for name, value in control.env.items():
+        setattr(settings, name, value)
+    return control

@@ -13,6 +13,7 @@ from .provider import ChatProvider
 PROVIDERS: dict[str, str] = {
     "slack": "nexusops.integrations.slack.provider:SlackProvider",
     "mattermost": "nexusops.integrations.mattermost.provider:MattermostProvider",
+    "teams": "nexusops.integrations.teams.provider:TeamsProvider",
 }
 
 

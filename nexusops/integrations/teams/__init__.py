@@ -1,0 +1,1 @@
+"""Microsoft Teams: Graph channels, Bot Connector messages and Adaptive Cards, inbound JWTs."""
