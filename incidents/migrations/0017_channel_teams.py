@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0015_channel_mattermost'),
+        ('incidents', '0016_incident_severity_rank'),
     ]
 
     operations = [
