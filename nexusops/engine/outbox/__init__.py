@@ -36,8 +36,8 @@ Modules: ``registry`` (senders), ``enqueue`` (writing a message), ``dispatch`` (
 from __future__ import annotations
 
 from .delivery import outbox_deliver, outbox_relay, outbox_requeue
-from .dispatch import dispatch, dispatch_many
-from .enqueue import Enqueued, outbox_enqueue
+from .dispatch import dispatch, dispatch_many, dispatch_together
+from .enqueue import Enqueued, outbox_enqueue, remembering_writes, written_here
 from .fanout import FANOUT_BATCH, register_fanout
 from .registry import (
     DONE,
@@ -67,6 +67,7 @@ __all__ = [
     "backoff",
     "dispatch",
     "dispatch_many",
+    "dispatch_together",
     "label",
     "lease",
     "max_attempts",
@@ -76,6 +77,8 @@ __all__ = [
     "outbox_requeue",
     "register_fanout",
     "register_sender",
+    "remembering_writes",
     "sender",
     "senders",
+    "written_here",
 ]

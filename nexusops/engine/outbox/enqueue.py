@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.db import models, router
+from django.db import connections, models, router
 from django.db.models.constants import OnConflict
 
 from nexusops.common import clock
@@ -82,7 +85,50 @@ def outbox_enqueue(
         message = OutboxMessage.objects.get(key=key)
     if created and prerequisite is None:
         dispatch_on_commit(message.pk, spec.queue, delay.total_seconds() if delay else None)
+    if created and incident is not None:
+        _remember(message)
     return Enqueued(message, created)
+
+
+# (message, the savepoints open when it was written)
+_written: ContextVar[list[tuple[OutboxMessage, tuple[str, ...]]] | None] = ContextVar(
+    "outbox_written", default=None
+)
+
+
+@contextmanager
+def remembering_writes() -> Iterator[None]:
+    """Inside, ``written_here`` lists the messages written so far. Open it inside one
+    transaction (or savepoint) and close it before that ends: what a timer sweep does
+    around each handler, so a sender's ``after`` finds the message a firing just wrote
+    without reading it back."""
+    token = _written.set([])
+    try:
+        yield
+    finally:
+        _written.reset(token)
+
+
+def written_here(incident: models.Model) -> list[OutboxMessage]:
+    """The messages for ``incident`` written inside the current ``remembering_writes``,
+    oldest first, of those that are surely still there (written in no savepoint that has
+    ended since); empty outside one."""
+    written = _written.get()
+    if not written:
+        return []
+    open_now = tuple(connections[router.db_for_write(OutboxMessage)].savepoint_ids)
+    return [
+        message
+        for message, savepoints in written
+        if message.incident_id == incident.pk and open_now[: len(savepoints)] == savepoints
+    ]
+
+
+def _remember(message: OutboxMessage) -> None:
+    written = _written.get()
+    if written is not None:
+        using = router.db_for_write(OutboxMessage)
+        written.append((message, tuple(connections[using].savepoint_ids)))
 
 
 def _insert_new(message: OutboxMessage) -> bool:
