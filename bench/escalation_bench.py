@@ -74,11 +74,13 @@ def setup_django() -> None:
 
 def sweeper(interval: float) -> None:
     setup_django()
-    from nexusops.engine.timers import timers_sweep
+    from nexusops.engine import timers
 
     print(f"sweeper ready {time.time():.3f}", flush=True)
+    # What the beat task does: a run that fired its limit (a backlog) sweeps again at once.
+    backlog = getattr(timers, "timers_sweep_backlog", timers.timers_sweep)
     while True:
-        timers_sweep()
+        backlog()
         time.sleep(interval)
 
 

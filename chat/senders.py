@@ -24,7 +24,7 @@ from incidents.services.checklist import checklist_tick
 from incidents.services.timeline import timeline_append
 from nexusops.common.errors import RetryableError
 from nexusops.engine.models import OutboxMessage
-from nexusops.engine.outbox import DONE, register_sender
+from nexusops.engine.outbox import DONE, register_sender, written_here
 from nexusops.integrations.chat import ChatProvider, chat_provider, chat_providers_configured
 from nexusops.integrations.chat.registry import chat_provider_class
 
@@ -145,6 +145,10 @@ def in_channel_order(
     if payload.get("channel"):
         return None
     targets = in_channel_targets(name)
+    # A timer firing that already wrote one (an invitation, then its mirror) has the newest.
+    for message in reversed(written_here(incident)):
+        if message.target in targets and not message.payload.get("channel"):
+            return message
     return (
         OutboxMessage.objects.filter(incident=incident, target__in=targets)
         .exclude(state__in=DONE)

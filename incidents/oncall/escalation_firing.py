@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from nexusops.common.services import actor_name
 from nexusops.engine import events
 from nexusops.engine.models import Timer
 from nexusops.engine.outbox import outbox_enqueue
@@ -30,10 +31,6 @@ def _contact(user: AbstractBaseUser) -> tuple[str, str]:
     if profile is None:
         return "", ""
     return profile.pagerduty_user_id, profile.slack_user_id
-
-
-def _name(user: AbstractBaseUser) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 @dataclass
@@ -59,7 +56,7 @@ def _reach(
     words: str,
 ) -> _Reach:
     """Enqueue the person's page and Slack invitation; record only what was enqueued."""
-    name, (pd_id, slack_id) = _name(person), _contact(person)
+    name, (pd_id, slack_id) = actor_name(person), _contact(person)
     reach = _Reach(person)
     if not (pd_id or slack_id):
         reach.failed.append(f"could not page {name}: no PagerDuty or Slack id in the profile")

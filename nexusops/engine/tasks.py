@@ -8,10 +8,12 @@ from nexusops.common.tasks import NexusTask
 
 @shared_task(base=NexusTask, bind=True, ignore_result=True)
 def timers_sweep_task(self) -> int:
-    """Beat runs this every few seconds; it fires every due timer (safe to overlap)."""
-    from .timers import timers_sweep
+    """Beat runs this every few seconds; it fires every due timer (safe to overlap). A run
+    that fired its limit leaves a backlog (a worker was down): it sweeps again at once
+    rather than wait for the next beat, for at most ``TIMERS_SWEEP_MAX_SECONDS``."""
+    from .timers import timers_sweep_backlog
 
-    return timers_sweep()
+    return timers_sweep_backlog()
 
 
 @shared_task(base=NexusTask, bind=True, ignore_result=True)

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -49,14 +50,24 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError, connection, models, transaction
-from django.db.models import Q
+from django.db import DatabaseError, models, transaction
 
 from nexusops.common import clock, logs
 from nexusops.common.errors import Conflict, NotFoundError
 
 from . import events
 from .models import Timer
+from .outbox import dispatch_together, remembering_writes
+from .sweep_rows import (
+    batches,
+    bound_lock_waits,
+    contention,
+    due,
+    lock_subject_if_free,
+    lock_subjects_if_free,
+    log_unknown_kinds,
+    subject_model,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -78,10 +89,6 @@ class Outcome(Enum):
     FAILED = "failed"  # the handler raised: backed off, or dead after too many attempts
 
 
-# SQLSTATEs that mean "someone else holds it", not "this handler is broken": lock_not_available
-# (our lock timeout), deadlock_detected, serialization_failure. They cost no attempt.
-_CONTENTION = {"55P03", "40P01", "40001"}
-_unknown_logged: set[str] = set()  # kinds this process has said it cannot handle
 _memo: ContextVar[dict[Hashable, Any] | None] = ContextVar("timers_sweep_memo", default=None)
 T = TypeVar("T")
 
@@ -138,15 +145,6 @@ def timers_cancel(incident: object, *kinds: str) -> None:
     ).update(cancelled_at=clock.now())
 
 
-def _due(now: dt.datetime) -> Q:
-    return Q(
-        due_at__lte=now,
-        fired_at__isnull=True,
-        cancelled_at__isnull=True,
-        dead_at__isnull=True,
-    ) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-
-
 def _known_kinds() -> set[str]:
     return {kind for table in events.tables() for kind in table.timers}
 
@@ -167,45 +165,36 @@ def timers_sweep(*, limit: int = 500, page: int = 50) -> int:
             # Read without locks: which timers to try, soonest first. Each is re-checked under
             # its locks, so a stale row here costs a query, never a wrong firing.
             picked = list(
-                Timer.objects.filter(_due(clock.now()), kind__in=kinds)
+                Timer.objects.filter(due(clock.now()), kind__in=kinds)
                 .exclude(pk__in=visited)
                 .order_by("due_at", "id")
                 .values_list("pk", "incident_id")[:page]
             )
             if not picked:
                 break
-            for batch in _batches(picked, min(size, limit - fired)):
+            for batch in batches(picked, min(size, limit - fired)):
                 visited.update(pk for pk, _ in batch)
-                fired += _sweep_batch(batch, clock.now(), kinds)
+                # The batch's messages go to the broker together, after its commit.
+                with dispatch_together():
+                    fired += _sweep_batch(batch, clock.now(), kinds)
                 if fired >= limit:
                     break
-    _log_unknown_kinds(clock.now(), kinds)
+    log_unknown_kinds(clock.now(), kinds)
     return fired
 
 
-def _batches(
-    picked: list[tuple[int, int | None]], size: int
-) -> Iterator[list[tuple[int, int | None]]]:
-    """``picked`` in due order, cut into batches of at most ``size`` with one timer per
-    subject; a subject's next timer waits for the next batch, a timer with no subject goes
-    alone."""
-    waiting = list(picked)
-    while waiting:
-        batch: list[tuple[int, int | None]] = []
-        later: list[tuple[int, int | None]] = []
-        subjects: set[int] = set()
-        for pk, subject_id in waiting:
-            if subject_id is None and not batch:
-                batch.append((pk, subject_id))
-                break
-            if subject_id is None or subject_id in subjects or len(batch) >= size:
-                later.append((pk, subject_id))
-                continue
-            batch.append((pk, subject_id))
-            subjects.add(subject_id)
-        rest = waiting[len(batch) + len(later) :]
-        waiting = later + rest
-        yield batch
+def timers_sweep_backlog(*, limit: int = 500) -> int:
+    """``timers_sweep`` again and again while each run fires its whole ``limit`` (a backlog),
+    for at most ``TIMERS_SWEEP_MAX_SECONDS`` (default 60); returns how many fired. Each run
+    visits a timer at most once, and a run that fires less than its limit ends it, so busy
+    subjects and failing timers never make it spin."""
+    until = time.monotonic() + float(getattr(settings, "TIMERS_SWEEP_MAX_SECONDS", 60))
+    total = 0
+    while True:
+        fired = timers_sweep(limit=limit)
+        total += fired
+        if fired < limit or time.monotonic() >= until:
+            return total
 
 
 class _HandlerRaised(Exception):
@@ -221,7 +210,7 @@ def _sweep_batch(batch: list[tuple[int, int | None]], now: dt.datetime, kinds: s
     except _HandlerRaised as exc:
         logger.info("a timer batch rolled back (%s); firing it one by one", exc.__cause__)
     except DatabaseError as exc:  # the batch's own locking or bookkeeping
-        if not _contention(exc):
+        if not contention(exc):
             logger.exception("a timer batch could not be fired; firing it one by one")
     return _sweep_each(batch, now, kinds)
 
@@ -238,15 +227,15 @@ def _sweep_each(batch: list[tuple[int, int | None]], now: dt.datetime, kinds: se
 def _fire_batch(batch: list[tuple[int, int | None]], now: dt.datetime, kinds: set[str]) -> int:
     expected = dict(batch)
     with transaction.atomic():
-        _bound_lock_waits()
-        subjects = {s.pk: s for s in _lock_subjects_if_free(list(expected.values()))}
+        bound_lock_waits()
+        subjects = {s.pk: s for s in lock_subjects_if_free(list(expected.values()))}
         if not subjects:
             return 0  # all busy: the next run tries them
         # The timer rows as locked are the ones fired: nothing is read again.
         timers = [
             timer
             for timer in Timer.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(_due(now), kind__in=kinds)
+            .filter(due(now), kind__in=kinds)
             .filter(pk__in=[pk for pk, sid in batch if sid in subjects])
             .order_by("due_at", "id")
             if timer.incident_id == expected[timer.pk]
@@ -261,7 +250,7 @@ def _fire_batch(batch: list[tuple[int, int | None]], now: dt.datetime, kinds: se
             handler = events.timer_handler(timer.kind)
             subject = subjects[timer.incident_id]
             # Structured logs name an incident by its human number where there is one.
-            with logs.bound(incident=getattr(subject, "number", None)):
+            with logs.bound(incident=getattr(subject, "number", None)), remembering_writes():
                 try:
                     handler(timer, subject, now)
                 except Exception as exc:
@@ -277,17 +266,17 @@ def _sweep_one(pk: int, subject_id: int | None, now: dt.datetime, kinds: set[str
     here, so one timer never holds up the others."""
     try:
         with transaction.atomic():
-            _bound_lock_waits()
+            bound_lock_waits()
             subject = None
             if subject_id is not None:
-                subject = _lock_subject_if_free(subject_id)
+                subject = lock_subject_if_free(subject_id)
                 if subject is None:
                     return Outcome.BUSY
                 # Structured logs name an incident by its human number where there is one.
                 logs.bind(incident=getattr(subject, "number", None))
             timer = (
                 Timer.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(_due(now), pk=pk, kind__in=kinds)
+                .filter(due(now), pk=pk, kind__in=kinds)
                 .first()
             )
             if timer is None or timer.incident_id != subject_id:
@@ -296,13 +285,13 @@ def _sweep_one(pk: int, subject_id: int | None, now: dt.datetime, kinds: set[str
             if handler is None:  # the tables changed since the run began (tests do that)
                 return Outcome.GONE
             try:
-                with transaction.atomic():
+                with transaction.atomic(), remembering_writes():
                     timer.fired_at = now
                     timer.save(update_fields=["fired_at"])
                     handler(timer, subject, now)
             except Exception as exc:  # noqa: BLE001 - a failing handler must not stop the sweep
                 timer.fired_at = None
-                if _contention(exc):
+                if contention(exc):
                     logger.info("timer %s (%s): rows busy, retried next run", pk, timer.kind)
                     return Outcome.BUSY
                 logger.exception("timer %s (%s) failed", pk, timer.kind)
@@ -313,56 +302,9 @@ def _sweep_one(pk: int, subject_id: int | None, now: dt.datetime, kinds: set[str
             return Outcome.FIRED if timer.fired_at else Outcome.GONE
     except DatabaseError as exc:
         # Only the bookkeeping itself can land here (the handler ran in its own savepoint).
-        if not _contention(exc):
+        if not contention(exc):
             logger.exception("timer %s: could not record its firing", pk)
         return Outcome.BUSY
-
-
-def _subject_model() -> type[models.Model]:
-    # The engine knows no domain: the subject is whatever the timer's foreign key points at.
-    return Timer._meta.get_field("incident").related_model
-
-
-def _lock_subject_if_free(pk: int) -> models.Model | None:
-    """The subject, locked, or ``None`` if someone holds it (``SKIP LOCKED``) or it is gone."""
-    return (
-        # of=self: the joined severity row is shared by every incident of its level;
-        # locking it too would serialise all firings.
-        _subject_model()
-        .objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("severity")
-        .filter(pk=pk)
-        .first()
-    )
-
-
-def _lock_subjects_if_free(pks: list[int]) -> list[models.Model]:
-    """Those of the subjects no one holds, locked (``SKIP LOCKED``), in one statement."""
-    return list(
-        _subject_model()
-        .objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("severity")
-        .filter(pk__in=pks)
-        .order_by("pk")
-    )
-
-
-def _bound_lock_waits() -> None:
-    """A sweep waits at most this long for any lock, then gives way (module docstring)."""
-    if connection.vendor == "postgresql":
-        ms = int(getattr(settings, "TIMERS_LOCK_TIMEOUT_MS", 500))
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = {ms}")
-
-
-def _contention(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        code = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
-        if code in _CONTENTION:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _record_failure(
@@ -383,22 +325,6 @@ def _record_failure(
         events.publish(TimerDied(timer=timer, subject=subject))
 
 
-def _log_unknown_kinds(now: dt.datetime, kinds: set[str]) -> None:
-    unknown = set(
-        Timer.objects.filter(_due(now))
-        .exclude(kind__in=kinds)
-        .values_list("kind", flat=True)
-        .distinct()
-    )
-    for kind in sorted(unknown - _unknown_logged):
-        _unknown_logged.add(kind)
-        logger.warning(
-            "due timers of kind %r have no handler in this process; left due for a process "
-            "that has one (an older or newer worker?)",
-            kind,
-        )
-
-
 def timer_requeue(*, timer_id: int) -> tuple[Timer, int]:
     """Make a dead timer due again with its attempts reset; returns it and the attempts it
     had. In the caller's transaction; subject first, then the timer (the lock order)."""
@@ -406,7 +332,7 @@ def timer_requeue(*, timer_id: int) -> tuple[Timer, int]:
     if row is None:
         raise NotFoundError("No such timer.")
     if row[0] is not None:
-        _subject_model().objects.select_for_update(of=("self",)).filter(pk=row[0]).first()
+        subject_model().objects.select_for_update(of=("self",)).filter(pk=row[0]).first()
     timer = Timer.objects.select_for_update().get(pk=timer_id)
     if not timer.dead:
         state = "fired" if timer.fired_at else "cancelled" if timer.cancelled_at else "live"

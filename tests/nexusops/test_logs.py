@@ -203,6 +203,7 @@ def test_a_delivery_with_no_carried_context_still_names_its_incident(json_lines)
     incident's number up, so the sender's lines still name it."""
     from nexusops.engine import outbox
     from nexusops.engine.models import OutboxMessage
+    from nexusops.engine.outbox import registry
 
     declared = factories.incident(title="Relayed")
 
@@ -224,7 +225,7 @@ def test_a_delivery_with_no_carried_context_still_names_its_incident(json_lines)
         assert outbox.outbox_deliver(message_id=message.pk) == "sent"
     finally:
         logs.end(relay_task)
-        outbox._senders.pop("test.log-probe")
+        registry._senders.pop("test.log-probe")
     [line] = [x for x in json_lines() if x["logger"] == "tests.logs.probe"]
     assert line["incident"] == declared.number
     assert line["request_id"] == "relay-task-1"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from chat import senders
-from nexusops.engine import outbox
+from nexusops.engine.outbox import registry
 from nexusops.standins import mattermost as mattermost_standin
 from nexusops.standins.common import StandinControl, StandinServer, run_in_thread
 from nexusops.standins.mattermost.words import TEAM_ID, TOKEN
@@ -37,7 +37,7 @@ def mattermost(settings, _mattermost_server) -> Iterator[StandinControl]:
     senders.register()
     yield control
     for effect in senders.EFFECTS:  # the suite's other tests run with Slack alone
-        outbox._senders.pop(f"mattermost.{effect}", None)
+        registry._senders.pop(f"mattermost.{effect}", None)
 
 
 def calls(control: StandinControl, method: str, path_end: str) -> list[dict]:
