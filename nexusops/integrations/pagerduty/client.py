@@ -44,6 +44,15 @@ RETRIED_STATUSES = (429, 500, 502, 503, 504)
 URGENCIES = ("high", "low")
 
 
+def rest_api_configured() -> bool:
+    """Whether settings configure the REST API (per-person pages, schedules, user lookups)."""
+    return bool(
+        getattr(settings, "PAGERDUTY_API_URL", "")
+        and getattr(settings, "PAGERDUTY_API_TOKEN", "")
+        and getattr(settings, "PAGERDUTY_FROM_EMAIL", "")
+    )
+
+
 class PagerDutyClient:
     """Paging through PagerDuty. Either API may be unconfigured; its operations then raise
     :class:`NotConfigured`."""
