@@ -4,6 +4,7 @@ with their members and overrides, and the pay figures (DESIGN.md rule 8)."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils import timezone
 
 from .handoff import rotation_timers_arm
 from .models import (
@@ -61,15 +62,30 @@ class RotationAdmin(admin.ModelAdmin):
 
 @admin.register(RotationOverride)
 class RotationOverrideAdmin(admin.ModelAdmin):
-    list_display = ("rotation", "user", "replaces", "starts_at", "ends_at", "kind", "approved_by")
-    list_filter = ("rotation", "kind")
-    readonly_fields = ("requested_by", "approved_by", "created_at")
+    list_display = ("rotation", "user", "replaces", "starts_at", "ends_at", "kind", "state")
+    list_filter = ("rotation", "kind", "state")
+    readonly_fields = (
+        "requested_by",
+        "approved_by",
+        "state",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "created_at",
+    )
 
     def save_model(self, request, obj, form, change):
-        # A manager saving an override in the admin approves it; overlap checks live in
-        # oncall.services (the console's form), not here.
-        obj.requested_by = obj.requested_by or request.user
-        obj.approved_by = request.user
+        # The admin follows the console's rule: a new override asked for by someone other than
+        # the person taking the shift waits for a second person's approval (on the On-call
+        # page). Overlap checks live in oncall.services (the console's form), not here.
+        if not change:
+            obj.requested_by = request.user
+            if request.user.pk != obj.user_id:
+                obj.state = RotationOverride.State.REQUESTED
+            else:
+                obj.state = RotationOverride.State.APPROVED
+                obj.approved_by = obj.decided_by = request.user
+                obj.decided_at = timezone.now()
         super().save_model(request, obj, form, change)
 
 

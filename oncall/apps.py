@@ -19,6 +19,8 @@ class OncallConfig(AppConfig):
         from . import seed, senders
 
         senders.register()
+        for role in (roles.RESPONDER, roles.INCIDENT_COMMANDER, roles.MANAGER):
+            roles.grant(role, "oncall.request_override")
         roles.grant(
             roles.MANAGER,
             "oncall.manage_oncall",

@@ -75,7 +75,7 @@ def _overrides(rotation: Rotation, start: dt.datetime, end: dt.datetime) -> list
     return list(
         RotationOverride.objects.filter(
             rotation=rotation,
-            approved_by__isnull=False,
+            state=RotationOverride.State.APPROVED,  # requested and refused ones do not count
             starts_at__lt=end,
             ends_at__gt=start,
         )

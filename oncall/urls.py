@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from . import views
+from . import views, views_import
 
 urlpatterns = [
     path("oncall/", views.oncall_home, name="oncall-home"),
@@ -10,6 +10,16 @@ urlpatterns = [
         "oncall/rotations/<int:pk>/overrides/",
         views.oncall_override_create,
         name="oncall-override-create",
+    ),
+    path(
+        "oncall/overrides/<int:pk>/decide/",
+        views.oncall_override_decide,
+        name="oncall-override-decide",
+    ),
+    path(
+        "oncall/pagerduty/",
+        views_import.oncall_pagerduty_import,
+        name="oncall-pagerduty-import",
     ),
     path("oncall/pay/", views.oncall_pay_report, name="oncall-pay-report"),
     path("oncall/pay.csv", views.oncall_pay_csv, name="oncall-pay-csv"),

@@ -17,7 +17,7 @@ from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, PermissionDeniedError
 
 from . import escalation_services, forms, pay, schedule, services
-from .models import Rotation
+from .models import Rotation, RotationOverride
 
 
 def _tz(request: HttpRequest) -> str:
@@ -38,6 +38,16 @@ def oncall_home(request: HttpRequest) -> HttpResponse:
         for r in rotations
     ]
     mine = schedule.user_shifts(request.user, now, now + dt.timedelta(weeks=12))
+    pending = list(
+        RotationOverride.objects.filter(state=RotationOverride.State.REQUESTED, ends_at__gt=now)
+        .select_related("rotation", "user", "requested_by", "replaces")
+        .order_by("starts_at")
+    )
+    decided = list(
+        RotationOverride.objects.filter(decided_at__isnull=False)
+        .select_related("rotation", "user", "requested_by", "decided_by")
+        .order_by("-decided_at")[:10]
+    )
     return render(
         request,
         "oncall/home.html",
@@ -46,6 +56,9 @@ def oncall_home(request: HttpRequest) -> HttpResponse:
             "mine": mine,
             "tz": _tz(request),
             "can_manage": request.user.has_perm("oncall.manage_oncall"),
+            "can_request": request.user.has_perm("oncall.request_override"),
+            "pending": pending,
+            "decided": decided,
             "can_pay": request.user.has_perm("oncall.view_pay_report"),
             "form": forms.OverrideForm(),
         },
@@ -116,8 +129,8 @@ def oncall_calendar(request: HttpRequest) -> HttpResponse:
 @require_POST
 def oncall_override_create(request: HttpRequest, pk: int) -> HttpResponse:
     rotation = get_object_or_404(Rotation, pk=pk)
-    if not request.user.has_perm("oncall.manage_oncall"):
-        raise PermissionDenied("Only a manager can change the on-call schedule.")
+    if not request.user.has_perm("oncall.request_override"):
+        raise PermissionDenied("Your role cannot ask for on-call overrides.")
     form = forms.OverrideForm(request.POST)
     if not form.is_valid():
         words = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
@@ -125,7 +138,7 @@ def oncall_override_create(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("oncall-home")
     data = form.cleaned_data
     try:
-        services.override_create(
+        made = services.override_create(
             rotation=rotation,
             user=data["user"],
             starts_at=data["starts_at"],
@@ -138,7 +151,38 @@ def oncall_override_create(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("oncall-home")
-    messages.success(request, f"{data['user'].get_username()} covers {rotation.name}.")
+    who = data["user"].get_username()
+    if made.state == made.State.APPROVED:
+        messages.success(request, f"{who} covers {rotation.name}.")
+    else:
+        messages.success(
+            request,
+            f"Asked for {who} to cover {rotation.name}; it counts once a manager or someone "
+            "on the rotation approves it.",
+        )
+    return redirect("oncall-home")
+
+
+@require_POST
+def oncall_override_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    override = get_object_or_404(RotationOverride, pk=pk)
+    decision = request.POST.get("decision", "")
+    if decision not in ("approve", "refuse"):
+        messages.error(request, "Choose Approve or Refuse.")
+        return redirect("oncall-home")
+    try:
+        services.override_decide(
+            override=override,
+            actor=request.user,
+            approve=decision == "approve",
+            note=request.POST.get("note", ""),
+        )
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from None
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("oncall-home")
+    messages.success(request, f"Override {'approved' if decision == 'approve' else 'refused'}.")
     return redirect("oncall-home")
 
 

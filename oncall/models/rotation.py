@@ -42,6 +42,11 @@ class Rotation(models.Model):
     slack_channel = models.CharField(
         max_length=80, blank=True, help_text="Where handoff notes are posted (channel id)."
     )
+    pagerduty_schedule_id = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="The PagerDuty schedule this rotation was imported from (re-import updates it).",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -51,6 +56,11 @@ class Rotation(models.Model):
             models.CheckConstraint(
                 condition=models.Q(handoff_weekday__gte=0, handoff_weekday__lte=6),
                 name="rotation_weekday_range",
+            ),
+            models.UniqueConstraint(
+                fields=["pagerduty_schedule_id"],
+                condition=~models.Q(pagerduty_schedule_id=""),
+                name="rotation_one_per_pagerduty_schedule",
             ),
         ]
         permissions = [
@@ -88,6 +98,11 @@ class RotationOverride(models.Model):
         COVER = "cover", "Cover"
         SWAP = "swap", "Swap"
 
+    class State(models.TextChoices):
+        REQUESTED = "requested", "Awaiting approval"
+        APPROVED = "approved", "Approved"
+        REFUSED = "refused", "Refused"
+
     rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="overrides")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="oncall_overrides"
@@ -110,18 +125,34 @@ class RotationOverride(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Only an approved override changes who is on call. It is approved at once when the person
+    # taking the shift asked for it; otherwise a second person decides (oncall.services).
+    state = models.CharField(max_length=10, choices=State.choices, default=State.APPROVED)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "incidents_rotationoverride"  # kept from before the move (issue 17)
         ordering = ["rotation", "starts_at"]
-        indexes = [models.Index(fields=["rotation", "starts_at"], name="override_rotation_start")]
+        indexes = [
+            models.Index(fields=["rotation", "starts_at"], name="override_rotation_start"),
+            models.Index(
+                fields=["rotation", "starts_at"],
+                condition=models.Q(state="requested"),
+                name="override_awaiting_approval",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(ends_at__gt=models.F("starts_at")),
                 name="override_ends_after_start",
             ),
         ]
+        permissions = [("request_override", "Can ask for an on-call override")]
 
     def __str__(self) -> str:
         return f"{self.user} covers {self.rotation} {self.starts_at:%Y-%m-%d %H:%M}"

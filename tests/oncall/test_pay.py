@@ -9,7 +9,7 @@ from nexusops.common.errors import PermissionDeniedError
 from nexusops.engine.timers import timers_sweep
 from oncall import pay
 from oncall.models import PayPolicy, Rotation, RotationMember
-from oncall.services import override_create
+from oncall.services import override_create, override_decide
 from tests.factories import UserFactory, incident
 
 from .conftest import person, runbook_policy
@@ -31,13 +31,14 @@ def month(db):
     for i, u in enumerate((ana, ben)):
         RotationMember.objects.create(rotation=rotation, user=u, position=i)
     manager = UserFactory(username="maya", role=roles.MANAGER)
-    override_create(
+    asked = override_create(
         rotation=rotation,
         user=cy,
         starts_at=dt.datetime(2026, 2, 10, 17, 0, tzinfo=UTC),
         ends_at=dt.datetime(2026, 2, 12, 17, 0, tzinfo=UTC),
         actor=manager,
     )
+    override_decide(override=asked, actor=ana, approve=True)
     return {"ana": ana, "ben": ben, "cy": cy, "manager": manager}
 
 

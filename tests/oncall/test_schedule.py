@@ -6,7 +6,7 @@ from nexusops.common import roles
 from nexusops.common.errors import ApplicationError, PermissionDeniedError
 from oncall import schedule
 from oncall.models import Rotation, RotationMember, RotationOverride
-from oncall.services import override_create, override_swap
+from oncall.services import override_create, override_decide, override_swap
 from tests.factories import UserFactory
 
 UTC = dt.UTC
@@ -64,7 +64,12 @@ def test_override_covers_a_window_with_who_approved(rota):
         actor=manager,
         reason="dentist",
     )
-    assert ov.approved_by == manager and ov.replaces == people[0]  # shift 9 is Ana's
+    # Maya asked for Cy: it waits for a second person and changes nothing until then.
+    assert ov.state == RotationOverride.State.REQUESTED and ov.approved_by is None
+    assert schedule.on_call_at(rotation, start) == people[0]
+    ov = override_decide(override=ov, actor=people[1], approve=True, note="fine by me")
+    assert ov.approved_by == people[1] and ov.replaces == people[0]  # shift 9 is Ana's
+    assert (ov.decided_by, ov.decision_note) == (people[1], "fine by me")
     assert schedule.on_call_at(rotation, start) == people[2]
     assert schedule.on_call_at(rotation, start + dt.timedelta(hours=6)) == people[0]
     cut = schedule.shifts(rotation, start - dt.timedelta(hours=1), start + dt.timedelta(hours=7))
@@ -100,21 +105,27 @@ def test_bad_overrides_are_refused_and_nothing_saved(rota, starts, ends, message
     assert RotationOverride.objects.count() == 1
 
 
-def test_only_a_manager_changes_the_schedule(rota):
+def test_only_a_manager_or_someone_on_the_rotation_asks_for_another_to_cover(rota):
     rotation, people, _ = rota
+    outsider = UserFactory(username="otto", role=roles.RESPONDER)
     with pytest.raises(PermissionDeniedError):
         override_create(
             rotation=rotation,
             user=people[0],
             starts_at=dt.datetime(2026, 3, 10, tzinfo=UTC),
             ends_at=dt.datetime(2026, 3, 11, tzinfo=UTC),
-            actor=people[1],
+            actor=outsider,
         )
+    assert not RotationOverride.objects.exists()
 
 
 def test_swap_trades_two_shifts(rota):
     rotation, people, manager = rota
-    override_swap(rotation=rotation, first_shift=10, second_shift=11, actor=manager)
+    made = override_swap(rotation=rotation, first_shift=10, second_shift=11, actor=manager)
+    mid10 = schedule.handoff_at(rotation, 10) + dt.timedelta(days=3)
+    assert schedule.on_call_at(rotation, mid10) == people[10 % 3]  # not approved yet
+    for override in made:
+        override_decide(override=override, actor=people[0], approve=True)
     mid10 = schedule.handoff_at(rotation, 10) + dt.timedelta(days=3)
     mid11 = schedule.handoff_at(rotation, 11) + dt.timedelta(days=3)
     assert schedule.on_call_at(rotation, mid10) == people[11 % 3]

@@ -245,6 +245,25 @@ class PagerDutyClient:
                 return incident
             raise
 
+    # --- schedules (on-call import) ------------------------------------------------------
+    def schedules_list(self, query: str = "") -> list[dict[str, Any]]:
+        """Every schedule (the library follows offset/limit pagination while ``more``)."""
+        params = {"query": query} if query else {}
+        with _converted_errors("schedule list"):
+            return list(self._rest().iter_all("schedules", params=params))
+
+    def schedule_get(self, schedule_id: str, *, since: str, until: str) -> dict[str, Any]:
+        """One schedule with its layers and ``final_schedule.rendered_schedule_entries`` for
+        [since, until) (ISO 8601). A wrong id is :class:`VendorRejected` with status 404."""
+        with _converted_errors("schedule"):
+            return self._rest().rget(
+                f"/schedules/{schedule_id}", params={"since": since, "until": until}
+            )
+
+    def user_get(self, user_id: str) -> dict[str, Any]:
+        with _converted_errors("user"):
+            return self._rest().rget(f"/users/{user_id}")
+
     # --- the edge -------------------------------------------------------------------------
     def _events(self) -> pagerduty.EventsApiV2Client:
         if not self.events_configured:
