@@ -8,6 +8,7 @@ COPY pyproject.toml ./
 COPY nexusops ./nexusops
 COPY incidents ./incidents
 COPY chat ./chat
+COPY oncall ./oncall
 COPY statuspage ./statuspage
 COPY remediation ./remediation
 COPY postmortems ./postmortems

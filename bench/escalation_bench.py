@@ -67,9 +67,6 @@ def setup_django() -> None:
     import django
 
     django.setup()
-    from incidents.oncall import setup
-
-    setup.register()  # until IncidentsConfig.ready() calls it
 
 
 def sweeper(interval: float) -> None:
@@ -110,16 +107,10 @@ def prepare(timers: int, due_from: dt.datetime, spread: float) -> list[int]:
     """``timers`` open incidents with one due escalation tier each; returns the timer ids."""
     from django.db import transaction
 
-    from incidents.models import (
-        EscalationPolicy,
-        EscalationTier,
-        Incident,
-        Profile,
-        Rotation,
-        RotationMember,
-    )
+    from incidents.models import Incident, Profile
     from incidents.services import incident_declare
     from nexusops.engine.models import OutboxMessage, Timer
+    from oncall.models import EscalationPolicy, EscalationTier, Rotation, RotationMember
     from tests.factories import UserFactory, severities
 
     severities()

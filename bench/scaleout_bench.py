@@ -233,16 +233,9 @@ def two_beats(n: int) -> dict:
 
     from django.utils import timezone
 
-    from incidents.models import (
-        EscalationPolicy,
-        EscalationTier,
-        Incident,
-        Profile,
-        Rotation,
-        RotationMember,
-        TimelineEvent,
-    )
+    from incidents.models import Incident, Profile, TimelineEvent
     from nexusops.engine.models import Timer
+    from oncall.models import EscalationPolicy, EscalationTier, Rotation, RotationMember
     from tests.factories import UserFactory
 
     EscalationPolicy.objects.all().delete()

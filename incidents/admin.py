@@ -1,5 +1,5 @@
-"""Runbook data a manager edits: severities, services, checklist items, people, escalation
-tiers, rotations and their overrides, and the on-call pay figures (DESIGN.md rule 8)."""
+"""Runbook data a manager edits: severities, services, checklist items and people (DESIGN.md
+rule 8); escalation tiers, rotations and pay are on-call's (``oncall/admin.py``)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,7 @@ from nexusops.engine.models import Timer
 
 from .models import (
     ChecklistTemplateItem,
-    EscalationPolicy,
-    EscalationTier,
-    PayPolicy,
     Profile,
-    Rotation,
-    RotationMember,
-    RotationOverride,
     Service,
     Severity,
 )
@@ -70,77 +64,6 @@ class ProfileAdmin(admin.ModelAdmin):
     readonly_fields = ("slack_problem",)
     list_filter = ("org_role",)
     search_fields = ("user__username", "user__first_name", "user__last_name")
-
-
-class EscalationTierInline(admin.TabularInline):
-    model = EscalationTier
-    extra = 0
-    filter_horizontal = ("severities",)
-
-
-@admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(admin.ModelAdmin):
-    list_display = ("name", "active", "rotation", "repage_on_ack_breach", "ack_breach_grace")
-    inlines = [EscalationTierInline]
-
-
-@admin.register(EscalationTier)
-class EscalationTierAdmin(admin.ModelAdmin):
-    list_display = (
-        "policy",
-        "order",
-        "name",
-        "target",
-        "org_role",
-        "user",
-        "delay",
-        "on_data_breach",
-        "on_major_customer_impact",
-    )
-    list_filter = ("policy",)
-
-
-class RotationMemberInline(admin.TabularInline):
-    model = RotationMember
-    extra = 0
-
-
-@admin.register(Rotation)
-class RotationAdmin(admin.ModelAdmin):
-    list_display = ("name", "time_zone", "handoff_weekday", "handoff_time", "start_date", "active")
-    inlines = [RotationMemberInline]
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        from .oncall.handoff import rotation_timers_arm
-
-        rotation_timers_arm(form.instance)
-
-
-@admin.register(RotationOverride)
-class RotationOverrideAdmin(admin.ModelAdmin):
-    list_display = ("rotation", "user", "replaces", "starts_at", "ends_at", "kind", "approved_by")
-    list_filter = ("rotation", "kind")
-    readonly_fields = ("requested_by", "approved_by", "created_at")
-
-    def save_model(self, request, obj, form, change):
-        # A manager saving an override in the admin approves it; overlap checks live in
-        # incidents.oncall.services (the console's form), not here.
-        obj.requested_by = obj.requested_by or request.user
-        obj.approved_by = request.user
-        super().save_model(request, obj, form, change)
-
-
-@admin.register(PayPolicy)
-class PayPolicyAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "weekly_stipend",
-        "incident_multiplier",
-        "night_starts",
-        "night_ends",
-        "currency",
-    )
 
 
 class TimerStateFilter(admin.SimpleListFilter):

@@ -41,33 +41,8 @@ class IncidentsConfig(AppConfig):
 
         senders.register()
 
-        from .oncall import setup as oncall_setup
-
-        oncall_setup.register()
         roles.grant(
             roles.MANAGER,
-            "incidents.manage_oncall",
-            "incidents.view_pay_report",
-            "incidents.view_escalationpolicy",
-            "incidents.change_escalationpolicy",
-            "incidents.add_escalationpolicy",
-            "incidents.view_escalationtier",
-            "incidents.change_escalationtier",
-            "incidents.add_escalationtier",
-            "incidents.delete_escalationtier",
-            "incidents.view_rotation",
-            "incidents.change_rotation",
-            "incidents.add_rotation",
-            "incidents.view_rotationmember",
-            "incidents.change_rotationmember",
-            "incidents.add_rotationmember",
-            "incidents.delete_rotationmember",
-            "incidents.view_rotationoverride",
-            "incidents.change_rotationoverride",
-            "incidents.add_rotationoverride",
-            "incidents.delete_rotationoverride",
-            "incidents.view_paypolicy",
-            "incidents.change_paypolicy",
             "incidents.view_profile",
             "incidents.change_profile",
             # Dead timers: seen and retried by managers in the admin.
@@ -76,9 +51,6 @@ class IncidentsConfig(AppConfig):
         )
 
         demo.register("incidents:catalog", seed.seed_catalog, order=10)
-        demo.register("incidents:escalation", seed.seed_escalation, order=12)
-        demo.register("incidents:rotation", seed.seed_rotation, order=30, demo_only=True)
         demo.register("incidents:users", seed.seed_users, order=20, demo_only=True)
         demo.register("incidents:history", history.seed_incident_history, order=70, demo_only=True)
         navigation.register("incidents", "Incidents", "incident-list", order=10)
-        navigation.register("oncall", "On-call", "oncall-home", order=30)

@@ -7,7 +7,6 @@ on. What each app does on each event is in its ``handlers.py``.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
 
     from nexusops.engine.models import Timer
 
-    from .models import Incident, Rotation, TimelineEvent
+    from .models import Incident, TimelineEvent
 
 
 @dataclass(frozen=True)
@@ -100,12 +99,3 @@ class CommandPagePanels(Question):
     user: AbstractBaseUser | AnonymousUser
     internal: bool
     drive: bool
-
-
-@dataclass(frozen=True)
-class HandoffSections(Question):
-    """Extra lines for the on-call handoff note of ``rotation`` for the week [start, end)."""
-
-    rotation: Rotation
-    start: dt.datetime
-    end: dt.datetime

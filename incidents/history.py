@@ -22,8 +22,6 @@ from nexusops.common.services import actor_name
 from .models import (
     Channel,
     Incident,
-    Rotation,
-    RotationOverride,
     Service,
     Severity,
     Status,
@@ -102,7 +100,6 @@ def seed_incident_history(say: Callable[[str], None]) -> None:
             people=people,
         )
         made += 1
-    _overrides(rng, people, today)
     say(f"incident history: {made} closed incidents over the past {DAYS} days")
 
 
@@ -271,27 +268,3 @@ def _timeline(rng: random.Random, inc: Incident, commander, responder, slow: boo
     ]
     created = TimelineEvent.objects.bulk_create(events)
     Incident.objects.filter(pk=inc.pk).update(last_event_id=max(e.pk for e in created))
-
-
-def _overrides(rng: random.Random, people: dict, today: dt.datetime) -> None:
-    rotation = Rotation.objects.filter(active=True).first()
-    if rotation is None:
-        return
-    for weeks_ago, who, replaces, reason in (
-        (9, "manager", "ic", "Iris at a conference"),
-        (5, "ic", "responder", "Ravi on leave"),
-        (2, "responder", "manager", "Swap for a family event"),
-    ):
-        starts = today - dt.timedelta(weeks=weeks_ago, days=rng.randint(0, 3))
-        RotationOverride.objects.get_or_create(
-            rotation=rotation,
-            user=people[who],
-            starts_at=starts,
-            defaults={
-                "replaces": people[replaces],
-                "ends_at": starts + dt.timedelta(days=2),
-                "reason": reason,
-                "requested_by": people[replaces],
-                "approved_by": people["manager"],
-            },
-        )

@@ -153,14 +153,13 @@ def incident_declare(request: HttpRequest) -> HttpResponse:
 def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
     from .deliveries import selectors as deliveries
     from .deliveries.integrations import integrations_off
-    from .oncall import selectors as oncall_selectors
 
     incident = _get(number)
     context = selectors.incident_command_context(
         incident=incident, user=request.user, query=request.GET
     )
-    # Higher apps' panels rendered inline (the status page's publish form); they refresh
-    # themselves afterwards.
+    # Higher apps' panels rendered inline (on-call's escalations, the status page's publish
+    # form); they refresh themselves afterwards.
     for panel in ask(
         CommandPagePanels(
             incident=incident,
@@ -173,9 +172,6 @@ def incident_detail(request: HttpRequest, number: str) -> HttpResponse:
     if context["internal"]:
         context["integrations_off"] = integrations_off()
         context["status_deliveries"] = deliveries.deliveries_context(incident=incident)
-        context["escalations"] = oncall_selectors.escalations_context(
-            incident=incident, user=request.user
-        )
     return render(request, "incidents/incident_detail.html", context)
 
 

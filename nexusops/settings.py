@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     # Apps are layered: each may import the ones above it in this list, never below.
     "incidents",
     "chat",
+    # On-call (escalation, rotations, pay): reacts to incidents' events, never imported by them.
+    "oncall",
     "statuspage",
     "remediation",
     "postmortems",

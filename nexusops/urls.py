@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.views import LoginView
 from nexusops.common import health, views
+from oncall import urls as oncall_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,6 +15,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include(oncall_urls.admin_moved)),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The docs page is for people: an anonymous visit is sent to the login, not given a 401.
@@ -27,7 +29,7 @@ urlpatterns = [
     path("status/", include("statuspage.urls")),
     path("", include("incidents.deliveries.urls")),
     path("", include("chat.inbound.urls")),
-    path("", include("incidents.oncall.urls")),
+    path("", include("oncall.urls")),
     path("", include("incidents.urls")),
     path("", include("remediation.urls")),
     path("", include("deployments.urls")),

@@ -36,10 +36,10 @@ from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 
 from incidents.models import Incident, TimelineEvent
-from incidents.oncall.pay import night_time_zone, pay_policy
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError
 from nexusops.common.services import actor_name
+from oncall.pay import night_time_zone, pay_policy
 from postmortems.models import ActionItem, PostMortem
 
 from .drills_table import dr_drills_table

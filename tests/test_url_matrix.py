@@ -34,7 +34,7 @@ ROW_MODULES = [
     "tests.incidents.url_rows_api",
     "tests.incidents.url_rows_inbound",
     "tests.incidents.url_rows_deliveries",
-    "tests.incidents.url_rows_oncall",
+    "tests.oncall.url_rows",
     "tests.statuspage.url_rows",
     "tests.remediation.url_rows",
     "tests.deployments.url_rows",

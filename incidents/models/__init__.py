@@ -1,5 +1,4 @@
 from .catalog import Service, Severity
-from .escalation import EscalationPolicy, EscalationTier
 from .incident import (
     OPEN_STATUSES,
     TITLE_MAX,
@@ -13,17 +12,9 @@ from .incident import (
     TimelineEvent,
     TimerKind,
 )
-from .oncall import PayPolicy, Rotation, RotationMember, RotationOverride, Weekday
 from .people import Profile
 
 __all__ = [
-    "EscalationPolicy",
-    "EscalationTier",
-    "PayPolicy",
-    "Rotation",
-    "RotationMember",
-    "RotationOverride",
-    "Weekday",
     "OPEN_STATUSES",
     "TITLE_MAX",
     "Channel",

@@ -12,7 +12,7 @@ from django.conf import settings
 
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import register_sender
-from nexusops.integrations.pagerduty.client import PagerDutyClient
+from nexusops.integrations.pagerduty.client import PagerDutyClient, rest_api_configured
 
 from ..models import Incident
 from . import render
@@ -31,11 +31,7 @@ def pagerduty_events_enabled() -> bool:
 
 
 def pagerduty_rest_enabled() -> bool:
-    return bool(
-        settings.PAGERDUTY_API_URL
-        and settings.PAGERDUTY_API_TOKEN
-        and settings.PAGERDUTY_FROM_EMAIL
-    )
+    return rest_api_configured()
 
 
 def _incident(message: OutboxMessage) -> Incident:

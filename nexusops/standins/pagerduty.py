@@ -12,7 +12,8 @@ the REST API changes them as strictly as PagerDuty: ``PUT /incidents/{id}`` and 
 ``PUT /incidents`` need the ``From`` header, a wrapped ``incident_reference``, and refuse to
 move a resolved incident. ``GET /_standin/state`` lists them all, with ``open`` naming those
 still triggered or acknowledged, so a test can assert nothing the console opened is left open.
-``GET /users?query=`` finds the demo workspace's people by e-mail or name (ids ``P<USERNAME>``).
+``GET /users?query=`` finds the demo workspace's people by e-mail or name (ids ``P<USERNAME>``);
+schedules are in :mod:`nexusops.standins.pagerduty_schedules`.
 See :mod:`nexusops.standins.common` for control endpoints and adding routes.
 """
 
@@ -34,6 +35,7 @@ from .common import (
     route,
     serve_until_interrupted,
 )
+from .pagerduty_schedules import SchedulesMixin
 
 SEVERITIES = ("critical", "error", "warning", "info")
 ACTIONS = ("trigger", "acknowledge", "resolve")
@@ -66,7 +68,7 @@ def _pagerduty_user_id(username: str) -> str:
     return f"P{username.upper()}"
 
 
-class PagerDutyStandin(StandinApp):
+class PagerDutyStandin(SchedulesMixin, StandinApp):
     vendor = "pagerduty"
 
     def __init__(self, base_url: str = "") -> None:
@@ -77,18 +79,26 @@ class PagerDutyStandin(StandinApp):
         self.incidents: dict[str, dict[str, Any]] = {}  # id -> incident
         self.notes: dict[str, list[dict[str, Any]]] = {}  # incident id -> notes
         self._numbers = itertools.count(1)
+        self.reset_schedules()
 
     def state(self) -> Any:
         return {
             "incidents": list(self.incidents.values()),
             "notes": self.notes,
             "open": [i["id"] for i in self.incidents.values() if i["status"] != "resolved"],
+            "schedules": sorted(self.schedules),
         }
+
+    def control(self, action: str, request: Request) -> Response | None:
+        if request.method == "POST" and action == "schedules":
+            return self.load_schedules(request.body if isinstance(request.body, dict) else {})
+        return None
 
     def authorize(self, request: Request) -> Response | None:
         if request.path.startswith("/v2/"):
             return None  # the Events API authenticates by routing_key in the body
-        if not request.header("Authorization").startswith("Token token="):
+        token = request.header("Authorization").removeprefix("Token token=")
+        if token == request.header("Authorization") or not token.strip():
             return Response(401, {"error": {"message": "Unauthorized", "code": 2006}})
         return None
 

@@ -25,7 +25,7 @@ LIVE_MS = 5_000  # the panels poll every 2 s
 def p0(make_user):
     """A P0 with a commander, a responder, a dozen notes and Runbook 2.4's escalation."""
     from incidents import services
-    from tests.incidents.oncall.conftest import runbook_policy
+    from tests.oncall.conftest import runbook_policy
 
     iris = make_user("iris", roles.INCIDENT_COMMANDER, first_name="Iris")
     ravi = make_user("ravi", roles.RESPONDER, first_name="Ravi")

@@ -19,11 +19,11 @@ def test_acknowledging_an_incident_has_these_effects_in_this_order():
     names = [f"{fn.__module__}.{fn.__qualname__}" for fn in events._handlers(IncidentTransitioned)]
     assert names == [
         "incidents.paging.fanout.pagerduty_follow",
-        "incidents.oncall.escalation_services.pages_resolve",
-        "incidents.oncall.escalation_services.rearm",
         "chat.fanout.chat_summary",
         "chat.fanout.chat_mirror",
         "chat.fanout.chat_archive_later",
+        "oncall.escalation_services.pages_resolve",
+        "oncall.escalation_services.rearm",
         "postmortems.hooks.open_on_resolve",
     ]
 

@@ -42,6 +42,7 @@ def test_the_apps_are_the_floors_the_readme_draws():
     assert _domain_apps() == [
         "incidents",
         "chat",
+        "oncall",
         "statuspage",
         "remediation",
         "postmortems",

@@ -109,7 +109,7 @@ def test_a_meeting_is_entered_in_the_viewers_zone_and_mailed_in_utc(client):
 
 
 def test_the_on_call_calendar_keeps_the_rotations_zone_and_adds_utc_on_hover(la_client):
-    from incidents.models import Rotation, RotationMember
+    from oncall.models import Rotation, RotationMember
 
     Rotation.objects.all().delete()
     rotation = Rotation.objects.create(

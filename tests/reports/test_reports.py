@@ -124,7 +124,7 @@ def test_dashboard_shows_charts_tables_and_exports_csv(history, manager, client)
 
 
 def test_night_pages_are_counted_in_the_rotations_time_zone_like_pay(ic):
-    from incidents.models import PayPolicy, Rotation
+    from oncall.models import PayPolicy, Rotation
 
     PayPolicy.objects.create(name="default")  # nights 22:00-06:00
     Rotation.objects.create(

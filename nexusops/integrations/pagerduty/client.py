@@ -44,6 +44,15 @@ RETRIED_STATUSES = (429, 500, 502, 503, 504)
 URGENCIES = ("high", "low")
 
 
+def rest_api_configured() -> bool:
+    """Whether settings configure the REST API (per-person pages, schedules, user lookups)."""
+    return bool(
+        getattr(settings, "PAGERDUTY_API_URL", "")
+        and getattr(settings, "PAGERDUTY_API_TOKEN", "")
+        and getattr(settings, "PAGERDUTY_FROM_EMAIL", "")
+    )
+
+
 class PagerDutyClient:
     """Paging through PagerDuty. Either API may be unconfigured; its operations then raise
     :class:`NotConfigured`."""
@@ -235,6 +244,25 @@ class PagerDutyClient:
             if incident.get("status") == "resolved":
                 return incident
             raise
+
+    # --- schedules (on-call import) ------------------------------------------------------
+    def schedules_list(self, query: str = "") -> list[dict[str, Any]]:
+        """Every schedule (the library follows offset/limit pagination while ``more``)."""
+        params = {"query": query} if query else {}
+        with _converted_errors("schedule list"):
+            return list(self._rest().iter_all("schedules", params=params))
+
+    def schedule_get(self, schedule_id: str, *, since: str, until: str) -> dict[str, Any]:
+        """One schedule with its layers and ``final_schedule.rendered_schedule_entries`` for
+        [since, until) (ISO 8601). A wrong id is :class:`VendorRejected` with status 404."""
+        with _converted_errors("schedule"):
+            return self._rest().rget(
+                f"/schedules/{schedule_id}", params={"since": since, "until": until}
+            )
+
+    def user_get(self, user_id: str) -> dict[str, Any]:
+        with _converted_errors("user"):
+            return self._rest().rget(f"/users/{user_id}")
 
     # --- the edge -------------------------------------------------------------------------
     def _events(self) -> pagerduty.EventsApiV2Client:

@@ -16,13 +16,14 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
-from incidents.models import Rotation, RotationMember, Status, TimelineEvent
+from incidents.models import Status, TimelineEvent
 from incidents.services import incident_note_add, incident_transition
 from nexusops.common import clock, roles
 from nexusops.engine.models import OutboxMessage, Timer
 from nexusops.engine.timers import timers_sweep
+from oncall.models import Rotation, RotationMember
 from tests.factories import UserFactory, incident
-from tests.incidents.oncall.conftest import person, runbook_policy
+from tests.oncall.conftest import person, runbook_policy
 
 T0 = dt.datetime(2026, 3, 10, 18, 0, tzinfo=dt.UTC)
 ROUNDS = 50
@@ -30,9 +31,6 @@ ROUNDS = 50
 
 @pytest.fixture
 def org(transactional_db, settings, slack, pagerduty):
-    from incidents.oncall import setup
-
-    setup.register()
     settings.PAGERDUTY_SERVICE_ID = "PSVC001"
     oncall = person("olga", pd="POLGA01", slack="U0OLGA", role=roles.RESPONDER)
     rotation = Rotation.objects.create(name="Primary", start_date=dt.date(2026, 1, 2))

@@ -1,0 +1,12 @@
+from .escalation import EscalationPolicy, EscalationTier
+from .rotation import PayPolicy, Rotation, RotationMember, RotationOverride, Weekday
+
+__all__ = [
+    "EscalationPolicy",
+    "EscalationTier",
+    "PayPolicy",
+    "Rotation",
+    "RotationMember",
+    "RotationOverride",
+    "Weekday",
+]
