@@ -22,6 +22,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from chat import senders
+from incidents.models import TimelineEvent
 from incidents.seed import DEMO_PASSWORD
 from nexusops.engine import outbox
 from nexusops.standins import demo
@@ -129,6 +130,12 @@ def test_the_readme_walk_with_mattermost(page, live_server, mattermost_console):
     channel = _until(lambda: _channel(mm, "incident-" + number[4:].lower()), "the channel")
     [summary] = _until(lambda: _pinned(mm, channel["id"]), "the pinned summary")
     assert number in summary["message"] and "Triggered" in summary["message"]
+    standins = page.context.new_page()  # the Stand-ins page shows it under Mattermost
+    standins.goto(f"{url}/standins/")
+    expect(standins.locator("section", has_text="Mattermost").first).to_contain_text(
+        channel["name"]
+    )
+    standins.close()
 
     # Acknowledge by the summary's button: the console shows it, by `ic`, from Mattermost.
     assert _press(url, summary, "acknowledge")[0] == 200
@@ -185,3 +192,13 @@ def test_the_readme_walk_with_mattermost(page, live_server, mattermost_console):
     header.get_by_role("button", name="Close", exact=True).click()
     expect(header.locator(".pill")).to_have_text("Closed")
     _until(lambda: _channel(mm, channel["name"])["delete_at"], "the channel to be archived")
+
+    # What was done in Mattermost is on the timeline as done there, by `ic` (rule 13).
+    from_mattermost = TimelineEvent.objects.filter(
+        incident__number=number, channel="mattermost", actor__username="ic"
+    )
+    assert {e.message.split(" ")[0] for e in from_mattermost.filter(kind="status_changed")} == {
+        "Acknowledged",
+        "Resolved:",
+    }
+    assert from_mattermost.filter(kind="note", message="restarted the gateway pods").exists()
