@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 from chat import senders
 from incidents.models import TimelineEvent
 from incidents.seed import DEMO_PASSWORD
-from nexusops.engine import outbox
+from nexusops.engine.outbox import registry
 from nexusops.standins import demo
 from nexusops.standins.common import StandinControl
 from tests.support.browser_fixtures import log_in
@@ -64,7 +64,7 @@ def mattermost_console(transactional_db, demo_settings, standins, live_server):
     finally:
         worker.stop()
         for effect in senders.EFFECTS:  # the suite's other tests run with Slack alone
-            outbox._senders.pop(f"mattermost.{effect}", None)
+            registry._senders.pop(f"mattermost.{effect}", None)
 
 
 def _until(predicate, what: str, timeout_ms: int = WORKER_MS):  # noqa: ANN001, ANN202
