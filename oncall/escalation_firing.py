@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
 from incidents.events import IncidentEscalated
@@ -19,6 +20,7 @@ from nexusops.common.services import actor_name
 from nexusops.engine import events
 from nexusops.engine.models import Timer
 from nexusops.engine.outbox import outbox_enqueue
+from nexusops.integrations.chat.registry import chat_provider_class, chat_providers_configured
 from nexusops.integrations.slack.messages import incident_channel_name
 
 from .escalation_policy import KIND, next_applicable, situation
@@ -56,10 +58,11 @@ def _reach(
     timer: Timer,
     words: str,
 ) -> _Reach:
-    """Enqueue the person's page and Slack invitation; record only what was enqueued."""
+    """Enqueue the person's page and chat invitations; record only what was enqueued."""
     name, (pd_id, slack_id) = actor_name(person), _contact(person)
     reach = _Reach(person)
-    if not (pd_id or slack_id):
+    chats = chat_providers_configured(settings.NEXUSOPS_CHAT)
+    if not (pd_id or slack_id and "slack" in chats or person.email and chats != ("slack",)):
         reach.failed.append(f"could not page {name}: no PagerDuty or Slack id in the profile")
         return reach
     if pd_id:
@@ -81,19 +84,26 @@ def _reach(
         else:
             how = "" if not slack_id else " via PagerDuty"
             reach.failed.append(f"could not page {name}{how}: {page.off_reason}")
-    if slack_id:
+    for chat in chats:
+        # Slack invites by the id on the profile; the other chats find people by e-mail
+        # among the incident's responders, which this person joins when reached.
+        if chat == "slack" and not slack_id or chat != "slack" and not person.email:
+            continue
+        label = chat_provider_class(chat).label
         invite = outbox_enqueue(
-            target="slack.invite",
-            key=f"{incident.number}:esc:{timer.pk}:{person.pk}:slack",
+            target=f"{chat}.invite",
+            key=f"{incident.number}:esc:{timer.pk}:{person.pk}:{chat}",
             incident=incident,
-            payload={"users": [slack_id]},
+            payload={"users": [slack_id]} if chat == "slack" else {},
         )
         if invite.queued:
-            channel = incident.slack_channel_name or incident_channel_name(incident.number)
-            reach.done.append(f"invited {name} to #{channel} in Slack")
-            reach.pages.append({"user": person.pk, "via": "slack", "outbox": invite.message.pk})
+            channel = (
+                incident.slack_channel_name if chat == "slack" else None
+            ) or incident_channel_name(incident.number)
+            reach.done.append(f"invited {name} to #{channel} in {label}")
+            reach.pages.append({"user": person.pk, "via": chat, "outbox": invite.message.pk})
         else:
-            reach.failed.append(f"could not invite {name} in Slack: {invite.off_reason}")
+            reach.failed.append(f"could not invite {name} in {label}: {invite.off_reason}")
     return reach
 
 
