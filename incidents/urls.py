@@ -1,14 +1,8 @@
 from django.urls import path
 
-from . import profile_views, views, write_views
+from . import views, write_views
 
 urlpatterns = [
-    path("profile/", profile_views.profile_page, name="profile"),
-    path(
-        "profile/browser-time-zone/",
-        profile_views.profile_browser_time_zone,
-        name="profile-browser-time-zone",
-    ),
     path("services/", views.service_list, name="service-list"),
     path("incidents/", views.incident_list, name="incident-list"),
     path("incidents/declare/", views.incident_declare, name="incident-declare"),
