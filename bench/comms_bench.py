@@ -188,7 +188,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from nexusops.standins import slack as slack_standin
-    from nexusops.standins.common import StandinControl, run_in_thread
+    from nexusops.standins.common import run_in_thread
+    from nexusops.standins.control import StandinControl
 
     # No 429s: the benchmark measures our pipeline, not Slack's per-minute tiers.
     server, base = slack_standin.make_server(rate_window=None)

@@ -350,7 +350,7 @@ def main() -> None:
         "slack.log",
     )
     try:
-        from nexusops.standins.common import StandinControl
+        from nexusops.standins.control import StandinControl
 
         control = StandinControl(f"http://{HOST}:{SLACK_PORT}")
         wait_until(lambda: answers(f"http://{HOST}:{SLACK_PORT}/_standin/state"), 20, "Slack")

@@ -1,14 +1,8 @@
 from django.urls import path
 
-from . import profile_views, views
+from . import views, write_views
 
 urlpatterns = [
-    path("profile/", profile_views.profile_page, name="profile"),
-    path(
-        "profile/browser-time-zone/",
-        profile_views.profile_browser_time_zone,
-        name="profile-browser-time-zone",
-    ),
     path("services/", views.service_list, name="service-list"),
     path("incidents/", views.incident_list, name="incident-list"),
     path("incidents/declare/", views.incident_declare, name="incident-declare"),
@@ -17,20 +11,20 @@ urlpatterns = [
     path("incidents/<str:number>/timeline/", views.incident_timeline, name="incident-timeline"),
     path(
         "incidents/<str:number>/transition/",
-        views.incident_transition,
+        write_views.incident_transition,
         name="incident-transition",
     ),
-    path("incidents/<str:number>/note/", views.incident_note, name="incident-note"),
-    path("incidents/<str:number>/assign/", views.incident_assign, name="incident-assign"),
-    path("incidents/<str:number>/edit/", views.incident_edit, name="incident-edit"),
+    path("incidents/<str:number>/note/", write_views.incident_note, name="incident-note"),
+    path("incidents/<str:number>/assign/", write_views.incident_assign, name="incident-assign"),
+    path("incidents/<str:number>/edit/", write_views.incident_edit, name="incident-edit"),
     path(
         "incidents/<str:number>/timers/<int:pk>/retry/",
-        views.incident_timer_retry,
+        write_views.incident_timer_retry,
         name="incident-timer-retry",
     ),
     path(
         "incidents/<str:number>/checklist/<slug:key>/",
-        views.incident_checklist,
+        write_views.incident_checklist,
         name="incident-checklist",
     ),
 ]

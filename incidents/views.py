@@ -1,4 +1,4 @@
-"""The incident pages: list, declare, the command page and its small write endpoints.
+"""The incident pages: list, declare and the command page (its writes are ``write_views``).
 
 Views are thin: parse (``forms``), call one service or selector, render. Rules, permission
 checks included, are the services'; an ``ApplicationError`` becomes a message (a redirect
@@ -9,19 +9,16 @@ bundle the live endpoint sends when someone else changed the incident.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from nexusops.common import keyset
-from nexusops.common.errors import ApplicationError, Conflict, NotFoundError, PermissionDeniedError
+from nexusops.common.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from nexusops.common.views import forbidden
 from nexusops.engine.events import ask
-from nexusops.engine.models import Timer
 
 from . import forms, selectors, services
 from .events import CommandPagePanels
@@ -29,7 +26,6 @@ from .models import Incident, Service, Severity, Status
 
 PAGE_SIZE = 50
 LIVE_SECTIONS = ("header", "glance", "steps", "timers", "timeline", "live")
-WRITE_SECTIONS = (*LIVE_SECTIONS, "people", "edit", "note", "messages")
 
 
 def service_list(request):
@@ -211,128 +207,6 @@ def incident_live(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "incidents/incident_detail.html#oob", context, status=done or 200)
 
 
-# ---- writes ------------------------------------------------------------------------------
-
-
-@require_POST
-def incident_transition(request: HttpRequest, number: str) -> HttpResponse:
-    incident = _get(number)
-    form = forms.TransitionForm(request.POST)
-    if not form.is_valid():
-        return _after_write(request, incident, error=_parse_error(form))
-    data = form.cleaned_data
-    return _write(
-        request,
-        incident,
-        lambda: services.incident_transition(
-            incident=incident,
-            action=data["action"],
-            reason=data["reason"],
-            expected_version=data["version"],
-            actor=request.user,
-        ),
-        success=lambda i: f"{i.number} is now {i.get_status_display().lower()}.",
-    )
-
-
-@require_POST
-def incident_note(request: HttpRequest, number: str) -> HttpResponse:
-    incident = _get(number)
-    form = forms.NoteForm(request.POST)
-    form.is_valid()
-    data = form.cleaned_data
-    return _write(
-        request,
-        incident,
-        lambda: services.incident_note_add(
-            incident=incident,
-            message=data.get("message", ""),
-            internal=data.get("internal", False),
-            actor=request.user,
-        ),
-        success=lambda i: (
-            "Internal note added." if data.get("internal") else "Stakeholder update posted."
-        ),
-        form_state={"note_data": request.POST},
-    )
-
-
-@require_POST
-def incident_assign(request: HttpRequest, number: str) -> HttpResponse:
-    incident = _get(number)
-    form = forms.AssignForm(request.POST)
-    if not form.is_valid():
-        return _after_write(request, incident, error=_parse_error(form))
-    data = form.cleaned_data
-    return _write(
-        request,
-        incident,
-        lambda: services.incident_assign(
-            incident=incident,
-            commander=data["commander"] or None,
-            responders=data["responders"],
-            expected_version=data["version"],
-            actor=request.user,
-        ),
-        success=lambda i: "Assignment saved.",
-    )
-
-
-@require_POST
-def incident_edit(request: HttpRequest, number: str) -> HttpResponse:
-    incident = _get(number)
-    form = forms.EditForm(request.POST)
-    if not form.is_valid():
-        return _after_write(
-            request,
-            incident,
-            error=_parse_error(form),
-            form_state={"edit_data": request.POST},
-        )
-    data = form.cleaned_data
-    return _write(
-        request,
-        incident,
-        lambda: services.incident_update(
-            incident=incident,
-            expected_version=data["version"],
-            actor=request.user,
-            **form.service_kwargs(),
-        ),
-        success=lambda i: "Changes saved.",
-        form_state={"edit_data": request.POST},
-    )
-
-
-@require_POST
-def incident_checklist(request: HttpRequest, number: str, key: str) -> HttpResponse:
-    incident = _get(number)
-    form = forms.ChecklistForm(request.POST)
-    form.is_valid()
-    done = form.cleaned_data.get("done", False)
-    return _write(
-        request,
-        incident,
-        lambda: services.checklist_item_set(
-            incident=incident, key=key, done=done, actor=request.user
-        ),
-        success=None,
-    )
-
-
-@require_POST
-def incident_timer_retry(request: HttpRequest, number: str, pk: int) -> HttpResponse:
-    incident = _get(number)
-    if not Timer.objects.filter(pk=pk, incident=incident).exists():
-        raise Http404(f"No such timer on {incident.number}.")
-    return _write(
-        request,
-        incident,
-        lambda: services.timer_retry(timer=pk, actor=request.user),
-        success=lambda i: "Retrying the timer: the next sweep fires it.",
-    )
-
-
 # ---- helpers -----------------------------------------------------------------------------
 
 
@@ -341,68 +215,6 @@ def _get(number: str) -> Incident:
         return selectors.incident_get(number=number)
     except NotFoundError as exc:
         raise Http404(exc.message) from None
-
-
-def _write(
-    request: HttpRequest,
-    incident: Incident,
-    call: Callable[[], object],
-    *,
-    success: Callable[[Incident], str] | None,
-    form_state: dict | None = None,
-) -> HttpResponse:
-    try:
-        call()
-    except ApplicationError as exc:
-        return _after_write(request, incident, error=exc, form_state=form_state)
-    fresh = _get(incident.number)
-    if success is not None:
-        messages.success(request, success(fresh))
-    return _after_write(request, fresh)
-
-
-def _after_write(
-    request: HttpRequest,
-    incident: Incident,
-    *,
-    error: ApplicationError | None = None,
-    form_state: dict | None = None,
-) -> HttpResponse:
-    if isinstance(error, PermissionDeniedError):
-        return forbidden(request, error.message)
-    stale = isinstance(error, Conflict) and error.code == "stale_version"
-    if stale:
-        error.message = (
-            f"{incident.number} was changed by someone else, reloaded: check the current "
-            "values below and try again."
-        )
-        form_state = None  # show what is there now, not the stale input
-    if error is not None:
-        messages.error(request, error.message)
-    if not request.htmx:
-        return redirect("incident-detail", incident.number)
-    if error is not None:
-        incident = _get(incident.number)  # the row may have moved under us
-    context = selectors.incident_command_context(
-        incident=incident,
-        user=request.user,
-        query=request.GET,
-        sections=WRITE_SECTIONS,
-        errors=(error.fields if error is not None and not stale else {}),
-        **(form_state or {}),
-    )
-    return render(
-        request,
-        "incidents/incident_detail.html#oob",
-        context,
-        status=error.status if error is not None else 200,
-    )
-
-
-def _parse_error(form) -> ApplicationError:  # noqa: ANN001 - any form
-    fields = forms.errors_of(form)
-    words = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in fields.items())
-    return ApplicationError(f"Could not read the form ({words}).", fields=fields)
 
 
 # The list view's names for what the command page's selectors also use.

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views
+from . import actionitem_views, views
 
 
 class ExportFormat:
@@ -44,9 +44,9 @@ urlpatterns = [
     ),
     path(
         "postmortems/<str:number>/action-items/",
-        views.actionitem_create,
+        actionitem_views.actionitem_create,
         name="actionitem-create",
     ),
-    path("action-items/", views.actionitem_list, name="actionitem-list"),
-    path("action-items/<int:pk>/", views.actionitem_update, name="actionitem-update"),
+    path("action-items/", actionitem_views.actionitem_list, name="actionitem-list"),
+    path("action-items/<int:pk>/", actionitem_views.actionitem_update, name="actionitem-update"),
 ]

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nexusops.standins import demo  # noqa: E402 - the stand-ins' ports and tokens, no Django
-from nexusops.standins.common import StandinControl  # noqa: E402
+from nexusops.standins.control import StandinControl  # noqa: E402
 
 PY = sys.executable
 REQUEST_ID = "ci-production-run-declare"

@@ -12,6 +12,8 @@ client library talks to it over real HTTP (DESIGN.md rule 6). Every stand-in als
   "latency_ms": n}`` - the next N vendor requests wait ``latency_ms`` and, if ``status`` is
   given, answer with it (and ``Retry-After: s``) instead of doing their work.
 
+Tests and the demo drive these through :class:`nexusops.standins.control.StandinControl`.
+
 To add a vendor operation to a stand-in, add a method on its :class:`StandinApp` subclass::
 
     @route("POST", r"/api/conversations\\.rename")
@@ -30,7 +32,6 @@ import re
 import ssl
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -342,63 +343,3 @@ def serve_until_interrupted(server: StandinServer, label: str) -> None:
         pass
     finally:
         server.server_close()
-
-
-class StandinControl:
-    """A small client for the ``/_standin/`` endpoints, for tests and the demo."""
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        ssl_context: ssl.SSLContext | None = None,
-        timeout: float = 5.0,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.ssl_context = ssl_context
-        self.timeout = timeout  # longer where a control call waits on the console (Teams)
-
-    def _call(self, method: str, action: str, body: dict | None = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            f"{self.base_url}{CONTROL_PREFIX}{action}",
-            data=data if method == "POST" else None,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        if method == "POST" and data is None:
-            request.data = b"{}"
-        with urllib.request.urlopen(
-            request, timeout=self.timeout, context=self.ssl_context
-        ) as response:
-            return json.loads(response.read() or b"null")
-
-    def received(self, path: str | None = None) -> list[dict[str, Any]]:
-        """Requests received, oldest first; only those to ``path`` when given."""
-        entries = self._call("GET", "received")
-        return [e for e in entries if path is None or e["path"] == path]
-
-    def state(self) -> Any:
-        return self._call("GET", "state")
-
-    def command(self, action: str, body: dict | None = None) -> Any:
-        """A vendor-specific hook, e.g. ``command("users", {...})`` on the Slack stand-in."""
-        return self._call("POST", action, body)
-
-    def reset(self) -> None:
-        self._call("POST", "reset")
-
-    def inject(
-        self,
-        status: int | None = None,
-        *,
-        times: int = 1,
-        retry_after: float | None = None,
-        latency_ms: int = 0,
-    ) -> None:
-        spec: dict[str, Any] = {"times": times, "latency_ms": latency_ms}
-        if status is not None:
-            spec["status"] = status
-        if retry_after is not None:
-            spec["retry_after"] = retry_after
-        self._call("POST", "inject", spec)

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from . import demo, teams
-from .common import StandinControl
+from .control import StandinControl
 
 VENDORS = [
     ("Slack", "slack", "http"),

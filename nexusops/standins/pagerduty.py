@@ -13,7 +13,8 @@ the REST API changes them as strictly as PagerDuty: ``PUT /incidents/{id}`` and 
 move a resolved incident. ``GET /_standin/state`` lists them all, with ``open`` naming those
 still triggered or acknowledged, so a test can assert nothing the console opened is left open.
 ``GET /users?query=`` finds the demo workspace's people by e-mail or name (ids ``P<USERNAME>``);
-schedules are in :mod:`nexusops.standins.pagerduty_schedules`.
+the Events API is in :mod:`nexusops.standins.pagerduty_events`, schedules in
+:mod:`nexusops.standins.pagerduty_schedules`.
 See :mod:`nexusops.standins.common` for control endpoints and adding routes.
 """
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,26 +35,14 @@ from .common import (
     route,
     serve_until_interrupted,
 )
+from .pagerduty_events import EventsMixin, now_iso, set_status
 from .pagerduty_schedules import SchedulesMixin
 
-SEVERITIES = ("critical", "error", "warning", "info")
-ACTIONS = ("trigger", "acknowledge", "resolve")
 URGENCIES = ("high", "low")
 # What the REST API lets a client set; PagerDuty has no way back to "triggered".
 SETTABLE_STATUSES = ("acknowledged", "resolved")
 BULK_LIMIT = 250  # PagerDuty's limit for one PUT /incidents
 FROM_MISSING = "You must specify a user's email address in the From header"
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _invalid(*errors: str) -> Response:
-    return Response(
-        400,
-        {"status": "invalid event", "message": "Event object is invalid", "errors": list(errors)},
-    )
 
 
 def _rest_invalid(*errors: str) -> Response:
@@ -68,7 +56,7 @@ def _pagerduty_user_id(username: str) -> str:
     return f"P{username.upper()}"
 
 
-class PagerDutyStandin(SchedulesMixin, StandinApp):
+class PagerDutyStandin(EventsMixin, SchedulesMixin, StandinApp):
     vendor = "pagerduty"
 
     def __init__(self, base_url: str = "") -> None:
@@ -107,66 +95,6 @@ class PagerDutyStandin(SchedulesMixin, StandinApp):
         if status == 429:
             return Response(429, {"status": "throttle event", "message": "Rate limited"}, headers)
         return Response(status, {"error": {"message": "Internal Server Error"}}, headers)
-
-    def _open_incident(self, dedup_key: str) -> dict[str, Any] | None:
-        for incident in self.incidents.values():
-            if incident["incident_key"] == dedup_key and incident["status"] != "resolved":
-                return incident
-        return None
-
-    # --- Events API v2 --------------------------------------------------------------------
-    @route("POST", r"/v2/enqueue")
-    def enqueue(self, request: Request) -> Response:
-        event = request.body if isinstance(request.body, dict) else None
-        if event is None:
-            return _invalid("Request body must be a JSON object")
-        if not event.get("routing_key"):
-            return _invalid("'routing_key' is missing or blank")
-        action = event.get("event_action")
-        if action not in ACTIONS:
-            return _invalid("'event_action' is invalid")
-        dedup_key = event.get("dedup_key")
-        if action != "trigger" and not dedup_key:
-            return _invalid("'dedup_key' is required for acknowledge and resolve")
-        dedup_key = dedup_key or uuid.uuid4().hex
-        if action == "trigger":
-            payload = event.get("payload") or {}
-            missing = [f for f in ("summary", "source", "severity") if not payload.get(f)]
-            if missing:
-                return _invalid(*(f"'payload.{f}' is missing or blank" for f in missing))
-            if payload["severity"] not in SEVERITIES:
-                return _invalid("'payload.severity' is invalid")
-            incident = self._open_incident(dedup_key)
-            if incident is None:
-                number = next(self._numbers)
-                incident_id = f"Q{number:06d}"
-                incident = {
-                    "id": incident_id,
-                    "type": "incident",
-                    "incident_number": number,
-                    "incident_key": dedup_key,
-                    "title": payload["summary"],
-                    "status": "triggered",
-                    "urgency": "high" if payload["severity"] in ("critical", "error") else "low",
-                    "created_at": _now(),
-                    "last_status_change_at": _now(),
-                    "last_status_change_by": "events_api",
-                    "resolved_at": None,
-                    "self": f"{self.base_url}/incidents/{incident_id}",
-                    "html_url": f"https://nexusops-standin.pagerduty.com/incidents/{incident_id}",
-                    "alert_counts": {"all": 0},
-                    "custom_details": payload.get("custom_details") or {},
-                }
-                self.incidents[incident_id] = incident
-            incident["alert_counts"]["all"] += 1
-        else:
-            incident = self._open_incident(dedup_key)
-            if incident is not None:  # PagerDuty accepts and ignores events for unknown keys
-                status = "acknowledged" if action == "acknowledge" else "resolved"
-                _set_status(incident, status, by="events_api")
-        return Response(
-            202, {"status": "success", "message": "Event processed", "dedup_key": dedup_key}
-        )
 
     # --- REST API v2 ----------------------------------------------------------------------
     @route("GET", r"/users")
@@ -251,8 +179,8 @@ class PagerDutyStandin(SchedulesMixin, StandinApp):
             "title": data["title"],
             "status": "triggered",
             "urgency": data.get("urgency", "high"),
-            "created_at": _now(),
-            "last_status_change_at": _now(),
+            "created_at": now_iso(),
+            "last_status_change_at": now_iso(),
             "last_status_change_by": request.header("From"),
             "resolved_at": None,
             "service": {"id": service["id"], "type": "service_reference"},
@@ -358,21 +286,11 @@ class PagerDutyStandin(SchedulesMixin, StandinApp):
         note = {
             "id": f"N{uuid.uuid4().hex[:12].upper()}",
             "content": content,
-            "created_at": _now(),
+            "created_at": now_iso(),
             "user": {"type": "user_reference", "summary": sender},
         }
         self.notes.setdefault(incident_id, []).append(note)
         return Response(201, {"note": note})
-
-
-def _set_status(incident: dict[str, Any], status: str, *, by: str) -> None:
-    if incident["status"] == status:
-        return
-    incident["status"] = status
-    incident["last_status_change_at"] = _now()
-    incident["last_status_change_by"] = by
-    if status == "resolved":
-        incident["resolved_at"] = incident["last_status_change_at"]
 
 
 def _update_errors(incident: dict[str, Any], data: dict[str, Any]) -> list[str]:
@@ -394,7 +312,7 @@ def _apply_update(incident: dict[str, Any], data: dict[str, Any], sender: str) -
     if data.get("urgency"):
         incident["urgency"] = data["urgency"]
     if data.get("status"):
-        _set_status(incident, data["status"], by=sender)
+        set_status(incident, data["status"], by=sender)
     if data.get("resolution"):
         incident["resolution"] = data["resolution"]
 

@@ -26,7 +26,7 @@ from incidents.models import TimelineEvent
 from incidents.seed import DEMO_PASSWORD
 from nexusops.engine.outbox import registry
 from nexusops.standins import demo
-from nexusops.standins.common import StandinControl
+from nexusops.standins.control import StandinControl
 from tests.support.browser_fixtures import log_in
 from tests.support.standins_process import demo_env
 from tests.support.worker import WorkerProcess

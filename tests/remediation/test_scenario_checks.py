@@ -9,7 +9,8 @@ import pytest
 
 from nexusops.common import roles
 from nexusops.standins import sendgrid_api
-from nexusops.standins.common import StandinControl, run_in_thread
+from nexusops.standins.common import run_in_thread
+from nexusops.standins.control import StandinControl
 from remediation.models import ActionRun, ScenarioStep
 from remediation.seed import seed_scenarios
 from remediation.services.execute import action_execute

@@ -19,7 +19,8 @@ from nexusops.integrations.saas.oauth_check import oauth_health
 from nexusops.integrations.saas.sendgrid_check import sendgrid_health
 from nexusops.integrations.saas.stripe_check import stripe_health
 from nexusops.standins import idp, sendgrid_api, stripe_api
-from nexusops.standins.common import StandinControl, StandinServer, run_in_thread
+from nexusops.standins.common import StandinServer, run_in_thread
+from nexusops.standins.control import StandinControl
 
 
 def _serve(server: StandinServer) -> Iterator[StandinControl]:

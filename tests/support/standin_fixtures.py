@@ -15,7 +15,8 @@ import pytest
 from nexusops.standins import pagerduty as pagerduty_standin
 from nexusops.standins import slack as slack_standin
 from nexusops.standins import statuspage as statuspage_standin
-from nexusops.standins.common import StandinControl, StandinServer, run_in_thread
+from nexusops.standins.common import StandinServer, run_in_thread
+from nexusops.standins.control import StandinControl
 
 SLACK_TOKEN = "xoxb-test-token"
 PAGERDUTY_ROUTING_KEY = "R0UT1NGKEY0123456789abcdef012345"

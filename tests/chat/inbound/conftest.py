@@ -19,7 +19,7 @@ from incidents.models import Incident
 from nexusops.celery import app as celery_app
 from nexusops.common import roles
 from nexusops.integrations.slack.messages import slack_signature
-from nexusops.standins.common import StandinControl
+from nexusops.standins.control import StandinControl
 from tests.factories import ProfileFactory, UserFactory, incident
 
 SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -9,7 +9,8 @@ import pytest
 from chat import senders
 from nexusops.engine.outbox import registry
 from nexusops.standins import mattermost as mattermost_standin
-from nexusops.standins.common import StandinControl, StandinServer, run_in_thread
+from nexusops.standins.common import StandinServer, run_in_thread
+from nexusops.standins.control import StandinControl
 from nexusops.standins.mattermost.words import TEAM_ID, TOKEN
 
 ACTION_SECRET = "mm-test-action-secret"

@@ -9,7 +9,7 @@ import pytest
 from chat import senders
 from nexusops.celery import app as celery_app
 from nexusops.engine import outbox
-from nexusops.standins.common import StandinControl
+from nexusops.standins.control import StandinControl
 
 
 def _chat(settings, value: str) -> None:

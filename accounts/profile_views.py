@@ -11,10 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from incidents.models import Profile
+from incidents.services.people import (
+    profile_time_zone_default,
+    profile_time_zone_set,
+    time_zone_names,
+)
 from nexusops.common.errors import ApplicationError
-
-from .models import Profile
-from .services.people import profile_time_zone_default, profile_time_zone_set, time_zone_names
 
 
 @require_http_methods(["GET", "POST"])
