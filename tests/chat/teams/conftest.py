@@ -8,7 +8,7 @@ import pytest
 
 from chat import senders
 from nexusops.celery import app as celery_app
-from nexusops.engine import outbox
+from nexusops.engine.outbox import registry
 from nexusops.standins.control import StandinControl
 
 
@@ -22,7 +22,7 @@ def _chat(settings, value: str) -> None:
 
 def _forget() -> None:
     for effect in senders.EFFECTS:  # the suite's other tests run with Slack alone
-        outbox._senders.pop(f"teams.{effect}", None)
+        registry._senders.pop(f"teams.{effect}", None)
 
 
 @pytest.fixture
