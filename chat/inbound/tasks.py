@@ -8,6 +8,7 @@ nothing: the marker is written in the same transaction as the service's change.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
@@ -51,6 +52,20 @@ def _reply(response_url: str, text: str) -> None:
         logger.warning("Slack reply not sent: %s", exc)
 
 
+def _run_once(
+    action: str, actor, params: dict, once: str, warning: Callable[[str], str]
+) -> str | None:
+    """Run one inbound action at most once per ``once`` key and return the answer for the
+    chat (a refusal in the chat's own words), or None when it already ran."""
+    try:
+        with transaction.atomic():
+            if not _first_run(once):
+                return None
+            return run_action(action, actor, params)
+    except ApplicationError as exc:
+        return warning(exc.message)
+
+
 @shared_task(base=NexusTask, bind=True, ignore_result=True, name=OLD + "inbound_action_task")
 def inbound_action_task(
     self,
@@ -69,13 +84,9 @@ def inbound_action_task(
         if actor is None:
             _reply(response_url, NOT_LINKED)
             return "no user"
-    try:
-        with transaction.atomic():
-            if not _first_run(once):
-                return "duplicate"
-            text = run_action(action, actor, params)
-    except ApplicationError as exc:
-        text = f":warning: {escape_mrkdwn(exc.message)}"
+    text = _run_once(action, actor, params, once, lambda m: f":warning: {escape_mrkdwn(m)}")
+    if text is None:
+        return "duplicate"
     _reply(response_url, text)
     return text
 
@@ -120,13 +131,9 @@ def teams_action_task(
     if actor is None:
         _teams_reply(reply, TEAMS_NOT_LINKED)
         return "no user"
-    try:
-        with transaction.atomic():
-            if not _first_run(once):
-                return "duplicate"
-            text = run_action(action, actor, params)
-    except ApplicationError as exc:
-        text = f"⚠️ {exc.message}"
+    text = _run_once(action, actor, params, once, lambda m: f"⚠️ {m}")
+    if text is None:
+        return "duplicate"
     _teams_reply(reply, text)
     return text
 
