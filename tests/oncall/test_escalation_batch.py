@@ -90,7 +90,6 @@ def _assert_each_fired_once_in_channel_order(backlog) -> None:
         assert Timer.objects.get(pk=timer.pk).fired_at == T0 + dt.timedelta(seconds=30)
 
 
-@pytest.mark.postgres
 @pytest.mark.parametrize("batch", [25, 1], ids=["batch", "one-by-one"])
 def test_a_batch_writes_what_firing_one_by_one_writes(backlog, settings, batch):
     settings.TIMERS_SWEEP_BATCH = batch
@@ -99,8 +98,11 @@ def test_a_batch_writes_what_firing_one_by_one_writes(backlog, settings, batch):
 
     assert fired == 4
     _assert_each_fired_once_in_channel_order(backlog)
-    inserts = [s for s in statements if s.startswith('INSERT INTO "incidents_outboxmessage"')]
-    if batch > 1:
+    # INSERT OR IGNORE INTO on SQLite
+    inserts = [s for s in statements if s.startswith("INSERT") and '"incidents_outboxmessage"' in s]
+    if connection.vendor != "postgresql":  # no sequences to take ids from: rows go at once
+        assert len(inserts) == 8
+    elif batch > 1:
         # Set-wise: one statement per table for the whole batch, one read of the channels.
         assert len(inserts) == 1
         assert sum(s.startswith('INSERT INTO "incidents_timelineevent"') for s in statements) == 1
@@ -110,11 +112,11 @@ def test_a_batch_writes_what_firing_one_by_one_writes(backlog, settings, batch):
         assert len(inserts) == 8  # an invitation and a mirror per firing
 
 
-@pytest.mark.postgres
 def test_a_taken_key_rolls_the_batch_back_and_each_fires_alone(backlog, caplog):
     """Incident 1's invitation key exists already (as if that firing had run before): the
     batch cannot write it as new, rolls back, and each timer fires in its own transaction,
-    where the earlier message is the one the timeline names. Nothing is written twice."""
+    where the earlier message is the one the timeline names. Nothing is written twice.
+    (Without held rows, on SQLite, the batch finds the earlier message itself.)"""
     olga, inc = backlog["olga"], backlog["incidents"][1]
     timer = backlog["timers"][inc.pk]
     key = f"{inc.number}:esc:{timer.pk}:{olga.pk}:slack"
@@ -127,7 +129,7 @@ def test_a_taken_key_rolls_the_batch_back_and_each_fires_alone(backlog, caplog):
         fired, _ = _sweep()
 
     assert fired == 4
-    assert "firing it one by one" in caplog.text
+    assert ("firing it one by one" in caplog.text) == (connection.vendor == "postgresql")
     assert OutboxMessage.objects.filter(key=key).count() == 1
     for other in backlog["incidents"]:
         assert TimelineEvent.objects.filter(incident=other, kind="escalated").count() == 1
