@@ -19,10 +19,11 @@ from django.test.utils import CaptureQueriesContext
 from incidents.models import Incident, TimelineEvent
 from nexusops.common import clock
 from nexusops.engine.models import OutboxMessage, Timer
-from nexusops.engine.outbox import State
+from nexusops.engine.outbox import State, outbox_deliver
 from nexusops.engine.timers import timers_sweep
 from oncall.models import Rotation, RotationMember
 from tests.factories import incident
+from tests.support.outbox import deliver_due
 
 from .conftest import person, runbook_policy
 
@@ -41,9 +42,9 @@ def backlog(db, settings, slack):
     runbook_policy()
     with clock.frozen(T0):
         incidents = [incident(title=f"batch {i}", severity_code="P2") for i in range(4)]
-    OutboxMessage.objects.filter(
-        target="slack.channel_setup", incident__in=[incidents[i] for i in SENT]
-    ).update(state=State.SENT, sent_at=T0)
+        for i in SENT:  # the channel is made in the Slack stand-in, as a worker would
+            setup = OutboxMessage.objects.get(target="slack.channel_setup", incident=incidents[i])
+            assert outbox_deliver(message_id=setup.pk) == "sent"
     timers = {
         t.incident_id: t
         for t in Timer.objects.filter(kind="escalation", fired_at__isnull=True, due_at__lte=T0)
@@ -170,3 +171,36 @@ def test_held_invitations_reach_the_broker_after_the_batch_commits(backlog, noti
     ready = OutboxMessage.objects.filter(target="slack.invite", state=State.PENDING)
     assert sorted(_queued_ids(notifications)) == sorted(ready.values_list("pk", flat=True))
     assert ready.count() == len(SENT)
+
+
+def test_what_a_batch_wrote_is_delivered_in_each_channel_s_order(
+    backlog, settings, slack, pagerduty
+):
+    """Olga reachable through PagerDuty and Slack: three messages per firing (so the batch
+    takes more ids than its first block). Delivered as workers would, each incident's
+    channel is set up, Olga is invited and the timeline line is posted there, and each
+    incident opened one PagerDuty page assigned to her."""
+    settings.PAGERDUTY_SERVICE_ID = "PSVC001"
+    olga = backlog["olga"]
+    olga.profile.pagerduty_user_id = "POLGA01"
+    olga.profile.save(update_fields=["pagerduty_user_id"])
+
+    fired, _ = _sweep()
+    with clock.frozen(T0 + dt.timedelta(seconds=31)):
+        states = deliver_due()
+
+    unsent = OutboxMessage.objects.exclude(state=State.SENT)
+    assert fired == 4 and states
+    assert not unsent.exists(), [(m.key, m.state, m.last_error) for m in unsent]
+    pages = [i for i in pagerduty.state()["incidents"] if ":esc:" in i["incident_key"]]
+    assert len(pages) == 4
+    for inc in backlog["incidents"]:
+        inc.refresh_from_db()
+        entry = TimelineEvent.objects.get(incident=inc, kind="escalated")
+        assert [p["via"] for p in entry.data["pages"]] == ["pagerduty", "slack"]
+        assert not OutboxMessage.objects.filter(incident=inc).exclude(state=State.SENT).exists()
+        workspace = slack.state()
+        assert "U0OLGA" in workspace["channels"][inc.slack_channel_id]["members"]
+        said = [m.get("text", "") for m in workspace["messages"][inc.slack_channel_id].values()]
+        assert any("Escalated to tier 1" in text for text in said), said
+        assert TimelineEvent.objects.filter(incident=inc, kind="slack_invited").exists()
