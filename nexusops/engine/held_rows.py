@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import connections, models, router
 from django.db.models.constants import OnConflict
@@ -98,7 +98,9 @@ class HeldRows:
             self._update(model, field, values)
         self._rows, self._links, self._sets = {}, {}, {}
 
-    def _insert(self, model: type[models.Model], rows: list[models.Model], ignore=False) -> None:
+    def _insert(
+        self, model: type[models.Model], rows: list[models.Model], ignore: bool = False
+    ) -> None:
         meta = model._meta
         connection = connections[self.using]
         fields = [f for f in meta.local_concrete_fields if not (ignore and f.primary_key)]
@@ -123,12 +125,11 @@ class HeldRows:
     def _update(self, model: type[models.Model], name: str, values: dict[Any, Any]) -> None:
         meta = model._meta
         connection = connections[self.using]
-        field, pk = meta.get_field(name), meta.pk
+        field, pk = cast(models.Field, meta.get_field(name)), cast(models.Field, meta.pk)
         qn = connection.ops.quote_name
-        pairs = ", ".join(
-            f"(%s::{pk.cast_db_type(connection)}, %s::{field.cast_db_type(connection)})"
-            for _ in values
-        )
+        # Typed, so PostgreSQL need not guess the VALUES' column types.
+        pair = f"(%s::{pk.db_type(connection)}, %s::{field.db_type(connection)})"
+        pairs = ", ".join(pair for _ in values)
         params: list[Any] = []
         for key, value in values.items():
             params += [key, field.get_db_prep_save(value, connection)]
