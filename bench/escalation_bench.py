@@ -2,7 +2,7 @@
 
 Run by hand (not collected by pytest)::
 
-    .venv/bin/python bench/escalation_bench.py cost   [--timers 500]
+    .venv/bin/python bench/escalation_bench.py cost   [--timers 500] [--profile 40]
     .venv/bin/python bench/escalation_bench.py outage [--timers 1000] [--sweepers 2]  # default
     .venv/bin/python bench/escalation_bench.py steady [--timers 5000] [--sweepers 2]
     (all: --vendors slack|off, --interval 1)
@@ -199,14 +199,24 @@ def cost(args: argparse.Namespace) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        # CPU time, not wall time: waiting for PostgreSQL or Redis is not the sweeper's cost.
+        profiler = cProfile.Profile(time.process_time)
     cpu0, db0, wall0 = time.process_time(), proc_cpu(backend), time.perf_counter()
     fired = 0
     with connection.execute_wrapper(count):
+        if profiler is not None:
+            profiler.enable()
         while True:
             got = timers_sweep()
             if not got:
                 break
             fired += got
+        if profiler is not None:
+            profiler.disable()
     cpu, db, wall = (
         time.process_time() - cpu0,
         proc_cpu(backend) - db0,
@@ -218,6 +228,14 @@ def cost(args: argparse.Namespace) -> None:
         f"per firing: {statements / fired:.2f} statements, sweeper CPU {cpu / fired * 1000:.2f} ms,"
         f" PostgreSQL backend CPU {db / fired * 1000:.2f} ms; {fired / wall:.0f} firings/s"
     )
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
+    if profiler is not None:
+        import pstats
+
+        # Where a firing's CPU goes (the profiler's own cost inflates every figure).
+        stats = pstats.Stats(profiler).sort_stats("cumulative")
+        stats.print_stats(args.profile)
+        stats.sort_stats("tottime").print_stats(args.profile)
 
 
 def timed(args: argparse.Namespace, *, outage: bool) -> None:
@@ -300,6 +318,9 @@ def main() -> None:
     parser.add_argument("--sweepers", type=int, default=2)
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--vendors", choices=("slack", "off"), default="slack")
+    parser.add_argument(
+        "--profile", type=int, default=0, help="cost: print the top N functions (cProfile)"
+    )
     args = parser.parse_args()
     if args.scenario == "sweep":  # one sweeper process
         sweeper(args.interval)
@@ -312,7 +333,7 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    print(f"load average {os.getloadavg()[0]:.1f} at the start")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start")
     purge_broker()
     try:
         if args.scenario == "cost":

@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from incidents.models import Channel, Incident
 from incidents.services.checklist import checklist_tick
@@ -25,6 +25,7 @@ from incidents.services.timeline import timeline_append
 from nexusops.common.errors import RetryableError
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import DONE, register_sender, written_here
+from nexusops.engine.timers import batch_read
 from nexusops.integrations.chat import ChatProvider, chat_provider, chat_providers_configured
 from nexusops.integrations.chat.registry import chat_provider_class
 
@@ -149,15 +150,37 @@ def in_channel_order(
     for message in reversed(written_here(incident)):
         if message.target in targets and not message.payload.get("channel"):
             return message
-    return (
-        OutboxMessage.objects.filter(incident=incident, target__in=targets)
+    # In a timer batch, read for all its incidents at once: no firing of the batch writes
+    # another's channel, and what this one wrote is found above.
+    return batch_read(
+        ("chat.channel_order", name),
+        incident.pk,
+        functools.partial(_channel_latest, targets=targets),
+    )
+
+
+def _channel_latest(
+    incident_ids: list[int], *, targets: tuple[str, ...]
+) -> dict[int, OutboxMessage]:
+    """Per incident, its newest message for its own channel that is not sent yet."""
+    rows = (
+        OutboxMessage.objects.filter(incident_id__in=incident_ids, target__in=targets)
         .exclude(state__in=DONE)
         # an announcement elsewhere, or a message scheduled for later, sets no order here
         .exclude(payload__has_key="channel")
         .exclude(state=OutboxMessage.State.DEAD, target__in=targets[1:])
-        .order_by("-pk")
-        .first()
     )
+    if len(incident_ids) == 1:
+        newest = rows.order_by("-pk").first()
+        return {newest.incident_id: newest} if newest else {}
+    if connection.features.can_distinct_on_fields:
+        rows = rows.order_by("incident_id", "-pk").distinct("incident_id")
+    else:
+        rows = rows.order_by("-pk")
+    latest: dict[int, OutboxMessage] = {}
+    for message in rows:
+        latest.setdefault(message.incident_id, message)  # type: ignore[arg-type]
+    return latest
 
 
 def _channel(incident: Incident, name: str) -> str:

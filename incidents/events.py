@@ -75,7 +75,10 @@ class MonitoringCompleted(IncidentEvent):
 
 @dataclass(frozen=True)
 class IncidentEscalated(IncidentEvent):
-    pass
+    """A tier was paged. Published from the timer sweep too, where a batch's rows are
+    written together at its end (``nexusops.engine.held_rows``): a handler writes through
+    the services (``outbox_enqueue``, ``timeline_append``) and reads none of those rows back
+    from the database."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from incidents.events import IncidentEscalated
 from incidents.models import Channel, Incident
+from incidents.services.common import responders_add
 from incidents.services.timeline import timeline_append
 from nexusops.common.services import actor_name
 from nexusops.engine import events
@@ -134,7 +135,7 @@ def fire_tier(
     reached = [r for r in reaches if r.reached]
     unreached = [r for r in reaches if not r.reached]
     if reached:
-        incident.responders.add(*(r.person for r in reached))
+        responders_add(incident, (r.person for r in reached))
     late = int((now - timer.due_at).total_seconds())
     base = {"tier": tier.order, "policy": policy.pk, "timer": timer.pk, "reason": words}
     following = None if reached else next_applicable(incident, policy_tiers(policy), tier)

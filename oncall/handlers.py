@@ -14,6 +14,7 @@ from incidents.events import (
     IncidentUpdated,
     SlaBreached,
 )
+from nexusops.engine.held_rows import batch_writes
 
 from . import escalation_policy, escalation_services, handoff
 from .selectors import command_page_panels
@@ -31,7 +32,8 @@ HANDLERS = {
 }
 
 TIMERS = {
-    escalation_policy.KIND: escalation_services.fire_timer,
+    # A batch of firings writes its pages, timeline entries and responders set-wise.
+    escalation_policy.KIND: batch_writes(escalation_services.fire_timer),
     handoff.HANDOFF: handoff.fire_handoff,
     handoff.REMINDER: handoff.fire_reminder,
 }

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
+
+from django.contrib.auth.models import AbstractBaseUser, User
 
 from nexusops.common.errors import ApplicationError, Conflict, NotFoundError
 from nexusops.common.services import Permissions
+from nexusops.engine.held_rows import holding
 
 from ..models import Incident, Service
 
@@ -72,3 +76,20 @@ def lock(incident: Incident | int, *, expected_version: int | None = None) -> In
 def bump(incident: Incident, *fields: str) -> None:
     incident.version += 1
     incident.save(update_fields=["version", "updated_at", *fields])
+
+
+def responders_add(incident: Incident, people: Iterable[AbstractBaseUser]) -> None:
+    """Make ``people`` responders of the (locked) incident; those already are stay as they are.
+
+    Inside a timer batch that holds rows (``nexusops.engine.held_rows``), written with the
+    batch's others in one statement (``ON CONFLICT DO NOTHING``, as ``add()`` does).
+    """
+    people = list(people)
+    through = Incident.responders.through
+    held = holding(through)
+    if held is None:
+        incident.responders.add(*cast("list[User]", people))
+        return
+    for person in people:
+        row = through(incident_id=incident.pk, user_id=person.pk)
+        held.link(row, incident.pk, person.pk)

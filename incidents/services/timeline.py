@@ -6,6 +6,7 @@ from django.contrib.auth.models import User
 
 from nexusops.common import clock
 from nexusops.common.services import actor_name
+from nexusops.engine.held_rows import holding
 
 from ..models import Channel, Incident, TimelineEvent
 
@@ -24,8 +25,11 @@ def timeline_append(
     """Append one fact. Call inside the transaction of the change it records.
 
     The timeline is the audit log only: code that acts on a change handles the typed event
-    the service publishes next to this call (``incidents/events.py``), never a ``kind``."""
-    event = TimelineEvent.objects.create(
+    the service publishes next to this call (``incidents/events.py``), never a ``kind``.
+
+    Inside a timer batch that holds rows (``nexusops.engine.held_rows``) the entry has its id
+    at once and is inserted, with the pointer below, together with the batch's others."""
+    event = TimelineEvent(
         incident=incident,
         kind=kind,
         message=message,
@@ -38,7 +42,13 @@ def timeline_append(
         else TimelineEvent.Visibility.PUBLIC,
         created_at=at or clock.now(),
     )
-    # The live view's cheap "changed since?" check reads this one integer.
-    Incident.objects.filter(pk=incident.pk).update(last_event_id=event.pk)
+    held = holding(TimelineEvent)
+    if held is not None and holding(Incident) is held:
+        held.insert(event)
+        # The live view's cheap "changed since?" check reads this one integer.
+        held.set(Incident, incident.pk, "last_event_id", event.pk)
+    else:
+        event.save(force_insert=True)
+        Incident.objects.filter(pk=incident.pk).update(last_event_id=event.pk)
     incident.last_event_id = event.pk
     return event

@@ -104,6 +104,7 @@ def log_unknown_kinds(now: dt.datetime, kinds: set[str]) -> None:
     unknown = set(
         Timer.objects.filter(due(now))
         .exclude(kind__in=kinds)
+        .order_by()  # the model's ordering would make every due row distinct
         .values_list("kind", flat=True)
         .distinct()
     )

@@ -12,12 +12,18 @@ re-checks that the subject still wants it. A handler that raises rolls back alon
 
 Batches: one transaction claims up to ``TIMERS_SWEEP_BATCH`` due timers (default 25) of as
 many different subjects, marks them fired in one statement and runs their handlers one after
-the other, with no savepoint each. If a handler raises, the whole batch rolls back and the
-sweep fires that batch's timers again one per transaction, each handler in its own savepoint
-(as above), so only the failing one backs off. A batch holds at most one timer per subject,
+the other, with no savepoint each. If a handler raises (or the batch's held rows cannot all
+be written as new), the whole batch rolls back and the sweep fires that batch's timers again
+one per transaction, each handler in its own savepoint (as above), so only the failing one
+backs off. A batch holds at most one timer per subject,
 so every handler still finds its subject's other timers as they were committed; timers with
 no subject fire one per transaction. What a handler reads that no firing changes (a policy,
-who is on call) it may read once per run with ``sweep_memo``.
+who is on call) it may read once per run with ``sweep_memo``; what it reads about its own
+subject, once per batch for all the batch's subjects with ``batch_read``. The rows handlers
+of a kind marked ``batch_writes`` append are written once per batch, set-wise
+(``held_rows``; PostgreSQL only); the table marks it::
+
+    TIMERS = {"escalation": batch_writes(fire_escalation_timer)}
 
 Lock order (DESIGN.md rule 11), the same everywhere: **the subject first, then its timers.**
 Services lock the incident (``incidents.services.common.lock``) before they create, move or
@@ -42,7 +48,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -50,12 +56,13 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, connections, models, router, transaction
 
 from nexusops.common import clock, logs
 from nexusops.common.errors import Conflict, NotFoundError
 
 from . import events
+from .held_rows import HeldRows, RowTaken, held_rows, holds_rows
 from .models import Timer
 from .outbox import dispatch_together, remembering_writes
 from .sweep_rows import (
@@ -90,6 +97,10 @@ class Outcome(Enum):
 
 
 _memo: ContextVar[dict[Hashable, Any] | None] = ContextVar("timers_sweep_memo", default=None)
+# The batch being fired: its subjects' ids, and what ``batch_read`` read for them.
+_batch: ContextVar[tuple[list[Any], dict[Hashable, Mapping[Any, Any]]] | None] = ContextVar(
+    "timers_batch", default=None
+)
 T = TypeVar("T")
 
 
@@ -108,6 +119,33 @@ def sweep_memo(key: Hashable, compute: Callable[[], T]) -> T:
     if key not in memo:
         memo[key] = compute()
     return memo[key]
+
+
+def batch_read(key: Hashable, pk: Any, read: Callable[[list[Any]], Mapping[Any, T]]) -> T | None:
+    """``read(pks).get(pk)``, where inside a batch of the sweep ``pks`` are all the batch's
+    subjects and ``read`` runs once per batch for ``key``; elsewhere ``pks`` is ``[pk]``.
+
+    For what each firing reads about its own subject and no firing of the batch changes for
+    another (a batch holds one timer per subject, each subject locked): one query for the
+    batch instead of one per firing. The answer is as of the batch's first read, so what a
+    firing has written itself it finds in memory first (``outbox.written_here``).
+    """
+    batch = _batch.get()
+    if batch is None or pk not in batch[0]:
+        return read([pk]).get(pk)
+    subjects, reads = batch
+    if key not in reads:
+        reads[key] = read(subjects)
+    return reads[key].get(pk)
+
+
+@contextmanager
+def _batch_scope(subjects: list[Any]) -> Iterator[None]:
+    token = _batch.set((subjects, {}))
+    try:
+        yield
+    finally:
+        _batch.reset(token)
 
 
 @contextmanager
@@ -244,21 +282,43 @@ def _fire_batch(batch: list[tuple[int, int | None]], now: dt.datetime, kinds: se
         if not timers:
             return 0
         Timer.objects.filter(pk__in=[t.pk for t in timers]).update(fired_at=now)
+        held = _holder(timers)
         fired = 0
-        for timer in timers:
-            timer.fired_at = now
-            handler = events.timer_handler(timer.kind)
-            subject = subjects[timer.incident_id]
-            # Structured logs name an incident by its human number where there is one.
-            with logs.bound(incident=getattr(subject, "number", None)), remembering_writes():
-                try:
-                    handler(timer, subject, now)
-                except Exception as exc:
-                    raise _HandlerRaised(f"timer {timer.pk} ({timer.kind})") from exc
-            # A handler that found the timer no longer wanted un-fires it (and moves or
-            # cancels it); that is not a firing.
-            fired += bool(timer.fired_at)
+        with _batch_scope([t.incident_id for t in timers]):
+            for timer in timers:
+                timer.fired_at = now
+                handler = events.timer_handler(timer.kind)
+                subject = subjects[timer.incident_id]
+                # Structured logs name an incident by its human number where there is one.
+                with (
+                    logs.bound(incident=getattr(subject, "number", None)),
+                    remembering_writes(),
+                    held_rows(held if holds_rows(handler) else None),
+                ):
+                    try:
+                        handler(timer, subject, now)
+                    except Exception as exc:
+                        raise _HandlerRaised(f"timer {timer.pk} ({timer.kind})") from exc
+                # A handler that found the timer no longer wanted un-fires it (and moves or
+                # cancels it); that is not a firing.
+                fired += bool(timer.fired_at)
+        if held is not None:
+            try:
+                held.write()  # the batch's appended rows, one statement per table
+            except RowTaken as exc:
+                raise _HandlerRaised("a held row was not new") from exc
         return fired
+
+
+def _holder(timers: list[Timer]) -> HeldRows | None:
+    """Where the batch's handlers marked ``batch_writes`` append (``held_rows``), or
+    ``None`` if none is marked or the database has no sequences to take ids from."""
+    using = router.db_for_write(Timer)
+    if connections[using].vendor != "postgresql":
+        return None
+    if not any(holds_rows(events.timer_handler(t.kind)) for t in timers):
+        return None
+    return HeldRows(using, expected=len(timers))
 
 
 def _sweep_one(pk: int, subject_id: int | None, now: dt.datetime, kinds: set[str]) -> Outcome:

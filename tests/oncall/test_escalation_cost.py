@@ -5,6 +5,11 @@ round trip to PostgreSQL; the goal is at most 8 per firing, everything counted: 
 read of what is due, its locks, the firing, the pages, the timeline, and the per-run reads
 of the tier and of who is on call. The test transaction makes the sweep's transaction a
 savepoint, so its SAVEPOINT and RELEASE stand in for BEGIN and COMMIT.
+
+A batch writes set-wise (``nexusops.engine.held_rows``): one read of the channels' order,
+one insert each of the outbox messages, timeline entries and responders, one update of the
+last-event pointers, and the ids for them from two sequences, whatever the number of
+firings; so a batch of 25 costs 21 statements in all (0.84 per firing; 6.19 before).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from .conftest import person, runbook_policy
 
 T0 = dt.datetime(2026, 3, 10, 18, 0, tzinfo=dt.UTC)
 BACKLOG = 25  # one batch
-MAX_PER_FIRING = 8
+MAX_PER_FIRING = 1  # the goal is 8; set-wise writes leave 0.84
 
 
 @pytest.fixture
@@ -53,7 +58,7 @@ def _sweep_counted() -> tuple[int, list[str]]:
 
 
 @pytest.mark.postgres
-def test_a_firing_that_pages_the_on_call_engineer_costs_at_most_8_statements(backlog):
+def test_a_firing_that_pages_the_on_call_engineer_costs_at_most_1_statement(backlog):
     fired, statements = _sweep_counted()
 
     assert fired == BACKLOG
@@ -65,6 +70,8 @@ def test_a_firing_that_pages_the_on_call_engineer_costs_at_most_8_statements(bac
         assert OutboxMessage.objects.filter(incident=inc, target="slack.invite").count() == 1
         assert list(inc.responders.all()) == [backlog["olga"]]
     assert len(statements) <= MAX_PER_FIRING * fired, "\n".join(statements)
+    # Per batch, not per firing: the rows' statements are one each.
+    assert sum(s.startswith('INSERT INTO "incidents_outboxmessage"') for s in statements) == 1
 
 
 @pytest.mark.postgres
@@ -76,5 +83,6 @@ def test_a_firing_that_can_reach_nobody_costs_fewer(backlog, settings):
     assert fired == BACKLOG
     assert TimelineEvent.objects.filter(kind="page_failed").count() == BACKLOG
     assert not TimelineEvent.objects.filter(kind="escalated").exists()
-    # The failure entry and the incident's last-event pointer; the rest is shared.
-    assert len(statements) <= 3 * fired, "\n".join(statements)
+    # No outbox, channel order or responders: the entries and pointers, set-wise.
+    assert len(statements) < MAX_PER_FIRING * fired, "\n".join(statements)
+    assert sum(s.startswith('INSERT INTO "incidents_timelineevent"') for s in statements) == 1

@@ -13,6 +13,7 @@ from django.db.models.constants import OnConflict
 
 from nexusops.common import clock
 
+from ..held_rows import holding
 from ..models import OutboxMessage
 from .dispatch import dispatch_on_commit
 from .registry import DONE, State, blocked_reason, blocks_dependants, sender
@@ -139,7 +140,15 @@ def _insert_new(message: OutboxMessage) -> bool:
     release): most keys are new, and a timer sweep enqueues several per firing. Built by
     Django's own insert compiler (the ``_insert`` that ``Model.save`` and ``bulk_create``
     use), so every field is prepared as ``save()`` would. A key inserted by a concurrent
-    transaction waits for it, as the unique index always did, then reads as taken."""
+    transaction waits for it, as the unique index always did, then reads as taken.
+
+    Inside a timer batch that holds rows (``held_rows``) the row gets its id now and is
+    inserted with the batch's others, in one statement; a key found taken then rolls the
+    batch back and its timers fire one by one, through this function's own insert."""
+    held = holding(OutboxMessage)
+    if held is not None:
+        held.insert(message, new_by="key")
+        return True
     using = router.db_for_write(OutboxMessage)
     meta = OutboxMessage._meta
     rows = OutboxMessage._base_manager._insert(
