@@ -46,7 +46,7 @@ def _memory(params: dict, progress: Progress) -> Outcome:
     ]
     peaks = [n["max_memory_percent"] for n in got["nodes"] if n["max_memory_percent"] is not None]
     evicted = sum(n["evictions"] or 0 for n in got["nodes"])
-    shape = f"{g['shards']} shard(s) × {g['nodes_per_shard']} nodes, {g['node_type']}"
+    shape = f"{_shape(g)}, {g['node_type']}"
     return Outcome(
         f"{g['id']} ({shape}): memory peak {_figure(max(peaks) if peaks else None, ' %')}, "
         f"{evicted:.0f} evictions in the last {params['minutes']} min",
