@@ -30,6 +30,12 @@ GROW_FS = (
     "to confirm. The resize run's output lists the commands for its device.", "", {},
 )  # fmt: skip
 
+CACHE = {"group": "nexus-redis"}  # cluster mode enabled in the demo's moto
+ADD_SHARDS = (R, "Add shards (online resharding; cluster mode enabled)", "cache.add_shards", CACHE)
+ADD_REPLICAS = (R, "Or add read replicas to every shard", "cache.add_replicas", CACHE)
+# What the seed said before the two actions existed: a database seeded then gets them too.
+OLD_SHARDS_STEP = "Or add shards (AWS console: Modify › Add shards); not automated here"
+
 NEW: dict[str, tuple] = {
     "database-scaling": (
         "Database scaling (RDS)", "3.2",
@@ -62,15 +68,18 @@ NEW: dict[str, tuple] = {
              {"group": "nexus-redis"}),
             (D, "Redis `INFO memory`", "redis.info", {"section": "memory"}),
             (R, "Increase the node type", "cache.scale_up", {"group": "nexus-redis"}),
-            (R, "Or add shards (AWS console: Modify › Add shards); not automated here", "", {}),
+            ADD_SHARDS,
+            ADD_REPLICAS,
             (F, "Watch memory and evictions after the change", "cache.memory",
              {"group": "nexus-redis"}),
         ],
     ),
 }  # fmt: skip
 
-# slug: [(text of an existing step, or None to add, (kind, text, action, params))]
+# slug: [(text of an existing step, or None to add, (kind, text, action, params))]; an existing
+# step still without an action takes the new text, action and params
 UPGRADES: dict[str, list[tuple]] = {
+    "cache-scaling": [(OLD_SHARDS_STEP, ADD_SHARDS), (None, ADD_REPLICAS)],
     "out-of-disk-space": [
         (None, (D, "List the EBS volumes: size, type and where each is attached", "ebs.volumes",
                 {})),
@@ -121,7 +130,9 @@ def _upgrade(scenario: Scenario, changes: list[tuple]) -> int:
     for existing, (kind, text, action, params) in changes:
         steps = ScenarioStep.objects.filter(scenario=scenario)
         if existing is not None:
-            done += steps.filter(text=existing, action="").update(action=action, params=params)
+            done += steps.filter(text=existing, action="").update(
+                text=text, action=action, params=params
+            )
         elif not steps.filter(text=text).exists():
             last = steps.filter(kind=kind).aggregate(n=Max("order"))["n"]
             ScenarioStep.objects.create(

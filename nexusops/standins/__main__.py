@@ -30,6 +30,9 @@ def _moto(port: int):
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     from moto.server import ThreadedMotoServer
 
+    from . import moto_elasticache
+
+    moto_elasticache.install()  # the ElastiCache operations moto lacks (see that module)
     server = ThreadedMotoServer(ip_address=demo.HOST, port=port, verbose=False)
     server.start()
     import boto3

@@ -1,13 +1,18 @@
 """The demo's AWS world in moto beyond S3 buckets (issue 21): the RDS primary and a read
-replica, a Redis replication group, a data volume on an instance, a bucket left public, the
-content service's role with a policy broader than it needs, and
-the CloudWatch points AWS would publish for them (moto publishes none by itself)."""
+replica, a Redis replication group (cluster mode enabled: two shards of a primary and a
+replica each), a data volume on an instance, a bucket left public, the content service's role
+with a policy broader than it needs, and the CloudWatch points AWS would publish for them (moto
+publishes none by itself)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from typing import Any
+
+# a primary near its limit and evicting (runbook 3.3), the other shard comfortable
+REDIS_NODES = (("nexus-redis-0001-001", 91.0), ("nexus-redis-0001-002", 89.0),
+               ("nexus-redis-0002-001", 78.0), ("nexus-redis-0002-002", 77.0))  # fmt: skip
 
 
 def seed(client: Any, now: dt.datetime | None = None) -> dict[str, str]:
@@ -26,6 +31,7 @@ def seed(client: Any, now: dt.datetime | None = None) -> dict[str, str]:
     cache.create_replication_group(
         ReplicationGroupId="nexus-redis", ReplicationGroupDescription="NEXUS sessions and cache",
         CacheNodeType="cache.r6g.large", Engine="redis", NumNodeGroups=2, ReplicasPerNodeGroup=1,
+        ClusterMode="enabled",  # shards can be added (runbook 3.3)
     )  # fmt: skip
     ec2 = client("ec2")
     instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]
@@ -67,7 +73,7 @@ def seed(client: Any, now: dt.datetime | None = None) -> dict[str, str]:
                 at,
             )
         )  # a replica falling behind
-        for node, base in (("nexus-redis-001", 91.0), ("nexus-redis-002", 78.0)):
+        for node, base in REDIS_NODES:
             points.append(
                 (
                     "AWS/ElastiCache",

@@ -1,8 +1,10 @@
-"""ElastiCache actions (runbook 3.3): memory and evictions per node, and a larger node type.
+"""ElastiCache actions (runbook 3.3): memory and evictions per node, a larger node type, more
+shards and more replicas per shard.
 
-Adding shards or replicas is not offered: moto, which every test and the demo run against,
-does not implement ``modify-replication-group-shard-configuration`` nor
-``increase-replica-count`` (see the README's AWS section).
+The three changes show a dry run of the group as it is and as it becomes, and wait for a second
+person; the approved run checks again that the group is still what the dry run saw. Adding
+shards and replicas run against moto extended by ``nexusops.standins.moto_elasticache`` in the
+tests and the demo (moto 5.2.5 lacks both; see the README's AWS section).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def _memory(params: dict, progress: Progress) -> Outcome:
     ]
     peaks = [n["max_memory_percent"] for n in got["nodes"] if n["max_memory_percent"] is not None]
     evicted = sum(n["evictions"] or 0 for n in got["nodes"])
-    shape = f"{g['shards']} shard(s) × {g['nodes_per_shard']} nodes, {g['node_type']}"
+    shape = f"{_shape(g)}, {g['node_type']}"
     return Outcome(
         f"{g['id']} ({shape}): memory peak {_figure(max(peaks) if peaks else None, ' %')}, "
         f"{evicted:.0f} evictions in the last {params['minutes']} min",
@@ -75,6 +77,62 @@ def _scale(params: dict, progress: Progress) -> Outcome:
     )
 
 
+def _shape(g: dict) -> str:
+    replicas = sorted(set(g["replicas_per_shard"]))
+    each = "/".join(str(n) for n in replicas)
+    return f"{g['shards']} shard(s) × {each} replica(s), {len(g['members'])} nodes"
+
+
+def _shards_preview(params: dict) -> Preview:
+    plan = _aws(params).cache_add_shards(params["group"], params["shards"], dry_run=True)
+    g = plan["group"]
+    return Preview(
+        f"Reshard {g['id']} online ({_shape(g)}, {g['node_type']}): {plan['from_shards']} → "
+        f"{plan['to_shards']} shards, each new one with {plan['nodes_per_new_shard']} node(s); "
+        f"{plan['from_nodes']} → {plan['to_nodes']} nodes. ElastiCache moves slots to the new "
+        "shards while serving; expect higher latency and CPU until it is available again.",
+        {"shards": g["shards"]},
+    )
+
+
+def _shards(params: dict, progress: Progress) -> Outcome:
+    done = _aws(params).cache_add_shards(
+        params["group"], params["shards"], expect=params.get("pinned") or None
+    )
+    return _changed(params["group"], done, f"{done['from_shards']} → {done['to_shards']} shards")
+
+
+def _replicas_preview(params: dict) -> Preview:
+    plan = _aws(params).cache_add_replicas(params["group"], params["replicas"], dry_run=True)
+    g = plan["group"]
+    return Preview(
+        f"Add read replicas to {g['id']} ({_shape(g)}, {g['node_type']}): "
+        f"{'/'.join(str(n) for n in sorted(set(plan['from_replicas'])))} → "
+        f"{plan['to_replicas']} replica(s) in every shard; {plan['from_nodes']} → "
+        f"{plan['to_nodes']} nodes. No downtime; each new node costs as much as the others.",
+        {"replicas_per_shard": g["replicas_per_shard"]},
+    )
+
+
+def _replicas(params: dict, progress: Progress) -> Outcome:
+    done = _aws(params).cache_add_replicas(
+        params["group"], params["replicas"], expect=params.get("pinned") or None
+    )
+    return _changed(params["group"], done, f"{done['to_replicas']} replica(s) per shard")
+
+
+def _changed(group: str, done: dict, what: str) -> Outcome:
+    after = done["after"]
+    if after["status"] == "available":
+        summary = f"{group}: {what}, available ({_shape(after)})"
+    else:  # AWS carries on; say what is known, not what is hoped
+        summary = (
+            f"{group}: {what} requested; still {after['status']} when the run stopped "
+            "waiting (watch it with cache.memory)"
+        )
+    return Outcome(summary, json.dumps(done, indent=2), done)
+
+
 for spec in (
     ActionSpec(
         "cache.memory", "ElastiCache memory and evictions", "aws", _memory, _aws_missing,
@@ -89,6 +147,22 @@ for spec in (
                              help="e.g. cache.r6g.xlarge"), REGION),
         permission=REMEDIATION, dangerous=True, preview=_scale_preview, timeout_seconds=300,
         description="aws elasticache modify-replication-group --cache-node-type (runbook 3.3)",
+    ),
+    ActionSpec(
+        "cache.add_shards", "Add ElastiCache shards", "aws", _shards, _aws_missing,
+        params=(GROUP, Param("shards", "Shards in all", "int", min=2, max=90,
+                             help="the new total, more than now (cluster mode enabled)"),
+                REGION),
+        permission=REMEDIATION, dangerous=True, preview=_shards_preview, timeout_seconds=300,
+        description="aws elasticache modify-replication-group-shard-configuration "
+                    "--node-group-count (runbook 3.3, online resharding)",
+    ),
+    ActionSpec(
+        "cache.add_replicas", "Add ElastiCache replicas", "aws", _replicas, _aws_missing,
+        params=(GROUP, Param("replicas", "Replicas per shard", "int", min=1, max=5,
+                             help="the new count in every shard, 1 to 5"), REGION),
+        permission=REMEDIATION, dangerous=True, preview=_replicas_preview, timeout_seconds=300,
+        description="aws elasticache increase-replica-count --new-replica-count (runbook 3.3)",
     ),
 ):  # fmt: skip
     register(spec)

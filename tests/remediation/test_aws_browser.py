@@ -1,7 +1,8 @@
 """The AWS runbook actions (issue 21) as a person uses them, in Chromium: a responder checks the
-uploads bucket's exposure, an IC requests blocking it and growing a full disk, a manager
-approves, and the command page shows the results and the timeline. moto holds the demo's own
-AWS world (``nexusops.standins.aws_demo``), and a real worker runs the actions against it."""
+uploads bucket's exposure, an IC requests blocking it, growing a full disk and adding a Redis
+shard, a manager approves, and the command page shows the results and the timeline. moto holds
+the demo's own AWS world (``nexusops.standins.aws_demo``), and a real worker runs the actions
+against it."""
 
 from __future__ import annotations
 
@@ -41,10 +42,11 @@ def world(remediation_worker, remediation_settings, moto_url, make_user):
     seed_scenarios(lambda _: None)
     seed_aws_scenarios(lambda _: None)
     inc = incident(title="Uploads bucket public and the log disk full", actor=people["iris"])
-    for slug in ("file-upload-failures", "out-of-disk-space"):
+    for slug in ("file-upload-failures", "out-of-disk-space", "cache-scaling"):
         scenario_attach(incident=inc, scenario=Scenario.objects.get(slug=slug),
                         actor=people["iris"])  # fmt: skip
-    return {"incident": inc, "volume": made["volume"], "ec2": client("ec2"), "s3": client("s3")}
+    return {"incident": inc, "volume": made["volume"], "ec2": client("ec2"), "s3": client("s3"),
+            "elasticache": client("elasticache")}  # fmt: skip
 
 
 def _open(page, live_server, inc):  # noqa: ANN001, ANN202
@@ -52,7 +54,7 @@ def _open(page, live_server, inc):  # noqa: ANN001, ANN202
     page.goto(f"{live_server.url}/incidents/{inc.number}/")
     page.locator("#fold-remediation > summary").click()
     panel = page.locator("#remediation-panel")
-    expect(panel.locator(".scenario")).to_have_count(2)
+    expect(panel.locator(".scenario")).to_have_count(3)
     return panel
 
 
@@ -106,6 +108,11 @@ def test_exposure_check_then_block_and_grow_a_disk_with_a_second_approver(
         expect(pending).to_have_count(2, timeout=RUN_MS)
         block = ic_panel.locator("article.run", has_text="Block public access").first
         expect(block.locator(".run-preview")).to_contain_text("AllUsers")
+        # Adding a shard to the demo's Redis (moto extended with resharding): its dry run.
+        _request(ic_panel, "cache.add_shards", shards="3")
+        expect(pending).to_have_count(3, timeout=RUN_MS)
+        shards = ic_panel.locator("article.run", has_text="Add ElastiCache shards").first
+        expect(shards.locator(".run-preview")).to_contain_text("2 → 3 shards")
         expect(ic_panel.locator("[data-approve]")).to_have_count(0)  # not their own
         expect(ic_panel).to_contain_text("Waiting for a second person to approve.")
 
@@ -113,14 +120,15 @@ def test_exposure_check_then_block_and_grow_a_disk_with_a_second_approver(
     with fresh_page(browser) as page:  # the responder's page stays signed in as them
         login(page, live_server, "maya")
         panel = _open(page, live_server, inc)
-        for left in (1, 0):
+        for left in (2, 1, 0):
             panel.locator("[data-approve]").first.click()
             expect(panel.locator("[data-approve]")).to_have_count(left)
         resize = ActionRun.objects.get(
             action="ebs.resize", state__in=["queued", "running", "succeeded"]
         )
         blocked = ActionRun.objects.get(action="s3.block_public_access")
-        for run in (resize, blocked):
+        resharded = ActionRun.objects.get(action="cache.add_shards")
+        for run in (resize, blocked, resharded):
             expect(page.locator(f"#run-{run.pk}")).to_have_attribute(
                 "data-state", "succeeded", timeout=RUN_MS
             )
@@ -130,6 +138,9 @@ def test_exposure_check_then_block_and_grow_a_disk_with_a_second_approver(
         expect(page.locator(f"#run-{blocked.pk} .run-summary")).to_contain_text(
             "not public any more"
         )
+        expect(page.locator(f"#run-{resharded.pk} .run-summary")).to_contain_text(
+            "nexus-redis: 2 → 3 shards, available"
+        )
         page.reload()
         timeline = page.locator("#incident-timeline")
         expect(timeline).to_contain_text(f"approved #{resize.pk} Grow an EBS volume")
@@ -137,8 +148,11 @@ def test_exposure_check_then_block_and_grow_a_disk_with_a_second_approver(
         expect(timeline).to_contain_text("Maya")
         expect(timeline).to_contain_text("100 → 200 GiB")
         expect(timeline).to_contain_text("not public any more")
+        expect(timeline).to_contain_text(f"approved #{resharded.pk} Add ElastiCache shards")
 
     # What AWS (moto) holds afterwards.
     assert world["ec2"].describe_volumes(VolumeIds=[volume])["Volumes"][0]["Size"] == 200
     block_conf = world["s3"].get_public_access_block(Bucket="nexus-uploads")
     assert all(block_conf["PublicAccessBlockConfiguration"].values())
+    assert len(world["elasticache"].describe_replication_groups(
+        ReplicationGroupId="nexus-redis")["ReplicationGroups"][0]["NodeGroups"]) == 3  # fmt: skip

@@ -246,6 +246,16 @@ def test_s3_exposure_flagged_then_public_access_blocked(people, boto):
         ("rds.create_replica", {"source": "nexus_prod", "replica": "r1"}, "source"),
         ("rds.promote_replica", {"replica": "ends-with-"}, "replica"),
         ("cache.scale_up", {"group": "nexus-redis", "node_type": "m5.large"}, "node_type"),
+        ("cache.add_shards", {"group": "nexus-redis", "shards": 1}, "shards"),
+        ("cache.add_shards", {"group": "nexus-redis", "shards": 91}, "shards"),
+        ("cache.add_shards", {"group": "Nexus_Redis", "shards": 3}, "group"),
+        ("cache.add_replicas", {"group": "nexus-redis", "replicas": 6}, "replicas"),
+        ("cache.add_replicas", {"group": "nexus-redis", "replicas": "two"}, "replicas"),
+        (
+            "cache.add_replicas",
+            {"group": "nexus-redis", "replicas": 2, "region": "mars-1"},
+            "region",
+        ),
         ("s3.block_public_access", {"bucket": "Not_A_Bucket"}, "bucket"),
         ("iam.role_policy", {"role": "a role", "policy": "S3Access"}, "role"),
     ],
@@ -285,6 +295,9 @@ def test_the_scenario_pages_show_their_aws_actions(people, client):
     assert "Cut-over: Verify writes" in pages["database-scaling"]
     assert "cache.memory</code>" in pages["cache-scaling"]
     assert "cache.scale_up · needs approval" in pages["cache-scaling"]
+    assert "cache.add_shards · needs approval" in pages["cache-scaling"]
+    assert "cache.add_replicas · needs approval" in pages["cache-scaling"]
+    assert "not automated here" not in pages["cache-scaling"]
     assert "ebs.resize · needs approval" in pages["out-of-disk-space"]
     assert "Grow the filesystem on the instance" in pages["out-of-disk-space"]
     assert "s3.block_public_access · needs approval" in pages["file-upload-failures"]

@@ -1,8 +1,9 @@
 """Stand-ins for the remediation adapters, each a real HTTP server on 127.0.0.1.
 
-Kubernetes and ArgoCD are the project's own stand-ins (``nexusops.standins``); S3 and RDS are
-moto's real server. Servers start once per session and are reset before each test, so every
-test starts from the seeded state and sees only its own requests.
+Kubernetes and ArgoCD are the project's own stand-ins (``nexusops.standins``); AWS is moto's
+real server, its ElastiCache extended by ``nexusops.standins.moto_elasticache``. Servers start
+once per session and are reset before each test, so every test starts from the seeded state
+and sees only its own requests.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from nexusops.integrations.aws import AwsClient
 from nexusops.integrations.kubernetes import KubernetesClient
 from nexusops.standins import argocd as argocd_standin_server
 from nexusops.standins import kubernetes as k8s_standin_server
+from nexusops.standins import moto_elasticache
 
 K8S_TOKEN = "k8s-test-token"
 ARGOCD_TOKEN = "argocd-test-token"
@@ -113,6 +115,7 @@ def moto_url() -> Iterator[str]:
         }.items():
             env.setenv(name, value)
         env.delenv("AWS_PROFILE", raising=False)
+        moto_elasticache.install()  # moto's ElastiCache lacks resharding and replica counts
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()

@@ -264,6 +264,9 @@ def test_the_demo_world_seeds_into_moto(aws, boto):
     assert aws.rds_instance("nexus-prod-read-1")["replica_of"] == "nexus-prod"
     assert aws.rds_replica_lag("nexus-prod")["replicas"][0]["lag_seconds"] == 37.0
     assert aws.cache_memory("nexus-redis")["nodes"][0]["evictions"] == 12 * 120.0
+    redis = aws.cache_group("nexus-redis")
+    assert redis["cluster_mode"] and redis["replicas_per_shard"] == [1, 1]  # room for both
+    assert aws.cache_add_shards("nexus-redis", 3, dry_run=True)["to_nodes"] == 6
     assert aws.ebs_volume(made["volume"])["attachments"][0]["device"] == "/dev/xvdf"
     (listed,) = [v for v in aws.ebs_volumes() if v["id"] == made["volume"]]
     assert (listed["name"], listed["size_gib"]) == ("nexus-logs", 100)

@@ -142,3 +142,45 @@ def test_partials_render_from_the_command_page_context(components, ic):
         "incidents/_deliveries.html", {"incident": inc, "perms": PermWrapper(ic)}, request
     )
     assert f'hx-get="{reverse("status-deliveries", args=[inc.number])}"' in html
+
+
+def test_partials_keep_their_rules_under_the_command_pages_own_perms(components, ic, responder):
+    """The command page's context has its own ``perms`` dict (``drive_incident``...), which
+    hides Django's: the partials' ``perms.incidents.*`` tests were then always empty."""
+    from nexusops.common import roles
+    from tests.factories import UserFactory
+
+    inc = incident(services=("api-gateway",))
+    publish = f'hx-get="{reverse("status-publish", args=[inc.number])}"'
+    deliveries = f'hx-get="{reverse("status-deliveries", args=[inc.number])}"'
+    stakeholder = UserFactory(username="sally", role=roles.STAKEHOLDER)
+    seen = {}
+    for user in (ic, responder, stakeholder):
+        request = RequestFactory().get("/")
+        request.user = user
+        page = {"incident": inc, "perms": {"drive_incident": user.has_perm(
+            "incidents.drive_incident"), "add_note": True}}  # fmt: skip
+        seen[user.username] = (
+            publish in render_to_string("status/_publish_form.html", page, request),
+            deliveries in render_to_string("incidents/_deliveries.html", page, request),
+        )
+    assert seen == {"iris": (True, True), "ravi": (False, True), "sally": (False, False)}
+
+
+def test_the_command_page_offers_retry_on_a_dead_delivery(client, components, ic, responder):
+    inc = incident(services=("api-gateway",))
+    now = clock.now()
+    dead = OutboxMessage.objects.create(
+        key=f"test-dead-{inc.pk}", target="slack.post", incident=inc, attempts=10,
+        state=OutboxMessage.State.DEAD, last_error="channel_not_found", next_attempt_at=now,
+        created_at=now,
+    )  # fmt: skip
+    retry = reverse("status-delivery-retry", args=[dead.pk])
+    page = reverse("incident-detail", args=[inc.number])
+
+    client.force_login(ic)
+    html = client.get(page).content.decode()
+    assert "channel_not_found" in html and f'action="{retry}"' in html
+    client.force_login(responder)
+    html = client.get(page).content.decode()
+    assert "channel_not_found" in html and retry not in html  # may look, not retry

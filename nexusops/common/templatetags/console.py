@@ -9,6 +9,8 @@
 * ``{% ago dt %}``: "12 minutes ago" / "in 3 hours", with the same ``<time>`` element.
 * ``{% severity_badge code %}``: the P0-P3 badge; ``{% current_time as now %}``;
   ``{{ td|duration }}``.
+* ``{% user_can "incidents.drive_incident" as can_drive %}``: whether the signed-in user has
+  the permission, for a partial that pages with their own ``perms`` include.
 """
 
 from __future__ import annotations
@@ -37,6 +39,19 @@ def nav_menu(context) -> dict:  # noqa: ANN001 - template context
         "main_items": [i for i in items if i.section == navigation.MAIN],
         "tool_items": [i for i in items if i.section == navigation.TOOLS],
     }
+
+
+@register.simple_tag(takes_context=True)
+def user_can(context, permission: str) -> bool:  # noqa: ANN001 - template context
+    """The signed-in user's permission, read from the request's user.
+
+    ``perms.incidents.drive_incident`` is not safe in a partial: the command page's context
+    has its own ``perms`` dict (``drive_incident``, ``add_note``...), which hides Django's,
+    so there the lookup is empty and the partial wrongly hides what the user may do.
+    """
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    return bool(user is not None and user.has_perm(permission))
 
 
 @register.simple_tag(takes_context=True)
