@@ -113,8 +113,8 @@ def test_acknowledge_timeline_and_resolve_from_teams(teams_chat, live_server, in
 
     incident_transition(incident=inc, action="investigate", actor=iris)
     incident_transition(incident=inc, action="mitigate", actor=iris)
-    # The bot's answer is a Celery task that a worker retries after Teams' 429; run inline
-    # (eagerly) a retry cannot wait, so let the conversation's rate window pass first.
+    # The bot's answer is an outbox row that waits out Teams' 429; run inline (eagerly) a
+    # retry cannot wait, so let the conversation's rate window pass first.
     time.sleep(1.1)
     assert press("resolve") == 200
     inc.refresh_from_db()
