@@ -5,9 +5,11 @@ the bot answers in the thread (or the personal chat) through the outbox."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
+import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chat.inbound.senders import TEAMS_REPLY
@@ -16,6 +18,7 @@ from chat.models import IncidentChatChannel
 from incidents.models import Channel, Incident, Status, TimelineEvent
 from nexusops.common import clock, roles
 from nexusops.engine.models import InboundDelivery, OutboxMessage
+from nexusops.integrations.teams import auth
 from nexusops.integrations.teams.client import TeamsClient
 from nexusops.standins import teams as standin
 from tests.factories import UserFactory, incident, severities
@@ -86,12 +89,17 @@ def test_commands_in_an_incident_channel_act_as_the_person(bot, incident_channel
     assert found.severity.code == "P0"
     assert "severity is P0" in _answers(bot, thread=said["id"])[0]
 
+    said = _say(bot, "ic", "ic @iris", channel=channel)
+    found.refresh_from_db()
+    assert found.commander == iris
+    assert "incident commander is" in _answers(bot, thread=said["id"])[0]
+
     said = _say(bot, "ic", "status", channel=channel)
     [status] = _answers(bot, thread=said["id"])
     assert found.number in status and "Acknowledged" in status
     # Every answer went through the outbox, and was sent.
     answers = OutboxMessage.objects.filter(target=TEAMS_REPLY)
-    assert answers.count() == 3 and set(answers.values_list("state", flat=True)) == {"sent"}
+    assert answers.count() == 4 and set(answers.values_list("state", flat=True)) == {"sent"}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -196,3 +204,52 @@ def test_answers_wait_out_teams_429_and_keep_their_order(bot, incident_channel):
     first, second = (bot.state()["posts"][r.result["id"]] for r in (limited, after))
     assert int(first["id"]) < int(second["id"])
     assert [len(_answers(bot, thread=s["id"])) for s in said] == [1] * 9
+
+
+def _deliver_twice_at_once(url: str, activity: dict, tokens: list[str]) -> list[int]:
+    barrier = threading.Barrier(len(tokens))
+    statuses: list[int] = []
+
+    def deliver(token: str) -> None:
+        barrier.wait(timeout=10)
+        answer = requests.post(
+            url, json=activity, timeout=30, headers={"Authorization": f"Bearer {token}"}
+        )
+        statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=deliver, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_activity_delivered_twice_at_once_acts_and_answers_once(
+    teams, live_server, secrets, people, _teams_server
+):
+    """Teams redelivers an activity it got no answer to in time: the two deliveries race."""
+    auth.forget_keys()
+    for n in range(8):
+        found = incident(title=f"race {n}")
+        channel = TeamsClient.default().channel_create(f"incident-race-{n}").id
+        IncidentChatChannel.objects.create(
+            incident=found, provider="teams", channel_id=channel, name=f"incident-race-{n}"
+        )
+        activity = {
+            "type": "message",
+            "id": f"17000000{n:05d}",
+            "channelId": "msteams",
+            "serviceUrl": f"{teams.base_url}/",
+            "from": {"id": "29:iris", "aadObjectId": standin.aad_id("ic")},
+            "conversation": {"id": channel, "conversationType": "channel"},
+            "text": "<at>NexusOps</at> ack",
+        }
+        tokens = [_token(_teams_server), _token(_teams_server)]
+        assert _deliver_twice_at_once(f"{live_server.url}{URL}", activity, tokens) == [200, 200]
+        found.refresh_from_db()
+        assert found.status == Status.ACKNOWLEDGED
+        assert found.events.filter(kind="status_changed").count() == 1
+        assert OutboxMessage.objects.filter(target=TEAMS_REPLY, incident=found).count() == 1
