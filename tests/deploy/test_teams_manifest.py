@@ -70,3 +70,23 @@ def test_one_bot_in_teams_and_personal_chats_listing_every_command(manifest):
             assert set(command) == {"title", "description"}
             assert len(command["title"]) <= 32 and 0 < len(command["description"]) <= 128
             assert f"Usage: {command['title']}" in command["description"]
+
+
+def test_the_package_command_sets_the_bot_id_and_zips_the_icons(settings, tmp_path, manifest):
+    import zipfile
+
+    from django.core.management import CommandError, call_command
+
+    settings.TEAMS_APP_ID = "0f8a3c1d-5b2e-4d7f-9a6c-1e2d3c4b5a69"
+    out = tmp_path / "nexusops-teams.zip"
+    call_command("teams_app_package", str(out), "--app-version", "1.2.0")
+    with zipfile.ZipFile(out) as package:
+        assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        packaged = json.loads(package.read("manifest.json"))
+    assert packaged["bots"][0]["botId"] == settings.TEAMS_APP_ID
+    assert packaged["version"] == "1.2.0"
+    assert packaged["bots"][0]["commandLists"] == manifest["bots"][0]["commandLists"]
+
+    settings.TEAMS_APP_ID = ""
+    with pytest.raises(CommandError, match="TEAMS_APP_ID"):
+        call_command("teams_app_package", str(tmp_path / "none.zip"))
