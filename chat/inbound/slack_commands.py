@@ -74,10 +74,13 @@ class Invocation:
     name: str = ""
     words: list[str] = field(default_factory=list)
     provider: str = "slack"  # which chat's channel ``channel_id`` is
+    # How the person calls these commands in their chat, and what an unlinked one is told.
+    prefix: str = "/incident"
+    not_linked: str = NOT_LINKED
 
     def require_user(self) -> AbstractBaseUser:
         if self.user is None:
-            raise CommandError(NOT_LINKED)
+            raise CommandError(self.not_linked)
         return self.user
 
     def incident(self) -> Incident:
@@ -98,8 +101,8 @@ class Invocation:
         incident = found.first() if self.channel_id else None
         if incident is None:
             raise CommandError(
-                f"This is not an incident channel: run `/incident {self.name}` in the "
-                "incident's channel or name it, e.g. `/incident "
+                f"This is not an incident channel: run `{self.prefix} {self.name}` in the "
+                f"incident's channel or name it, e.g. `{self.prefix} "
                 f"{self.name} INC-20261126-001`."
             )
         return incident
@@ -139,19 +142,26 @@ def dispatch(
     slack_user_id: str,
     channel_id: str,
     provider: str = "slack",
+    prefix: str = "/incident",
+    not_linked: str = NOT_LINKED,
 ) -> Reply | Deferred:
     """Parse ``/incident <text>`` and run the subcommand's handler; ``user`` is the console
-    user linked to ``slack_user_id`` (:func:`~chat.inbound.people.user_for_slack`)."""
+    user linked to ``slack_user_id`` (:func:`~chat.inbound.people.user_for_slack`).
+
+    Another chat calls the same commands its own way (``prefix``: Teams' ``@NexusOps``) and
+    tells an unlinked person how its own accounts are linked (``not_linked``)."""
     words = text.split()
     name = words[0].lower() if words else "help"
     spec = COMMANDS.get(name)
     if spec is None:
-        return Reply(f"Unknown command `{escape_mrkdwn(name)}`; try `/incident help`.")
+        return Reply(f"Unknown command `{escape_mrkdwn(name)}`; try `{prefix} help`.")
     inv = Invocation(
         user=user,
         slack_user_id=slack_user_id,
         channel_id=channel_id,
         provider=provider,
+        prefix=prefix,
+        not_linked=not_linked,
         args=text.strip()[len(words[0]) :].strip() if words else "",
         name=name,
         words=words[1:],
@@ -173,7 +183,7 @@ def _status_line(incident: Incident) -> str:
 # --- subcommands ----------------------------------------------------------------------------
 @command("help", usage="help", help="List these commands.")
 def help_(inv: Invocation) -> Reply:
-    lines = [f"`/incident {c.usage}`: {c.help}" for c in COMMANDS.values()]
+    lines = [f"`{inv.prefix} {c.usage}`: {c.help}" for c in COMMANDS.values()]
     return Reply("*NexusOps incident commands*\n" + "\n".join(lines))
 
 
@@ -192,10 +202,10 @@ def declare(inv: Invocation) -> Deferred:
         args = (args[: found.start()] + " " + args[found.end() :]).strip()
     words = args.split()
     if not words or not SEVERITY.match(words[0]):
-        raise CommandError("Usage: `/incident declare <P0-P3> <title> [--services a,b]`.")
+        raise CommandError(f"Usage: `{inv.prefix} declare <P0-P3> <title> [--services a,b]`.")
     title = " ".join(words[1:])
     if not title:
-        raise CommandError("Give the incident a title: `/incident declare P1 Checkout errors`.")
+        raise CommandError(f"Give the incident a title: `{inv.prefix} declare P1 Checkout errors`.")
     severity = words[0].upper()
     return Deferred(
         "declare",
@@ -234,7 +244,7 @@ def severity(inv: Invocation) -> Deferred:
     incident = inv.incident()
     code = inv.rest()
     if not SEVERITY.match(code):
-        raise CommandError("Usage: `/incident severity <P0-P3>`.")
+        raise CommandError(f"Usage: `{inv.prefix} severity <P0-P3>`.")
     return Deferred(
         "severity",
         {"incident": incident.pk, "severity": code.upper()},
@@ -257,7 +267,7 @@ def ic(inv: Invocation) -> Deferred:
         # Without escaped mentions Slack sends "@name": accept a console username.
         user = get_user_model().objects.filter(username=who[1:], is_active=True).first()
     else:
-        raise CommandError("Usage: `/incident ic @someone`.")
+        raise CommandError(f"Usage: `{inv.prefix} ic @someone`.")
     if user is None:
         raise CommandError(f"No NexusOps account is linked to {escape_mrkdwn(who)}.")
     return Deferred(
@@ -272,7 +282,7 @@ def _note(inv: Invocation, internal: bool) -> Deferred:
     incident = inv.incident()
     text = inv.rest()
     if not text:
-        raise CommandError(f"Usage: `/incident {inv.name} <text>`.")
+        raise CommandError(f"Usage: `{inv.prefix} {inv.name} <text>`.")
     what = "internal note" if internal else "stakeholder update"
     return Deferred(
         "note",

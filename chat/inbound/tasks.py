@@ -56,7 +56,8 @@ def _run_once(
     action: str, actor, params: dict, once: str, warning: Callable[[str], str]
 ) -> str | None:
     """Run one inbound action at most once per ``once`` key and return the answer for the
-    chat (a refusal in the chat's own words), or None when it already ran."""
+    chat (a refusal in the chat's own words), or None when it already ran. (Teams runs its
+    actions in the request instead: :mod:`chat.inbound.teams_actions`.)"""
     try:
         with transaction.atomic():
             if not _first_run(once):
@@ -103,47 +104,3 @@ def pagerduty_event_task(self, *, incident_id: int, params: dict, once: str = ""
         if not _first_run(once):
             return "duplicate"
         return pagerduty_event_apply(incident_id=incident_id, **params)
-
-
-TEAMS_NOT_LINKED = (
-    "No NexusOps account has the e-mail address of your Microsoft account, so nothing was done."
-)
-
-
-def _teams_reply(reply: dict, text: str) -> None:
-    try:
-        teams_reply_task.apply_async(kwargs={"reply": reply, "text": text}, retry=False)
-    except Exception as exc:  # noqa: BLE001 - the reply is a courtesy; the work is done
-        logger.warning("Teams reply not queued: %s", exc)
-
-
-@shared_task(base=NexusTask, bind=True, ignore_result=True)
-def teams_action_task(
-    self, *, action: str, params: dict, reply: dict, user_id: int | None = None, once: str = ""
-) -> str:
-    """Run one action a person took in Teams, as them, then answer in the post's thread.
-
-    Nobody unlinked acts in Teams: the system never stands in for an unknown person.
-    """
-    actor = None
-    if user_id is not None:
-        actor = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if actor is None:
-        _teams_reply(reply, TEAMS_NOT_LINKED)
-        return "no user"
-    text = _run_once(action, actor, params, once, lambda m: f"⚠️ {m}")
-    if text is None:
-        return "duplicate"
-    _teams_reply(reply, text)
-    return text
-
-
-@shared_task(base=NexusTask, bind=True, ignore_result=True)
-def teams_reply_task(self, *, reply: dict, text: str) -> None:
-    """The bot's answer in the thread (retried by the base task through a Teams outage)."""
-    from nexusops.integrations.teams.client import TeamsClient
-
-    client = TeamsClient.default_or_none()
-    if client is None:
-        return
-    client.post(reply["conversation"], text=text, reply_to=reply.get("thread", ""))

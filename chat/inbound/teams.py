@@ -9,12 +9,15 @@ What a person does in Teams, and what it does here:
 * presses a button on the summary card (``Action.Submit`` with ``{"action", "incident"}``):
   Acknowledge / Resolve run the same transition service as the web page and Slack, as that
   person;
-* writes ``!timeline <text>`` in an incident channel: an internal note on its timeline.
+* writes ``!timeline <text>`` in an incident channel: an internal note on its timeline;
+* sends the bot a command (``@NexusOps ack`` in a channel, ``ack`` in a personal chat): the
+  subcommands of Slack's ``/incident`` (:mod:`chat.inbound.slack_commands`, same handlers,
+  same permission checks), declared to Teams in ``deploy/teams/manifest.json``.
 
 The person is the one active console user whose e-mail is on their Entra ID account (read
-from Graph by ``aadObjectId``); nobody else acts in their name. The work runs in
-:func:`incidents.inbound.tasks.teams_action_task` after commit, once per activity id, and the
-bot answers in the post's thread.
+from Graph by ``aadObjectId``); nobody else acts in their name, and someone unlinked is told
+so. The action runs in the request, once per activity, and the bot's answer is an outbox row
+written in the same transaction (:mod:`chat.inbound.teams_actions`).
 """
 
 from __future__ import annotations
@@ -39,17 +42,18 @@ from nexusops.integrations.teams.auth import verify_activity
 from nexusops.integrations.teams.cards import submitted
 from nexusops.integrations.teams.client import TeamsClient
 
-from .tasks import teams_action_task
-from .views import QUEUE_DOWN, _record_and_enqueue
+from .slack_commands import Deferred, dispatch
+from .teams_actions import NOT_LINKED, Thread, teams_activity_handle
 
 logger = logging.getLogger(__name__)
 BUTTON_ACTIONS = {"acknowledge", "resolve"}  # what ChatButton.action sends back
 TIMELINE_PREFIX = "!timeline "
+# How a person calls the bot's commands in a channel; the name is the manifest's bot name.
+BOT_MENTION = "@NexusOps"
 MAX_BODY = 256 * 1024
 _MENTION = re.compile(r"<at>[^<]*</at>")
-NOT_LINKED = (
-    "No NexusOps account has the e-mail address of your Microsoft account, so nothing was done."
-)
+NOT_AN_INCIDENT_CHANNEL = "`!timeline` notes go in an incident's own channel."
+NO_SUCH_INCIDENT = "That incident no longer exists in NexusOps."
 
 
 def _refuse(status: int, message: str) -> JsonResponse:
@@ -92,59 +96,106 @@ def teams_messages(request: HttpRequest) -> HttpResponse:
 
 
 def _message(activity: dict[str, Any]) -> HttpResponse:
+    activity_id = str(activity.get("id") or "")
+    if not activity_id:
+        return _refuse(400, "activity has no id")
     sender = activity.get("from") if isinstance(activity.get("from"), dict) else {}
     conversation = activity.get("conversation")
-    conversation_id = str(conversation.get("id") or "") if isinstance(conversation, dict) else ""
-    channel_id, _, thread = conversation_id.partition(";messageid=")
-    reply = {"conversation": channel_id, "thread": thread or str(activity.get("id") or "")}
-    pressed = submitted(activity.get("value"))
-    if pressed is not None:
-        name, number = pressed
-        if name not in BUTTON_ACTIONS:
-            return HttpResponse(status=200)
-        incident = Incident.objects.filter(number=number.upper()).first()
-        params = {"action": name, "channel": Channel.TEAMS.value}
-        return _enqueue(activity, sender, incident, "transition", params, reply)
-    text = _MENTION.sub("", str(activity.get("text") or "")).strip()
-    if not text.startswith(TIMELINE_PREFIX) or not text[len(TIMELINE_PREFIX) :].strip():
-        return HttpResponse(status=200)
-    note = text[len(TIMELINE_PREFIX) :].strip()
-    incident = incident_for_channel(channel_id)
-    params = {"text": note, "internal": True, "channel": Channel.TEAMS.value}
-    return _enqueue(activity, sender, incident, "note", params, reply)
-
-
-def _enqueue(
-    activity: dict[str, Any],
-    sender: dict[str, Any],
-    incident: Incident | None,
-    action: str,
-    params: dict[str, Any],
-    reply: dict[str, str],
-) -> HttpResponse:
-    if incident is None:
-        return HttpResponse(status=200)
+    conversation = conversation if isinstance(conversation, dict) else {}
+    channel_id, _, thread = str(conversation.get("id") or "").partition(";messageid=")
+    if not channel_id:
+        return _refuse(400, "activity has no conversation")
+    in_channel = conversation.get("conversationType", "channel") == "channel"
+    # In a channel the answer goes in the post's thread; a personal chat has no threads.
+    where = Thread(channel_id, (thread or activity_id) if in_channel else "")
     try:
         user = user_for_teams(str(sender.get("aadObjectId") or ""))
-    except VendorUnavailable as exc:
+    except VendorUnavailable as exc:  # Teams redelivers on a 5xx
         return _refuse(503, exc.message)
-    key = str(activity.get("id") or "")
-    if not key:
-        return _refuse(400, "activity has no id")
-    queued = _record_and_enqueue(
-        "teams",
-        key,
-        teams_action_task,
-        {
-            "action": action,
-            "params": {"incident": incident.pk, **params},
-            "user_id": user.pk if user else None,
-            "reply": reply,
-            "once": f"teams:{key}",
-        },
+    pressed = submitted(activity.get("value"))
+    if pressed is not None:
+        return _button(activity_id, where, user, *pressed)
+    text = _MENTION.sub("", str(activity.get("text") or "")).strip()
+    if text == TIMELINE_PREFIX.strip() or text.startswith(TIMELINE_PREFIX):
+        return _timeline(activity_id, where, user, text[len(TIMELINE_PREFIX) :].strip())
+    return _command(activity_id, where, user, text, channel_id if in_channel else "")
+
+
+def _button(
+    activity_id: str, where: Thread, user: AbstractBaseUser | None, name: str, number: str
+) -> HttpResponse:
+    if name not in BUTTON_ACTIONS:
+        return HttpResponse(status=200)
+    incident = Incident.objects.filter(number=number.upper()).first()
+    if incident is None or user is None:
+        answer = NO_SUCH_INCIDENT if incident is None else NOT_LINKED
+        teams_activity_handle(activity_id=activity_id, where=where, answer=answer)
+        return HttpResponse(status=200)
+    teams_activity_handle(
+        activity_id=activity_id,
+        where=where,
+        incident=incident,
+        action="transition",
+        params={"incident": incident.pk, "action": name, "channel": Channel.TEAMS.value},
+        actor=user,
     )
-    if queued is None:
-        return _refuse(503, QUEUE_DOWN)
+    return HttpResponse(status=200)
+
+
+def _timeline(
+    activity_id: str, where: Thread, user: AbstractBaseUser | None, note: str
+) -> HttpResponse:
+    if not note:
+        return HttpResponse(status=200)
+    incident = incident_for_channel(where.conversation)
+    if incident is None or user is None:
+        answer = NOT_AN_INCIDENT_CHANNEL if incident is None else NOT_LINKED
+        teams_activity_handle(activity_id=activity_id, where=where, answer=answer)
+        return HttpResponse(status=200)
+    teams_activity_handle(
+        activity_id=activity_id,
+        where=where,
+        incident=incident,
+        action="note",
+        params={
+            "incident": incident.pk,
+            "text": note,
+            "internal": True,
+            "channel": Channel.TEAMS.value,
+        },
+        actor=user,
+    )
+    return HttpResponse(status=200)
+
+
+def _command(
+    activity_id: str, where: Thread, user: AbstractBaseUser | None, text: str, channel_id: str
+) -> HttpResponse:
+    """A bot command: the same subcommands and checks as Slack's ``/incident``."""
+    result = dispatch(
+        text=text,
+        user=user,
+        slack_user_id="",
+        channel_id=channel_id,
+        provider="teams",
+        prefix=BOT_MENTION,
+        not_linked=NOT_LINKED,
+    )
+    if not isinstance(result, Deferred):
+        teams_activity_handle(activity_id=activity_id, where=where, answer=result.text)
+        return HttpResponse(status=200)
+    if user is None:  # every deferred command requires a user; never run one as the system
+        teams_activity_handle(activity_id=activity_id, where=where, answer=NOT_LINKED)
+        return HttpResponse(status=200)
+    pk = result.params.get("incident")
+    teams_activity_handle(
+        activity_id=activity_id,
+        where=where,
+        incident=Incident.objects.filter(pk=pk).first() if pk else None,
+        action=result.action,
+        params={**result.params, "channel": Channel.TEAMS.value},
+        actor=user,
+    )
     return HttpResponse(status=200)
 
 

@@ -15,7 +15,9 @@ granted :data:`DEFAULT_ROLES` and installed in the team.
 
 It also plays Teams towards the bot: ``POST /_standin/press`` ``{"activity_id", "user",
 "data"}`` is a person pressing an ``Action.Submit`` button on a card the bot posted, and
-``POST /_standin/say`` ``{"channel", "user", "text"}`` a person writing in a channel; either
+``POST /_standin/say`` ``{"channel", "user", "text"}`` a person writing in a channel (to the
+bot: ``<at>NexusOps</at> text``), or ``{"personal": true, "user", "text"}`` in their personal
+chat with the bot; either
 is delivered as a Bot Framework activity, signed with the issuer's key, to the messaging
 endpoint set by ``POST /_standin/bot`` ``{"endpoint": url}``; the answer's status comes back.
 Other hooks: ``/_standin/users`` ``{"users": [{"id", "name", "email"}]}``,
@@ -37,7 +39,7 @@ from typing import Any
 from .. import demo
 from ..common import Request, Response, StandinApp, StandinServer, route, serve_until_interrupted
 from ..ratelimit import RateLimiter
-from .connector import ConnectorRoutes
+from .connector import PERSONAL_PREFIX, ConnectorRoutes
 from .graph import GraphRoutes
 from .identity import AppRegistration, Identity
 
@@ -179,9 +181,23 @@ class TeamsStandin(GraphRoutes, ConnectorRoutes, StandinApp):
             post = self.posts.get(str(body.get("activity_id", "")))
             if post is None:
                 return None, "unknown activity"
-            channel = self.channels[post["channel"]]
+            channel = self.channels.get(post["channel"])
+            if channel is None:
+                return None, "this stand-in has buttons in channels only"
             extra: dict[str, Any] = {"replyToId": post["id"], "value": body.get("data") or {}}
             conversation = f"{channel['id']};messageid={post['replyToId'] or post['id']}"
+        elif body.get("personal"):
+            # A message in the person's personal chat with the bot: no mention needed.
+            conversation = f"{PERSONAL_PREFIX}{user['id']}"
+            channel = {"id": conversation, "team": TEAM_ID, "displayName": ""}
+            text = str(body.get("text") or "")
+            activity_id = str(1_700_000_000_000 + next(self._activity_ids))
+            self.posts[activity_id] = {
+                "id": activity_id, "channel": conversation, "replyToId": None, "text": text,
+                "cards": [], "from_user": user["id"], "version": 1,
+            }  # fmt: skip
+            extra = {"id": activity_id, "text": text, "textFormat": "plain"}
+            kind = "personal"
         else:
             channel = self.channels.get(str(body.get("channel", "")))
             if channel is None:
@@ -194,7 +210,7 @@ class TeamsStandin(GraphRoutes, ConnectorRoutes, StandinApp):
             }  # fmt: skip
             extra = {"id": activity_id, "text": f"<at>NexusOps</at> {text}", "textFormat": "plain"}
             conversation = channel["id"]
-        activity = {
+        activity: dict[str, Any] = {
             "type": "message",
             "id": extra.pop("id", str(uuid.uuid4())),
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
@@ -204,16 +220,19 @@ class TeamsStandin(GraphRoutes, ConnectorRoutes, StandinApp):
                 "id": f"29:{user['id']}", "aadObjectId": user["id"], "name": user["displayName"],
             },
             "conversation": {
-                "id": conversation, "conversationType": "channel", "tenantId": TENANT_ID,
+                "id": conversation,
+                "conversationType": "personal" if kind == "personal" else "channel",
+                "tenantId": TENANT_ID,
             },
             "recipient": {"id": f"28:{self.bot_app_id}", "name": "NexusOps"},
-            "channelData": {
-                "tenant": {"id": TENANT_ID},
-                "team": {"id": channel["team"]},
-                "channel": {"id": channel["id"], "name": channel["displayName"]},
-            },
+            "channelData": {"tenant": {"id": TENANT_ID}},
             **extra,
         }  # fmt: skip
+        if kind != "personal":
+            activity["channelData"].update({
+                "team": {"id": channel["team"]},
+                "channel": {"id": channel["id"], "name": channel["displayName"]},
+            })  # fmt: skip
         return activity, ""
 
     def _deliver(self, activity: dict[str, Any]) -> Response:

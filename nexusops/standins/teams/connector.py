@@ -4,7 +4,8 @@
   Framework issuer's OpenID metadata and JWKS (with each key's ``endorsements``).
 * ``POST /v3/conversations/{id}/activities``: a message (text, or an Adaptive Card attachment)
   into a conversation. The id of a channel starts a new post in it; ``{channel};messageid=N``
-  replies in that post's thread. 201 ``{"id": activityId}``.
+  replies in that post's thread; ``a:<AAD id>`` is the bot's personal chat with that person
+  (no threads there). 201 ``{"id": activityId}``.
 * ``PUT /v3/conversations/{id}/activities/{activityId}``: replaces that message (the summary
   card is updated in place this way). 200 ``{"id": activityId}``.
 
@@ -25,6 +26,7 @@ from .identity import BOT_RESOURCE, Identity
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 PER_CONVERSATION = 7
+PERSONAL_PREFIX = "a:"  # the bot's personal chat with one person
 
 
 def connector_error(status: int, code: str, message: str) -> Response:
@@ -39,6 +41,7 @@ class ConnectorRoutes:
     teams: dict[str, dict[str, Any]]
     channels: dict[str, dict[str, Any]]
     posts: dict[str, dict[str, Any]]  # activity id -> the message as Teams shows it
+    users: dict[str, dict[str, Any]]
     _activity_ids: itertools.count
 
     def base_url(self) -> str:
@@ -61,7 +64,9 @@ class ConnectorRoutes:
             return None, "", connector_error(401, "Unauthorized", "Authorization has been denied.")
         conversation_id = unquote(conversation_id)
         channel_id, _, thread = conversation_id.partition(";messageid=")
-        channel = self.channels.get(channel_id)
+        channel = self.channels.get(channel_id) or self._personal(channel_id)
+        if channel is not None and channel.get("personal") and thread:
+            return None, "", connector_error(400, "BadArgument", "A personal chat has no threads.")
         if channel is None:
             return None, "", connector_error(404, "ConversationNotFound", "Conversation not found.")
         if self.bot_app_id not in self.teams[channel["team"]]["apps"]:
@@ -78,6 +83,16 @@ class ConnectorRoutes:
             response.headers["Retry-After"] = str(wait)
             return None, "", response
         return channel, thread, None
+
+    def _personal(self, conversation_id: str) -> dict[str, Any] | None:
+        """The bot's personal chat with a person of the tenant (``a:<their AAD id>``), as a
+        conversation of the team the bot is installed in; None for an unknown person."""
+        if not conversation_id.startswith(PERSONAL_PREFIX):
+            return None
+        if conversation_id[len(PERSONAL_PREFIX) :] not in self.users:
+            return None
+        team = next(iter(self.teams))
+        return {"id": conversation_id, "team": team, "isArchived": False, "personal": True}
 
     @route("POST", r"/v3/conversations/(?P<conversation_id>[^/]+)/activities")
     def activity_send(self, request: Request, conversation_id: str) -> Response:

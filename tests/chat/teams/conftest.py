@@ -7,9 +7,14 @@ from collections.abc import Iterator
 import pytest
 
 from chat import senders
+from chat.models import IncidentChatChannel
 from nexusops.celery import app as celery_app
+from nexusops.common import roles
 from nexusops.engine.outbox import registry
+from nexusops.integrations.teams.cards import summary_card
+from nexusops.integrations.teams.client import TeamsClient
 from nexusops.standins.control import StandinControl
+from tests.factories import UserFactory, incident
 
 
 def _chat(settings, value: str) -> None:
@@ -73,3 +78,28 @@ def secrets(settings) -> None:
     settings.SLACK_BOT_TOKEN = ""
     settings.PAGERDUTY_ROUTING_KEY = ""
     settings.PAGERDUTY_API_TOKEN = ""
+
+
+@pytest.fixture
+def iris(db):
+    """The tenant's ic@nexus.example: an incident commander in the console."""
+    return UserFactory(username="iris", email="ic@nexus.example", role=roles.INCIDENT_COMMANDER)
+
+
+@pytest.fixture
+def channel_with_card(teams, secrets):
+    """An incident with its Teams channel and a summary card carrying Acknowledge / Resolve."""
+    found = incident(title="Checkout errors")
+    client = TeamsClient.default()
+    channel = client.channel_create(f"incident-{found.number[4:].lower()}")
+    card = summary_card(
+        title=found.number,
+        facts=[("Status", found.get_status_display())],
+        actions=[("Acknowledge", "acknowledge"), ("Resolve", "resolve")],
+        incident=found.number,
+    )
+    activity = client.post(channel.id, card=card)
+    IncidentChatChannel.objects.create(
+        incident=found, provider="teams", channel_id=channel.id, name=channel.name
+    )
+    return found, channel, activity

@@ -10,41 +10,13 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from chat.models import IncidentChatChannel
 from incidents.models import Channel, Status, TimelineEvent
-from nexusops.common import roles
 from nexusops.engine.models import InboundDelivery
-from nexusops.integrations.teams.cards import summary_card
-from nexusops.integrations.teams.client import TeamsClient
 from nexusops.standins import teams as standin
-from tests.factories import UserFactory, incident
+from tests.factories import incident
 
 URL = "/teams/messages/"
 ISSUER = "https://api.botframework.com"
-
-
-@pytest.fixture
-def iris(db):
-    return UserFactory(username="iris", email="ic@nexus.example", role=roles.INCIDENT_COMMANDER)
-
-
-@pytest.fixture
-def channel_with_card(teams, secrets):
-    """An incident with its Teams channel and a summary card carrying Acknowledge / Resolve."""
-    found = incident(title="Checkout errors")
-    client = TeamsClient.default()
-    channel = client.channel_create(f"incident-{found.number[4:].lower()}")
-    card = summary_card(
-        title=found.number,
-        facts=[("Status", found.get_status_display())],
-        actions=[("Acknowledge", "acknowledge"), ("Resolve", "resolve")],
-        incident=found.number,
-    )
-    activity = client.post(channel.id, card=card)
-    IncidentChatChannel.objects.create(
-        incident=found, provider="teams", channel_id=channel.id, name=channel.name
-    )
-    return found, channel, activity
 
 
 def _replies(teams, thread: str) -> list[str]:

@@ -113,22 +113,24 @@ def test_acknowledge_timeline_and_resolve_from_teams(teams_chat, live_server, in
 
     incident_transition(incident=inc, action="investigate", actor=iris)
     incident_transition(incident=inc, action="mitigate", actor=iris)
-    # The bot's answer is a Celery task that a worker retries after Teams' 429; run inline
-    # (eagerly) a retry cannot wait, so let the conversation's rate window pass first.
+    # The bot's answer is an outbox row that waits out Teams' 429; run inline (eagerly) a
+    # retry cannot wait, so let the conversation's rate window pass first.
     time.sleep(1.1)
     assert press("resolve") == 200
     inc.refresh_from_db()
     assert inc.status == Status.RESOLVED
-    # What came from Teams is not echoed back into Teams; the bot answered in the threads.
-    replies = [p for p in posts(teams_chat) if p["replyToId"] == summary["id"]]
-    assert len(replies) == 2 and "acknowledged by you" in replies[0]["text"]
     # Teams allows a bot ~7 operations a second in a conversation; what met its 429 waits
-    # for Retry-After and goes out then.
+    # for Retry-After and goes out then, and what the bot says after it in the channel (the
+    # summary's update, the answer in the thread) waits its turn.
     time.sleep(1.1)
     OutboxMessage.objects.filter(state="retrying").update(next_attempt_at=clock.now())
     deliver_due()
     assert not OutboxMessage.objects.exclude(state="sent").exists()
     assert "Status: Resolved" in card_text(posts(teams_chat)[0])
+    # What came from Teams is not echoed back into Teams; the bot answered in the threads.
+    replies = [p for p in posts(teams_chat) if p["replyToId"] == summary["id"]]
+    assert len(replies) == 2 and "acknowledged by you" in replies[0]["text"]
+    assert "resolved by you" in replies[1]["text"]
 
 
 @pytest.mark.django_db
