@@ -44,7 +44,7 @@ def mattermost_console(transactional_db, demo_settings, standins, live_server):
     demo_settings.INCIDENT_MONITORING_MINUTES = 0
     demo_settings.NEXUSOPS_CHAT = "mattermost"
     demo_settings.SITE_URL = live_server.url  # as `make run` sets it: the buttons post here
-    demo_settings.SLACK_ARCHIVE_AFTER_HOURS = 0  # the walk does not wait a day to see it
+    demo_settings.CHAT_ARCHIVE_AFTER_HOURS = 0  # the walk does not wait a day to see it
     senders.register()
     with open("/dev/null", "w") as quiet:
         call_command("seed_demo", stdout=quiet)
@@ -54,7 +54,7 @@ def mattermost_console(transactional_db, demo_settings, standins, live_server):
             **demo_env(base, var_dir),
             "INCIDENT_MONITORING_MINUTES": "0",
             "NEXUSOPS_CHAT": "mattermost",
-            "SLACK_ARCHIVE_AFTER_HOURS": "0",
+            "CHAT_ARCHIVE_AFTER_HOURS": "0",
             "SITE_URL": live_server.url,
         }
     ).start()
