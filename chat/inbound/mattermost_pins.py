@@ -143,6 +143,8 @@ class PinListener:
             except (IntegrationError, BrokerDown) as exc:
                 self.last_error = str(exc)
                 logger.warning("Mattermost pin listener: %s", exc)
+                if isinstance(exc, VendorRejected):  # a refused token: asking again soon is futile
+                    self._failures = max(self._failures, 16)
             finally:
                 self.connected.clear()
                 close_old_connections()
