@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from incidents.models import Incident
 from nexusops.common.errors import ApplicationError
 from nexusops.common.tasks import NexusTask
 from nexusops.engine.models import OutboxMessage
@@ -65,10 +66,16 @@ def mattermost_markdown(text: str) -> str:
     return _SLACK_BOLD.sub(r"**\1**", text)
 
 
-def command_reply_enqueue(*, once: str, response_url: str, text: str, response_type: str) -> None:
+def command_reply_enqueue(
+    *, once: str, response_url: str, text: str, response_type: str, incident_id: int | None = None
+) -> None:
+    """The answer as an outbox row (in the caller's transaction); shown on the incident's
+    deliveries when the command was about one."""
+    incident = Incident.objects.filter(pk=incident_id).first() if incident_id else None
     outbox_enqueue(
         target=COMMAND_REPLY,
         key=f"mattermost-reply:{once}"[:200],
+        incident=incident,
         payload={
             "response_url": response_url,
             "text": mattermost_markdown(text),
@@ -95,7 +102,13 @@ def mattermost_command_task(
                     text, kind = run_action(action, actor, params), "in_channel"
             except ApplicationError as exc:
                 text, kind = f":warning: {exc.message}", "ephemeral"
-        command_reply_enqueue(once=once, response_url=response_url, text=text, response_type=kind)
+        command_reply_enqueue(
+            once=once,
+            response_url=response_url,
+            text=text,
+            response_type=kind,
+            incident_id=params.get("incident"),
+        )
     return text
 
 
