@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from chat.models import IncidentChatChannel
 from incidents.models import Incident, Status
@@ -113,6 +113,7 @@ def backoff_seconds(failures: int, *, base: float, ceiling: float) -> float:
 
 class PinListener:
     """Listens until ``stop`` is set; each connection catches up first, then follows events.
+    Mattermost, the broker or the database being away ends the connection; it is retried.
 
     ``connections`` counts successful connections; ``last_error`` says why the latest ended
     (the command logs it; tests read it)."""
@@ -140,7 +141,7 @@ class PinListener:
         while not self.stop.is_set():
             try:
                 self._session()
-            except (IntegrationError, BrokerDown) as exc:
+            except (IntegrationError, BrokerDown, DatabaseError) as exc:
                 self.last_error = str(exc)
                 logger.warning("Mattermost pin listener: %s", exc)
                 if isinstance(exc, VendorRejected):  # a refused token: asking again soon is futile
