@@ -59,11 +59,16 @@ def test_authentication_then_hello_then_numbered_events(mm):
     ws.close()
 
 
-def test_a_bad_token_closes_the_connection_and_a_bad_header_is_a_401(mm):
+@pytest.mark.parametrize("data", [{"token": "x"}, {}, {"token": 42}, None])
+def test_a_bad_or_missing_token_closes_the_connection(mm, data):
     ws = _open(mm)
-    ws.send(json.dumps({"seq": 1, "action": "authentication_challenge", "data": {"token": "x"}}))
+    ws.send(json.dumps({"seq": 1, "action": "authentication_challenge", "data": data}))
     opcode, _ = ws.recv_data(control_frame=True)
     assert opcode == websocket.ABNF.OPCODE_CLOSE  # closed without a reply, as Mattermost does
+    assert not [s for s in mm.state()["websockets"] if s["user_id"]]
+
+
+def test_a_bad_header_token_is_a_401(mm):
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
         _open(mm, header=["Authorization: Bearer not-a-token"])
     assert refused.value.status_code == 401
