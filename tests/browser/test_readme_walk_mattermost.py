@@ -181,8 +181,13 @@ def test_the_readme_walk_with_mattermost(page, live_server, mattermost_console):
     assert _post(f"{url}/mattermost/outgoing/", form, "application/x-www-form-urlencoded")[0] == 200
     expect(timeline).to_contain_text("restarted the gateway pods", timeout=WORKER_MS)
 
-    # `ic` pins a post of theirs in the channel: the pin listener puts it on the timeline.
-    as_ic = MattermostClient(settings.MATTERMOST_URL, user_token("ic"), settings.MATTERMOST_TEAM_ID)
+    # `ic` joins the channel (added by the bot here) and pins a post of theirs in it: the pin
+    # listener puts it on the timeline.
+    team = settings.MATTERMOST_TEAM_ID
+    MattermostClient(settings.MATTERMOST_URL, settings.MATTERMOST_TOKEN, team).channel_add(
+        channel["id"], [IC_MM]
+    )
+    as_ic = MattermostClient(settings.MATTERMOST_URL, user_token("ic"), team)
     as_ic.post_pin(as_ic.post_create(channel["id"], "Gateway pods OOM-killed at 09:12"))
     expect(timeline).to_contain_text(
         "Pinned in Mattermost: a message by Iris: “Gateway pods OOM-killed at 09:12”",
