@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # `make run PORT=8001 NEXUSOPS_STANDIN_PORT_BASE=8200` when the defaults are taken.
 PORT ?= 8000
+# Procfile.dev's processes `make run` starts: the Mattermost pin listener only when
+# NEXUSOPS_CHAT names Mattermost.
+PROCESSES := web worker beat standins idp$(if $(findstring mattermost,$(NEXUSOPS_CHAT)), mattermost,)
 
 .PHONY: run test test-smoke lint fmt venv bench clean
 
@@ -22,7 +25,7 @@ run: $(STAMP)
 	NEXUSOPS_STANDINS=1 $(BIN)/python manage.py seed_demo
 	PORT=$(PORT) $(BIN)/python scripts/banner.py
 	NEXUSOPS_STANDINS=1 SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" \
-		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT)
+		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT) $(PROCESSES)
 
 test: $(STAMP)
 	$(BIN)/python scripts/run_tests.py $(ARGS)

@@ -95,5 +95,5 @@ def chat_archive_later(event: IncidentTransitioned) -> None:
             key=f"{event_key(event)}:{name}-archive",
             incident=event.incident,
             payload={"closed_at": closed_at.isoformat() if closed_at else ""},
-            delay=dt.timedelta(hours=settings.SLACK_ARCHIVE_AFTER_HOURS),
+            delay=dt.timedelta(hours=settings.CHAT_ARCHIVE_AFTER_HOURS),
         )

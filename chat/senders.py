@@ -31,6 +31,7 @@ from nexusops.integrations.chat.registry import chat_provider_class
 
 from . import render, slack_people
 from .channels import channel_of, channel_remember
+from .identities import chat_people_invite
 
 SLACK_OFF = "Slack is not configured (SLACK_API_URL, SLACK_BOT_TOKEN)"
 EFFECTS = ("channel_setup", "summary_update", "post", "invite", "archive")
@@ -56,20 +57,22 @@ def _incident(message: OutboxMessage) -> Incident:
 def _invite(provider: ChatProvider, incident: Incident, channel: str, user_ids: list[str]) -> dict:
     """Make the given chat user ids, or else the commander and responders, channel members.
 
-    People are linked by e-mail when their profile has no usable id; whoever cannot be
+    People are linked by e-mail when they have no usable id yet; whoever cannot be
     invited (no chat user, or the chat refused) is in the result with the reason, for the
     timeline, and ids the chat says do not exist are flagged on their profiles.
     """
     members = [incident.commander, *incident.responders.all()]
     everyone = list(dict.fromkeys(p for p in members if p is not None))
     if provider.name != "slack":
-        # Other chats keep no id on the profile (yet): people are found by e-mail each time.
-        people = slack_people.people_by_email(people=everyone, client=provider)
-    elif user_ids:
-        people = slack_people.SlackPeople(ids=slack_people.slack_names(user_ids))
+        # Other chats keep their ids in ChatIdentity: found by e-mail once, refreshed when
+        # the chat says an id is unknown.
+        people, outcome = chat_people_invite(provider=provider, channel=channel, people=everyone)
     else:
-        people = slack_people.slack_people_resolve(people=everyone, client=provider)
-    outcome = provider.invite(channel, list(people.ids))
+        if user_ids:
+            people = slack_people.SlackPeople(ids=slack_people.slack_names(user_ids))
+        else:
+            people = slack_people.slack_people_resolve(people=everyone, client=provider)
+        outcome = provider.invite(channel, list(people.ids))
     if provider.name == "slack":
         slack_people.slack_ids_flag_invalid(refused=outcome.failed)
     label = provider.label

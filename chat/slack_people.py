@@ -98,19 +98,3 @@ def slack_names(slack_ids: Iterable[str]) -> dict[str, str]:
     for profile in Profile.objects.filter(slack_user_id__in=ids).select_related("user"):
         names[profile.slack_user_id] = actor_name(profile.user)
     return names
-
-
-def people_by_email(*, people: Iterable[AbstractBaseUser], client: ChatProvider) -> SlackPeople:
-    """A chat's user ids for people found by their e-mail (a chat with no ids on profiles)."""
-    found = SlackPeople()
-    for person in people:
-        name = actor_name(person)
-        email = (person.email or "").strip()
-        user_id = client.user_for_email(email) if email else None
-        if user_id:
-            found.ids[user_id] = name
-        else:
-            found.unlinked[name] = (
-                f"no {client.label} user has the e-mail {email}" if email else "no e-mail"
-            )
-    return found

@@ -495,7 +495,12 @@ SLACK_BOT_TOKEN = _vendor("SLACK_BOT_TOKEN")
 SLACK_SIGNING_SECRET = _vendor("SLACK_SIGNING_SECRET")
 # Runbook 2.2 step 3, "notify stakeholders via Slack": where declarations are announced.
 SLACK_ANNOUNCE_CHANNEL = _vendor("SLACK_ANNOUNCE_CHANNEL")
-SLACK_ARCHIVE_AFTER_HOURS = env.float("SLACK_ARCHIVE_AFTER_HOURS", default=24.0)
+# Hours after close before each chat's incident channel is archived (every provider).
+# SLACK_ARCHIVE_AFTER_HOURS, its name from before Mattermost and Teams, still works.
+CHAT_ARCHIVE_AFTER_HOURS = env.float(
+    "CHAT_ARCHIVE_AFTER_HOURS", default=env.float("SLACK_ARCHIVE_AFTER_HOURS", default=24.0)
+)
+SLACK_ARCHIVE_AFTER_HOURS = CHAT_ARCHIVE_AFTER_HOURS
 # A `!timeline` message or pin reaction from a Slack user with no linked NexusOps account is
 # refused (an ephemeral "link your account" reply). True records it as a note by the system.
 SLACK_ALLOW_UNLINKED_NOTES = env.bool("SLACK_ALLOW_UNLINKED_NOTES", default=False)

@@ -16,21 +16,23 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from chat.identities import chat_identity_user
 from incidents.models import Incident
 from nexusops.integrations.errors import IntegrationError
 from nexusops.integrations.mattermost.client import MattermostClient
 from nexusops.integrations.mattermost.provider import action_signature
 
+from .mattermost_reply import mattermost_command_task, response_url_allowed
 from .requests import InboundRejected, load_json
 from .slack_commands import NOT_LINKED, Deferred, dispatch
-from .views import QUEUE_DOWN, _action_enqueue, inbound
+from .views import QUEUE_DOWN, _action_enqueue, _record_and_enqueue, inbound
 
 TIMELINE_PREFIX = "!timeline "
 ACTIONS = {"acknowledge", "resolve"}
+BAD_RESPONSE_URL = "This command's response_url is not this Mattermost server's; nothing was done."
 
 
 class MattermostRequest:
@@ -80,6 +82,10 @@ class MattermostRequest:
 class MattermostSlashRequest(MattermostRequest):
     setting = "MATTERMOST_SLASH_TOKEN"
 
+    def validate(self) -> None:
+        super().validate()
+        self.response_url = str(self.fields.get("response_url") or "")
+
 
 class MattermostOutgoingRequest(MattermostRequest):
     setting = "MATTERMOST_OUTGOING_TOKEN"
@@ -110,15 +116,16 @@ class MattermostActionRequest(MattermostRequest):
 
 
 def user_for_mattermost(user_id: str) -> AbstractBaseUser | None:
-    """The one active console user with the e-mail Mattermost has for ``user_id``."""
-    try:
-        email = MattermostClient.default(timeout=1.5).user_email(user_id)
-    except IntegrationError:
-        return None
-    if not email:
-        return None
-    users = list(get_user_model().objects.filter(is_active=True, email__iexact=email)[:2])
-    return users[0] if len(users) == 1 else None
+    """The console user remembered for ``user_id`` (``ChatIdentity``), else the one active
+    user with the e-mail Mattermost has for it (then remembered)."""
+
+    def email_of(external_id: str) -> str | None:
+        try:
+            return MattermostClient.default(timeout=1.5).user_email(external_id)
+        except IntegrationError:
+            return None
+
+    return chat_identity_user(provider="mattermost", external_id=user_id, email_of=email_of)
 
 
 def _ephemeral(text: str) -> JsonResponse:
@@ -139,12 +146,20 @@ def mattermost_commands(req: MattermostSlashRequest) -> HttpResponse:
         return _ephemeral(result.text)
     if user is None:
         return _ephemeral(NOT_LINKED)
-    queued = _action_enqueue(
+    if not response_url_allowed(req.response_url):
+        return _ephemeral(BAD_RESPONSE_URL)
+    # The result goes to the response_url later (mattermost_reply), through the outbox.
+    queued = _record_and_enqueue(
         "mattermost-commands",
         req.replay_key,
-        action=result.action,
-        params={**result.params, "channel": "mattermost"},
-        user=user,
+        mattermost_command_task,
+        {
+            "action": result.action,
+            "params": {**result.params, "channel": "mattermost"},
+            "user_id": user.pk,
+            "response_url": req.response_url,
+            "once": f"mattermost-commands:{req.replay_key}",
+        },
     )
     if queued is None:
         return _ephemeral(QUEUE_DOWN)

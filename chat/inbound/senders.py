@@ -36,6 +36,9 @@ def teams_reply(message: OutboxMessage) -> dict:
 
 
 def register() -> None:
+    from . import mattermost_reply
+
+    mattermost_reply.register()
     register_sender(
         SLACK_EPHEMERAL, send=slack_ephemeral, enabled=slack_enabled, label="Slack private reply"
     )

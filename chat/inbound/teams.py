@@ -28,13 +28,13 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from chat.identities import chat_identity_user
 from chat.models import IncidentChatChannel
 from incidents.models import Channel, Incident
 from nexusops.integrations.errors import IntegrationError, InvalidSignature, VendorUnavailable
@@ -212,21 +212,22 @@ def incident_for_channel(channel_id: str) -> Incident | None:
 
 
 def user_for_teams(aad_object_id: str) -> AbstractBaseUser | None:
-    """The one active user with the e-mail of this Entra ID account, or None.
+    """The console user remembered for this Entra ID account (``ChatIdentity``), else the one
+    active user with its e-mail (then remembered), or None.
 
     Raises VendorUnavailable when Graph cannot be asked (Teams then redelivers).
     """
     client = TeamsClient.default_or_none(timeout=3.0)
     if client is None or not aad_object_id:
         return None
-    try:
-        email = client.user_email(aad_object_id)
-    except VendorUnavailable:
-        raise
-    except IntegrationError as exc:
-        logger.info("teams user %s not resolved: %s", aad_object_id, exc)
-        return None
-    if not email:
-        return None
-    matches = list(get_user_model().objects.filter(is_active=True, email__iexact=email)[:2])
-    return matches[0] if len(matches) == 1 else None
+
+    def email_of(external_id: str) -> str | None:
+        try:
+            return client.user_email(external_id)
+        except VendorUnavailable:
+            raise
+        except IntegrationError as exc:
+            logger.info("teams user %s not resolved: %s", external_id, exc)
+            return None
+
+    return chat_identity_user(provider="teams", external_id=aad_object_id, email_of=email_of)

@@ -138,6 +138,12 @@ class StandinApp:
         """A vendor's own ``/_standin/<action>`` hook (runs under the lock), or None."""
         return None
 
+    def upgrade(self, request: Request) -> Response | Callable[[Any], None] | None:
+        """A WebSocket endpoint (runs under the lock): None when ``request`` is not one, a
+        refusal, or the session to run on the upgraded connection (a
+        :class:`~nexusops.standins.websocket.WebSocketConnection`), in the request's thread."""
+        return None
+
     # --- machinery ------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         if request.path.startswith(CONTROL_PREFIX):
@@ -241,10 +247,46 @@ class StandinHandler(BaseHTTPRequestHandler):
             raw=raw,
             body=_parse_body(raw, self.headers.get("Content-Type", "")),
         )
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            self._upgrade(request)
+            return
         try:
             response = self.server.app.handle(request)
         except Exception as exc:  # a stand-in bug must still answer, as a 500
             response = Response(500, {"error": f"stand-in error: {type(exc).__name__}: {exc}"})
+        self._send(response)
+
+    def _upgrade(self, request: Request) -> None:
+        from .websocket import WebSocketConnection, accept_key, handshake_refusal
+
+        app = self.server.app
+        entry = {"method": request.method, "path": request.path, "query": request.query,
+                 "headers": request.headers, "body": None, "at": time.time()}  # fmt: skip
+        with app.lock:
+            app.received.append(entry)
+            outcome = app.upgrade(request)
+        if outcome is None or isinstance(outcome, Response):
+            response = outcome or app.not_found(request)
+        elif problem := handshake_refusal(request.headers):
+            response = Response(400, {"error": f"bad WebSocket handshake: {problem}"})
+        else:
+            entry["status"] = 101
+            self.send_response(101)
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header(
+                "Sec-WebSocket-Accept", accept_key(request.header("Sec-WebSocket-Key"))
+            )
+            self.end_headers()
+            self.wfile.flush()
+            self.close_connection = True
+            connection = WebSocketConnection(self.connection, self.rfile, self.wfile)
+            try:
+                outcome(connection)
+            finally:
+                connection.close()
+            return
+        entry["status"] = response.status
         self._send(response)
 
     def _send(self, response: Response) -> None:

@@ -4,14 +4,18 @@ Slack, and the incident driven from Mattermost too.
 The same demo as ``test_readme_walk`` (``seed_demo``, the stand-ins as ``make run`` starts them,
 a real worker), but: the incident's channel is in the Mattermost stand-in with the summary
 pinned; it is acknowledged by the summary's button (its signed context POSTed as Mattermost
-does), noted with ``!timeline`` through the outgoing webhook, resolved by the button once
+does), noted with ``!timeline`` through the outgoing webhook, a post pinned (seen by the pin
+listener, ``manage.py mattermost_listen``, on Mattermost's WebSocket), resolved by the button once
 mitigated, and the channel is archived after close.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 import urllib.request
 from urllib.parse import urlencode
@@ -25,11 +29,13 @@ from chat import senders
 from incidents.models import TimelineEvent
 from incidents.seed import DEMO_PASSWORD
 from nexusops.engine.outbox import registry
+from nexusops.integrations.mattermost.client import MattermostClient
 from nexusops.standins import demo
 from nexusops.standins.control import StandinControl
+from nexusops.standins.mattermost.words import user_token
 from tests.support.browser_fixtures import log_in
 from tests.support.standins_process import demo_env
-from tests.support.worker import WorkerProcess
+from tests.support.worker import ROOT, WorkerProcess
 
 from .test_readme_walk import WORKER_MS
 
@@ -44,27 +50,44 @@ def mattermost_console(transactional_db, demo_settings, standins, live_server):
     demo_settings.INCIDENT_MONITORING_MINUTES = 0
     demo_settings.NEXUSOPS_CHAT = "mattermost"
     demo_settings.SITE_URL = live_server.url  # as `make run` sets it: the buttons post here
-    demo_settings.SLACK_ARCHIVE_AFTER_HOURS = 0  # the walk does not wait a day to see it
+    demo_settings.CHAT_ARCHIVE_AFTER_HOURS = 0  # the walk does not wait a day to see it
     senders.register()
     with open("/dev/null", "w") as quiet:
         call_command("seed_demo", stdout=quiet)
     base, var_dir = standins
-    worker = WorkerProcess(
-        extra_env={
-            **demo_env(base, var_dir),
-            "INCIDENT_MONITORING_MINUTES": "0",
-            "NEXUSOPS_CHAT": "mattermost",
-            "SLACK_ARCHIVE_AFTER_HOURS": "0",
-            "SITE_URL": live_server.url,
-        }
-    ).start()
+    env = {
+        **demo_env(base, var_dir),
+        "INCIDENT_MONITORING_MINUTES": "0",
+        "NEXUSOPS_CHAT": "mattermost",
+        "CHAT_ARCHIVE_AFTER_HOURS": "0",
+        "SITE_URL": live_server.url,
+    }
+    worker = WorkerProcess(extra_env=env).start()
+    listener = PinListenerProcess(extra_env=env).start()  # `make run`'s `mattermost` line
     try:
         worker.await_ready()
         yield StandinControl(demo_settings.MATTERMOST_URL)
     finally:
+        listener.stop()
         worker.stop()
         for effect in senders.EFFECTS:  # the suite's other tests run with Slack alone
             registry._senders.pop(f"mattermost.{effect}", None)
+
+
+class PinListenerProcess(WorkerProcess):
+    """``manage.py mattermost_listen`` in a child process, on the test database and broker."""
+
+    def start(self) -> PinListenerProcess:
+        self.log_path = self.log_path.with_name(f"test-mm-listener-{os.getpid()}.log")
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "mattermost_listen", "--backoff-max", "2"],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        return self
 
 
 def _until(predicate, what: str, timeout_ms: int = WORKER_MS):  # noqa: ANN001, ANN202
@@ -157,6 +180,19 @@ def test_the_readme_walk_with_mattermost(page, live_server, mattermost_console):
     form = urlencode(outgoing).encode()
     assert _post(f"{url}/mattermost/outgoing/", form, "application/x-www-form-urlencoded")[0] == 200
     expect(timeline).to_contain_text("restarted the gateway pods", timeout=WORKER_MS)
+
+    # `ic` joins the channel (added by the bot here) and pins a post of theirs in it: the pin
+    # listener puts it on the timeline.
+    team = settings.MATTERMOST_TEAM_ID
+    MattermostClient(settings.MATTERMOST_URL, settings.MATTERMOST_TOKEN, team).channel_add(
+        channel["id"], [IC_MM]
+    )
+    as_ic = MattermostClient(settings.MATTERMOST_URL, user_token("ic"), team)
+    as_ic.post_pin(as_ic.post_create(channel["id"], "Gateway pods OOM-killed at 09:12"))
+    expect(timeline).to_contain_text(
+        "Pinned in Mattermost: a message by Iris: “Gateway pods OOM-killed at 09:12”",
+        timeout=WORKER_MS,
+    )
 
     # Investigating and Mitigated in the console; the pinned summary follows and offers Resolve.
     for button, status in (

@@ -21,6 +21,7 @@ import requests
 from django.conf import settings
 
 from nexusops.integrations.errors import (
+    IntegrationError,
     NotConfigured,
     RateLimited,
     VendorRejected,
@@ -164,6 +165,31 @@ class MattermostClient:
                 return str(post_id)
         return None
 
+    def pinned_posts(self, channel_id: str) -> list[dict[str, Any]]:
+        """The channel's pinned posts, newest first (``GET /channels/{id}/pinned``)."""
+        data = self._call("GET", f"/channels/{channel_id}/pinned")
+        return [data["posts"][post_id] for post_id in data.get("order", [])]
+
+    def me(self) -> str:
+        """The bot's own user id (its posts are never read back in as people's)."""
+        return str(self._call("GET", "/users/me")["id"])
+
+    def command_respond(self, response_url: str, text: str, *, response_type: str) -> None:
+        """A slash command's later answer, POSTed to its ``response_url`` (a command webhook
+        on this server, whose id is its credential: no token is sent)."""
+        try:
+            answer = requests.post(
+                response_url,
+                json={"response_type": response_type, "text": text},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise VendorUnavailable(
+                f"POST response_url failed: {type(exc).__name__}", vendor=VENDOR
+            ) from exc
+        if answer.status_code >= 400:
+            raise self._error(answer, "POST response_url")
+
     def user_by_email(self, email: str) -> str | None:
         try:
             return str(self._call("GET", f"/users/email/{email}")["id"])
@@ -192,16 +218,21 @@ class MattermostClient:
             ) from exc
         if answer.status_code < 400:
             return answer.json() if answer.content else {}
+        raise self._error(answer, f"{method} {path}")
+
+    @staticmethod
+    def _error(answer: requests.Response, what: str) -> IntegrationError:
+        """Mattermost's error answer as ours."""
         try:
             error = answer.json()
         except ValueError:
             error = {}
         code = str(error.get("id") or "") if isinstance(error, dict) else ""
-        text = f"{method} {path} answered {answer.status_code} {code}".strip()
+        text = f"{what} answered {answer.status_code} {code}".strip()
         if answer.status_code == 429:
             reset = answer.headers.get("X-RateLimit-Reset")
             retry = float(reset) if reset and reset.replace(".", "", 1).isdigit() else None
-            raise RateLimited(text, retry_after=retry, vendor=VENDOR, code=code)
+            return RateLimited(text, retry_after=retry, vendor=VENDOR, code=code)
         if answer.status_code >= 500:
-            raise VendorUnavailable(text, vendor=VENDOR, code=code, status=answer.status_code)
-        raise VendorRejected(text, vendor=VENDOR, code=code, status=answer.status_code)
+            return VendorUnavailable(text, vendor=VENDOR, code=code, status=answer.status_code)
+        return VendorRejected(text, vendor=VENDOR, code=code, status=answer.status_code)

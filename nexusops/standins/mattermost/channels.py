@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..common import Request, Response, route
-from .words import BOT_USER_ID, error
+from .words import error
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\Z")
 
@@ -17,14 +17,16 @@ class ChannelsMixin:
     users: dict[str, dict[str, Any]]
     channels: dict[str, dict[str, Any]]
     members: dict[str, list[str]]
+    caller: str  # the user whose token the request carries (the bot, or a person)
     # and new_id(prefix), from MattermostStandin
 
     def bot_channel(self, channel_id: str) -> tuple[dict[str, Any] | None, Response | None]:
-        """The channel the bot writes to, or Mattermost's answer: 404 unknown, 403 not in."""
+        """The channel the caller (the bot, mostly) writes to, or Mattermost's answer: 404
+        unknown, 403 not a member."""
         channel = self.channels.get(channel_id)
         if channel is None:
             return None, error(404, "app.channel.get.existing.app_error", "Unable to find channel.")
-        if BOT_USER_ID not in self.members[channel_id]:
+        if self.caller not in self.members[channel_id]:
             return None, error(
                 403,
                 "api.context.permissions.app_error",
@@ -44,7 +46,7 @@ class ChannelsMixin:
         team_id, name = str(body.get("team_id", "")), str(body.get("name", ""))
         if team_id not in self.teams:
             return error(404, "app.team.get.find.app_error", "Unable to find the team.")
-        if BOT_USER_ID not in self.team_members[team_id]:
+        if self.caller not in self.team_members[team_id]:
             return error(
                 403,
                 "api.context.permissions.app_error",
@@ -72,10 +74,10 @@ class ChannelsMixin:
             "header": "",
             "purpose": "",
             "delete_at": 0,
-            "creator_id": BOT_USER_ID,
+            "creator_id": self.caller,
         }
         self.channels[channel_id] = channel
-        self.members[channel_id] = [BOT_USER_ID]
+        self.members[channel_id] = [self.caller]
         return Response(201, channel)
 
     @route("GET", r"/api/v4/teams/(?P<team_id>[a-z0-9]+)/channels/name/(?P<name>[a-z0-9_-]+)")
@@ -145,6 +147,10 @@ class ChannelsMixin:
             return problem
         channel["delete_at"] = 1700000000000  # type: ignore[index]
         return Response(200, {"status": "OK"})
+
+    @route("GET", r"/api/v4/users/me")
+    def user_me(self, request: Request) -> Response:
+        return Response(200, self.users[self.caller])
 
     @route("GET", r"/api/v4/users/email/(?P<email>[^/]+)")
     def user_by_email(self, request: Request, email: str) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..common import Request, Response, route
@@ -24,6 +25,7 @@ class PostsMixin:
         post = {
             "id": post_id,
             "channel_id": channel["id"],
+            "user_id": self.caller,  # type: ignore[attr-defined]
             "message": str(body.get("message", "")),
             "props": body.get("props") or {},
             "is_pinned": False,
@@ -56,7 +58,34 @@ class PostsMixin:
         if problem is not None:
             return problem
         post["is_pinned"] = True  # type: ignore[index]
+        post["update_at"] = post["create_at"] + 1  # type: ignore[index]
+        # Mattermost patches the post and publishes the edit to the channel's members.
+        self.websocket_publish(  # type: ignore[attr-defined]
+            "post_edited",
+            {"post": json.dumps(post)},
+            channel_id=post["channel_id"],  # type: ignore[index]
+        )
         return Response(200, {"status": "OK"})
+
+    @route("GET", r"/api/v4/channels/(?P<channel_id>[a-z0-9]+)/pinned")
+    def channel_pinned(self, request: Request, channel_id: str) -> Response:
+        channel = self.channels.get(channel_id)  # type: ignore[attr-defined]
+        if channel is None:
+            return error(404, "app.channel.get.existing.app_error", "Unable to find channel.")
+        if self.caller not in self.members[channel_id]:  # type: ignore[attr-defined]
+            return error(
+                403,
+                "api.context.permissions.app_error",
+                "You do not have the appropriate permissions.",
+            )
+        found = sorted(
+            (p for p in self.posts.values() if p["channel_id"] == channel_id and p["is_pinned"]),
+            key=lambda p: p["create_at"],
+            reverse=True,
+        )
+        return Response(
+            200, {"order": [p["id"] for p in found], "posts": {p["id"]: p for p in found}}
+        )
 
     @route("GET", r"/api/v4/channels/(?P<channel_id>[a-z0-9]+)/posts")
     def channel_posts(self, request: Request, channel_id: str) -> Response:

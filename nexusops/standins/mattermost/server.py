@@ -10,8 +10,10 @@ from .. import demo
 from ..common import Request, Response, StandinApp, StandinServer, serve_until_interrupted
 from ..ratelimit import RateLimiter
 from .channels import ChannelsMixin
+from .events import WebSocketMixin
+from .hooks import CommandHooksMixin
 from .posts import PostsMixin
-from .words import BOT_USER_ID, TEAM_ID, TEAM_NAME, TOKEN, error
+from .words import BOT_USER_ID, TEAM_ID, TEAM_NAME, TOKEN, error, user_token
 
 # Demo people: (id, username, e-mail); ids are 26 characters, as Mattermost's.
 USERS = (
@@ -20,12 +22,17 @@ USERS = (
 )
 
 
-class MattermostStandin(ChannelsMixin, PostsMixin, StandinApp):
+class MattermostStandin(ChannelsMixin, PostsMixin, WebSocketMixin, CommandHooksMixin, StandinApp):
     vendor = "mattermost"
 
-    def __init__(self, *, token: str = TOKEN, per_second: int | None = 10) -> None:
+    def __init__(
+        self, *, token: str = TOKEN, per_second: int | None = 10, auth_timeout: float = 5.0
+    ) -> None:
         self.token = token
         self.per_second = per_second
+        self.auth_timeout = auth_timeout  # an unauthenticated WebSocket is closed after it
+        self.caller = BOT_USER_ID  # the user whose token the request being answered carries
+        self.sockets: list = []  # the open WebSocket sessions (events.py)
         super().__init__()
 
     def reset_state(self) -> None:
@@ -41,14 +48,20 @@ class MattermostStandin(ChannelsMixin, PostsMixin, StandinApp):
             (f"mmuser{username}".ljust(26, "0")[:26], username, email)
             for _, username, _, email in demo.SLACK_USERS
         ]
+        # Access tokens: the bot's, and each person's own (a person pins a post as themself).
+        self.tokens: dict[str, str] = {self.token: BOT_USER_ID}
         for user_id, username, email in [*people, *USERS]:
             self.users[user_id] = {"id": user_id, "username": username, "email": email}
             self.team_members[TEAM_ID].add(user_id)
+            self.tokens[user_token(username)] = user_id
         self.channels: dict[str, dict[str, Any]] = {}
         self.members: dict[str, list[str]] = {}
         self.posts: dict[str, dict[str, Any]] = {}
         self.limiter = RateLimiter(1.0 if self.per_second else None)
         self._ids = itertools.count(1)
+        self.command_hooks: dict[str, dict[str, Any]] = {}
+        self.command_responses: list[dict[str, Any]] = []
+        self.websocket_reset()
 
     def state(self) -> Any:
         return {
@@ -56,6 +69,9 @@ class MattermostStandin(ChannelsMixin, PostsMixin, StandinApp):
             "members": self.members,
             "posts": self.posts,
             "users": self.users,
+            "command_hooks": self.command_hooks,
+            "command_responses": self.command_responses,
+            "websockets": self.websocket_state(),
         }
 
     def new_id(self, prefix: str) -> str:
@@ -65,8 +81,12 @@ class MattermostStandin(ChannelsMixin, PostsMixin, StandinApp):
         if not request.path.startswith("/api/v4/"):
             return None
         auth = request.header("Authorization")
-        if auth != f"Bearer {self.token}":
+        caller = (
+            self.tokens.get(auth.removeprefix("Bearer ")) if auth.startswith("Bearer ") else None
+        )
+        if caller is None:
             return error(401, "api.context.session_expired.app_error", "Invalid or expired session")
+        self.caller = caller
         if self.per_second:
             wait = self.limiter.take(auth, self.per_second)
             if wait is not None:

@@ -21,3 +21,8 @@ def error(status: int, error_id: str, message: str) -> Response:
         "status_code": status,
     }
     return Response(status, body)
+
+
+def user_token(username: str) -> str:
+    """The personal access token of a stand-in person (tests pin posts as people)."""
+    return f"mm-token-{username}"
