@@ -13,6 +13,12 @@ from celery import Celery, signals
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nexusops.settings")
+# Celery's Django fixup runs every system check when a worker or beat starts, which imports
+# the URLconf and so every view (SAML, PDF export, the API schema): about a second of CPU
+# before a restarted worker sweeps a timer (issue 15). `manage.py migrate` runs the same
+# checks before any worker starts (docker-compose, the Kubernetes migrate job, `make run`);
+# set CELERY_SKIP_CHECKS= (empty) to run them in the worker too.
+os.environ.setdefault("CELERY_SKIP_CHECKS", "1")
 
 app = Celery("nexusops")
 app.config_from_object("django.conf:settings", namespace="CELERY")

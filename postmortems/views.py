@@ -23,7 +23,7 @@ from incidents.models import Incident, Service
 from nexusops.common import clock
 from nexusops.common.errors import ApplicationError, Conflict, NotFoundError, PermissionDeniedError
 
-from . import export, selectors, services
+from . import selectors, services
 from .models import SECTIONS, ActionItem, PostMortem, PostMortemDraft, PostMortemTimelineEntry
 
 Status = PostMortem.Status
@@ -316,6 +316,10 @@ def postmortem_review(request: HttpRequest, number: str) -> HttpResponse:
 @require_GET
 @_guarded
 def postmortem_export(request: HttpRequest, number: str, fmt: str) -> HttpResponse:
+    # Here, not at the top: fpdf (and Pillow) would load with the URLconf, in every process
+    # that reverses a URL (a worker's first page or Slack summary), for a rare download.
+    from . import export
+
     pm = _get(request, number)
     doc, _ = selectors.readable_document(postmortem=pm, user=request.user)
     name = f"postmortem-{pm.incident.number}-r{doc['revision']}"

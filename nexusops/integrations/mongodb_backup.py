@@ -21,31 +21,33 @@ record, the trailer's counts) before it writes anything, then, per collection, d
 target collection, inserts the documents as raw BSON and recreates the indexes
 (``mongorestore --drop``). It writes into ``target_database``, which may differ from the
 dumped one (a restore drill into a scratch database).
+
+pymongo and bson are imported where a dump or restore runs, not with this module: the
+remediation actions import it at every process's start-up.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 import tempfile
 import zlib
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import bson
-from bson.raw_bson import RawBSONDocument
-from pymongo import MongoClient
-from pymongo.errors import PyMongoError
 
 from nexusops.common import clock
 from nexusops.integrations.aws.client import AwsClient
 from nexusops.integrations.errors import IntegrationError, NotConfigured
 
+if TYPE_CHECKING:
+    import bson
+    from pymongo import MongoClient
+
 VENDOR = "mongodb"
 MAGIC = "nexusops-mongo-dump"
 _DB_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
-_RAW = bson.CodecOptions(document_class=RawBSONDocument)
 _CHUNK = 256 * 1024
 
 
@@ -57,6 +59,15 @@ class MongoBackupFailed(IntegrationError):
 class MongoRestoreFailed(IntegrationError):
     def __init__(self, message: str) -> None:
         super().__init__(message, vendor=VENDOR, code="restore_failed")
+
+
+@functools.cache
+def _raw() -> bson.CodecOptions:
+    """Decode batches as raw BSON: every BSON type survives the round trip."""
+    import bson
+    from bson.raw_bson import RawBSONDocument
+
+    return bson.CodecOptions(document_class=RawBSONDocument)
 
 
 def database_name(value: str) -> str:
@@ -75,6 +86,8 @@ def _client(mongo_url: str, timeout: float) -> tuple[MongoClient, str]:
         raise NotConfigured(
             "the MongoDB URL must be mongodb://[user:pass@]host[:port]/dbname", vendor=VENDOR
         )
+    from pymongo import MongoClient
+
     client: MongoClient = MongoClient(
         mongo_url,
         serverSelectionTimeoutMS=int(timeout * 1000),
@@ -86,11 +99,15 @@ def _client(mongo_url: str, timeout: float) -> tuple[MongoClient, str]:
 
 
 def _record(doc: dict) -> bytes:
+    import bson
+
     return bson.encode(doc)
 
 
 def _dump_records(client: MongoClient, database: str, counts: dict[str, int]) -> Iterator[bytes]:
     """The dump's records, in order; fills ``counts`` (documents per collection) as it goes."""
+    import bson
+
     db = client[database]
     yield _record({"t": MAGIC, "v": 1, "database": database, "at": clock.now().isoformat()})
     for info in sorted(db.list_collections(), key=lambda c: c["name"]):
@@ -108,7 +125,7 @@ def _dump_records(client: MongoClient, database: str, counts: dict[str, int]) ->
         )
         counts[name] = 0
         for batch in db[name].find_raw_batches(sort=[("_id", 1)]):
-            n = len(bson.decode_all(batch, _RAW))
+            n = len(bson.decode_all(batch, _raw()))
             counts[name] += n
             yield _record({"t": "batch", "name": name, "n": n, "bytes": len(batch)})
             yield bytes(batch)
@@ -125,6 +142,8 @@ class _GzipRecords:
         self._done = False
 
     def read(self, size: int = -1) -> bytes:
+        from pymongo.errors import PyMongoError
+
         while not self._done and (size < 0 or len(self._buffer) < size):
             try:
                 record = next(self._records, None)
@@ -155,6 +174,8 @@ def mongo_dump_to_s3(
 
     Returns ``{"bucket", "key", "version_id", "size", "sha256", "database", "counts"}``.
     """
+    from pymongo.errors import PyMongoError
+
     client, from_url = _client(mongo_url, timeout)
     name = database_name(database or from_url)
     key = f"{key_prefix.strip('/')}/mongo_backup_{clock.now():%Y%m%d_%H%M%S}.bson.gz".lstrip("/")
@@ -204,6 +225,8 @@ class _GunzipFile:
 
 
 def _read_record(source: IO[bytes]) -> dict | None:
+    import bson
+
     head = source.read(4)
     if not head:
         return None
@@ -266,6 +289,9 @@ def s3_to_mongo(
 ) -> dict[str, Any]:
     """Restore a dump from :func:`mongo_dump_to_s3` into ``target_database`` (drop, insert,
     index). Nothing is written unless the whole object reads as a complete dump."""
+    import bson
+    from pymongo.errors import PyMongoError
+
     target = database_name(target_database)
     client, _ = _client(mongo_url, timeout)
     with tempfile.TemporaryFile() as spool:
@@ -286,7 +312,7 @@ def s3_to_mongo(
                     spec.pop("v", None), spec.pop("ns", None)
                     db[name].create_index(keys, **spec)
             elif record["n"]:
-                db[name].insert_many(bson.decode_all(raw, _RAW), ordered=True)
+                db[name].insert_many(bson.decode_all(raw, _raw()), ordered=True)
 
         try:
             _walk(spool, apply)

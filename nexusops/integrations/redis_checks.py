@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import redis
 from django.conf import settings
 
 from nexusops.integrations.errors import NotConfigured, VendorRejected, VendorUnavailable
@@ -56,6 +55,8 @@ class RedisChecks:
     def __init__(self, url: str, *, timeout: float = 3.0) -> None:
         if not url:
             raise NotConfigured(f"set {SETTING} (redis://host:6379/N)", vendor=VENDOR)
+        import redis  # here, not at start-up: registering the actions must not load it
+
         try:
             self._redis = redis.Redis.from_url(
                 url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=None
@@ -70,6 +71,8 @@ class RedisChecks:
         return cls(_setting(SETTING))
 
     def _call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        import redis
+
         try:
             return fn(*args)
         except (redis.ConnectionError, redis.TimeoutError) as exc:

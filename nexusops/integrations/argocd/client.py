@@ -18,9 +18,8 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 from django.conf import settings
 
 from nexusops.integrations.errors import (
@@ -35,6 +34,9 @@ IN_PROGRESS = "another operation is already in progress"
 TERMINAL_PHASES = ("Succeeded", "Failed", "Error")
 _APP_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,254}")
+
+if TYPE_CHECKING:
+    import requests  # imported where a client is built: not at every process's start-up
 
 
 class InvalidArgument(VendorRejected):
@@ -115,6 +117,8 @@ class ArgoCDClient:
     ) -> None:
         if not url or not token:
             raise NotConfigured("set ARGOCD_URL and ARGOCD_TOKEN", vendor=VENDOR)
+        import requests
+
         self.url = url.rstrip("/")
         self._timeout = timeout
         self._busy_timeout = busy_timeout
@@ -134,6 +138,8 @@ class ArgoCDClient:
         )
 
     def _request(self, method: str, path: str, what: str, **kwargs: Any) -> dict:
+        import requests
+
         try:
             response = self._session.request(
                 method, f"{self.url}{path}", timeout=self._timeout, **kwargs

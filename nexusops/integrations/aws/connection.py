@@ -1,6 +1,8 @@
 """The boto3 session, its timeouts and retries, and the conversion of botocore's errors.
 
-The one module of the AWS adapter that imports boto3/botocore. Settings
+The one module of the AWS adapter that imports boto3/botocore, and only when a client is built
+or an error converted: importing the adapter (to register actions, to validate a name) must
+not load them, since every process imports it at start-up. Settings
 (``getattr(settings, NAME, "")``): ``AWS_ENDPOINT_URL`` (moto's server in tests and the
 embedded mode; unset for AWS itself), ``AWS_REGION`` (default ``us-east-1``). Credentials come
 from boto3's usual chain (``AWS_ACCESS_KEY_ID``..., profile, instance role).
@@ -14,16 +16,6 @@ import functools
 import re
 from collections.abc import Iterator
 from typing import Any
-
-import boto3
-from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    NoCredentialsError,
-    ParamValidationError,
-    PartialCredentialsError,
-)
 
 from nexusops.integrations.errors import (
     NotConfigured,
@@ -56,8 +48,13 @@ _THROTTLED = {
     "TooManyRequestsException",
     "RequestThrottled",
 }
-# botocore's own failures, for a caller that ignores them (a best-effort cleanup).
-VENDOR_ERRORS = (ClientError, BotoCoreError)
+
+
+def vendor_errors() -> tuple[type[Exception], ...]:
+    """botocore's own failures, for a caller that ignores them (a best-effort cleanup)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (ClientError, BotoCoreError)
 
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
@@ -66,6 +63,8 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 @functools.cache
 def known_regions() -> frozenset[str]:
     """Every region botocore's bundled endpoint data names, in every partition (no call)."""
+    import boto3
+
     session = boto3.session.Session()
     return frozenset(
         region
@@ -98,6 +97,9 @@ class Connection:
         read_timeout: float = 60.0,
         max_attempts: int = 3,
     ) -> None:
+        import boto3
+        from botocore.config import Config
+
         config = Config(
             region_name=region,
             connect_timeout=connect_timeout,
@@ -133,6 +135,14 @@ class Connection:
 
     @contextlib.contextmanager
     def _vendor_errors(self, what: str) -> Iterator[None]:
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            NoCredentialsError,
+            ParamValidationError,
+            PartialCredentialsError,
+        )
+
         try:
             yield
         except ClientError as exc:

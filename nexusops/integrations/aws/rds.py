@@ -10,7 +10,7 @@ from typing import Any
 
 from nexusops.common import clock
 
-from .connection import VENDOR_ERRORS, Connection, iso
+from .connection import Connection, iso, vendor_errors
 from .errors import InvalidArgument, RestoreTimeOutOfRange
 
 _DB_IDENTIFIER = re.compile(r"[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}(?<!-)")
@@ -100,7 +100,7 @@ class RdsOperations(Connection):
                 f"{instance['DBInstanceIdentifier']} has automated "
                 "backups disabled: no point-in-time restore is possible"
             )
-        with contextlib.suppress(*VENDOR_ERRORS):
+        with contextlib.suppress(*vendor_errors()):
             backups = self._rds.describe_db_instance_automated_backups(
                 DBInstanceIdentifier=instance["DBInstanceIdentifier"]
             ).get("DBInstanceAutomatedBackups", [])

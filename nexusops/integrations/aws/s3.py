@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from nexusops.integrations.errors import VendorRejected
 
-from .connection import VENDOR_ERRORS, Connection, iso
+from .connection import Connection, iso, vendor_errors
 from .errors import AwsNotFound, InvalidArgument
 
 NOT_CONFIGURED = "not configured"
@@ -129,7 +129,7 @@ class S3Operations(Connection):
                     Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
                 )
         except BaseException:
-            with contextlib.suppress(*VENDOR_ERRORS):
+            with contextlib.suppress(*vendor_errors()):
                 self._s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
             raise
         return UploadResult(

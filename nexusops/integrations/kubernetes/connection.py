@@ -1,4 +1,6 @@
-"""The connection to one namespace's API server: the one module that imports ``kubernetes``.
+"""The connection to one namespace's API server: the one module that imports ``kubernetes``,
+and only when a connection is built or an error converted: the SDK is slow to import, and
+registering actions or validating a name at a process's start-up must not load it.
 
 Configuration (Django settings, each read with ``getattr(settings, NAME, "")``):
 ``KUBERNETES_API_URL`` + ``KUBERNETES_TOKEN`` (+ ``KUBERNETES_VERIFY_SSL``, default true), or
@@ -15,13 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
-
-import urllib3
-from kubernetes import client as k8s
-from kubernetes import config as k8s_config
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
+from typing import TYPE_CHECKING, Any
 
 from nexusops.integrations.errors import (
     NotConfigured,
@@ -32,6 +28,9 @@ from nexusops.integrations.errors import (
 
 from . import validation
 from .errors import VENDOR, ObjectNotFound
+
+if TYPE_CHECKING:
+    from kubernetes.client.exceptions import ApiException
 
 DEFAULT_NAMESPACE = "nexus-production"
 MERGE = "application/merge-patch+json"
@@ -75,6 +74,10 @@ class Connection:
         connect_timeout: float = 2.0,
         read_timeout: float = 10.0,
     ) -> None:
+        from kubernetes import client as k8s
+        from kubernetes import config as k8s_config
+        from kubernetes.config.config_exception import ConfigException
+
         self.namespace = validation.dns1123_label(namespace or DEFAULT_NAMESPACE, what="namespace")
         configuration = k8s.Configuration()
         if api_url:
@@ -107,6 +110,9 @@ class Connection:
     # --- plumbing ---------------------------------------------------------------------------
     @contextlib.contextmanager
     def _vendor_errors(self, what: str) -> Iterator[None]:
+        import urllib3
+        from kubernetes.client.exceptions import ApiException
+
         try:
             yield
         except ApiException as exc:

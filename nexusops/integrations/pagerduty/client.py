@@ -1,4 +1,5 @@
-"""The PagerDuty adapter: the only module that imports ``pagerduty`` (pdpyras's successor).
+"""The PagerDuty adapter: the only module that imports ``pagerduty`` (pdpyras's successor),
+and only when it talks to PagerDuty: every process loads this module at start-up.
 
 Two APIs, each optional:
 
@@ -25,9 +26,8 @@ from __future__ import annotations
 import contextlib
 import ssl
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pagerduty
 from django.conf import settings
 
 from nexusops.integrations.errors import (
@@ -42,6 +42,9 @@ VENDOR = "pagerduty"
 SEVERITIES = ("critical", "error", "warning", "info")
 RETRIED_STATUSES = (429, 500, 502, 503, 504)
 URGENCIES = ("high", "low")
+
+if TYPE_CHECKING:
+    import pagerduty
 
 
 def rest_api_configured() -> bool:
@@ -271,6 +274,8 @@ class PagerDutyClient:
                 "PAGERDUTY_EVENTS_URL and PAGERDUTY_ROUTING_KEY must be set", vendor=VENDOR
             )
         if self._events_client is None:
+            import pagerduty
+
             client = pagerduty.EventsApiV2Client(
                 self.routing_key, base_url=self.events_url, verify=self._verify
             )
@@ -284,6 +289,8 @@ class PagerDutyClient:
                 vendor=VENDOR,
             )
         if self._rest_client is None:
+            import pagerduty
+
             client = pagerduty.RestApiV2Client(
                 self.api_token,
                 default_from=self.from_email,
@@ -305,6 +312,8 @@ class PagerDutyClient:
 
 @contextlib.contextmanager
 def _converted_errors(operation: str) -> Iterator[None]:
+    import pagerduty
+
     try:
         yield
     except pagerduty.UrlError as exc:

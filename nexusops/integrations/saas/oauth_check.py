@@ -11,19 +11,21 @@ one, or at ``introspection_url`` when it does not publish it (django-oauth-toolk
 from __future__ import annotations
 
 import time
-from typing import Any
-
-import jwt
-import requests
+from typing import TYPE_CHECKING, Any
 
 from nexusops.integrations.errors import NotConfigured, VendorRejected, VendorUnavailable
 
 from . import Health, base_url
 
+if TYPE_CHECKING:
+    import requests  # imported by the check itself, as is jwt: not at start-up
+
 VENDOR = "oauth"
 
 
 def _json(session: requests.Session, method: str, url: str, what: str, **kw: Any) -> dict:
+    import requests
+
     try:
         response = session.request(method, url, timeout=getattr(session, "timeout", 10), **kw)
     except requests.RequestException as exc:
@@ -63,6 +65,9 @@ def oauth_health(
         raise NotConfigured(
             "set OAUTH_CHECK_CLIENT_ID and OAUTH_CHECK_CLIENT_SECRET", vendor=VENDOR
         )
+    import jwt
+    import requests
+
     findings: list[str] = []
     session = requests.Session()
     session.timeout = timeout  # type: ignore[attr-defined]

@@ -9,9 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import urllib.error
-
-from python_http_client import exceptions as http_errors
-from sendgrid import SendGridAPIClient
+from typing import TYPE_CHECKING
 
 from nexusops.common import clock
 from nexusops.integrations.errors import (
@@ -23,12 +21,17 @@ from nexusops.integrations.errors import (
 
 from . import Health, base_url, percent
 
+if TYPE_CHECKING:
+    from sendgrid import SendGridAPIClient  # imported by the check: not at start-up
+
 VENDOR = "sendgrid"
 
 
 def _client(api_url: str, api_key: str, timeout: float) -> SendGridAPIClient:
     if not api_key or not api_key.startswith("SG."):
         raise NotConfigured("SENDGRID_API_KEY must be a SendGrid key (SG.…)", vendor=VENDOR)
+    from sendgrid import SendGridAPIClient
+
     client = SendGridAPIClient(
         api_key, host=base_url(api_url, vendor=VENDOR, setting="SENDGRID_API_URL")
     )
@@ -37,6 +40,8 @@ def _client(api_url: str, api_key: str, timeout: float) -> SendGridAPIClient:
 
 
 def _call(what: str, call):  # noqa: ANN001, ANN202
+    from python_http_client import exceptions as http_errors
+
     try:
         response = call()
     except http_errors.HTTPError as exc:

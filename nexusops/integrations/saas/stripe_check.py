@@ -8,9 +8,7 @@ the last ``hours`` counts events some endpoint has not received yet.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
-
-import stripe
+from typing import TYPE_CHECKING, Any
 
 from nexusops.common import clock
 from nexusops.integrations.errors import (
@@ -22,6 +20,9 @@ from nexusops.integrations.errors import (
 
 from . import Health, base_url
 
+if TYPE_CHECKING:
+    import stripe  # imported by the check itself: not at every process's start-up
+
 VENDOR = "stripe"
 MAX_EVENTS = 1000
 
@@ -32,6 +33,8 @@ def _client(api_url: str, api_key: str, timeout: float) -> stripe.StripeClient:
             "STRIPE_API_KEY must be a secret or restricted key (sk_…/rk_…)", vendor=VENDOR
         )
     url = base_url(api_url, vendor=VENDOR, setting="STRIPE_API_URL")
+    import stripe
+
     return stripe.StripeClient(
         api_key,
         base_addresses={"api": url},
@@ -41,6 +44,8 @@ def _client(api_url: str, api_key: str, timeout: float) -> stripe.StripeClient:
 
 
 def _call(what: str, call):  # noqa: ANN001, ANN202
+    import stripe
+
     try:
         return call()
     except stripe.RateLimitError as exc:

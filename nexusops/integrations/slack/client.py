@@ -1,4 +1,5 @@
-"""The Slack adapter: the only module that imports ``slack_sdk``.
+"""The Slack adapter: the only module that imports ``slack_sdk``, and only when a client is
+built or a reply sent: every process loads this module at start-up, most never call Slack.
 
 It speaks to ``SLACK_API_URL`` (``https://slack.com/api/`` in production, the stand-in in
 development and tests) with ``SLACK_BOT_TOKEN``, and turns every ``slack_sdk`` failure into
@@ -23,13 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
-from slack_sdk.webhook import WebhookClient
 
 from nexusops.integrations.errors import NotConfigured, VendorRejected, VendorUnavailable
 
@@ -77,6 +71,12 @@ class SlackClient:
     ) -> None:
         if not base_url or not token:
             raise NotConfigured("SLACK_API_URL and SLACK_BOT_TOKEN must be set", vendor=VENDOR)
+        from slack_sdk import WebClient
+        from slack_sdk.http_retry.builtin_handlers import (
+            ConnectionErrorRetryHandler,
+            RateLimitErrorRetryHandler,
+        )
+
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._web = WebClient(
             base_url=self.base_url,
@@ -325,6 +325,8 @@ class SlackClient:
         self, api_method: str, *, ok_errors: Iterable[str] = (), **arguments: Any
     ) -> dict[str, Any]:
         """Call one Web API method; return its JSON as a dict or raise one of our errors."""
+        from slack_sdk.errors import SlackApiError, SlackClientError
+
         arguments = {k: v for k, v in arguments.items() if v is not None}
         try:
             # Every Web API method accepts POST; JSON only when an argument is structured.
@@ -352,6 +354,9 @@ def response_url_post(url: str, body: dict[str, Any], *, timeout: int = 5) -> No
     refused connections raise :class:`VendorUnavailable` (retryable; the task tries again
     once, not slack_sdk), other 4xx :class:`VendorRejected`.
     """
+    from slack_sdk.errors import SlackClientError
+    from slack_sdk.webhook import WebhookClient
+
     try:
         answer = WebhookClient(url, timeout=timeout, retry_handlers=[]).send_dict(body)
     except (OSError, SlackClientError) as exc:

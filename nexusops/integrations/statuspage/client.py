@@ -21,9 +21,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 from django.conf import settings
 
 from nexusops.integrations.errors import (
@@ -32,6 +31,9 @@ from nexusops.integrations.errors import (
     VendorRejected,
     VendorUnavailable,
 )
+
+if TYPE_CHECKING:
+    import requests  # imported where a client is built: not at every process's start-up
 
 VENDOR = "statuspage"
 COMPONENT_STATUSES = (
@@ -109,6 +111,8 @@ class StatuspageClient:
                 "STATUSPAGE_API_URL, STATUSPAGE_API_KEY and STATUSPAGE_PAGE_ID must be set",
                 vendor=VENDOR,
             )
+        import requests
+
         self.api_url = api_url.rstrip("/")
         self.page_id = page_id
         self.timeout = timeout
@@ -266,6 +270,8 @@ class StatuspageClient:
 
     # --- the edge -------------------------------------------------------------------------
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        import requests
+
         url = f"{self.api_url}/pages/{self.page_id}{path}"
         self.pacer.wait()
         try:
