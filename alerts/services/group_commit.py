@@ -44,9 +44,12 @@ WAIT_SECONDS = 30.0
 # The write connection is closed after this long without work (a test database can then be
 # dropped, and an idle process holds no backend).
 IDLE_CLOSE_SECONDS = 30.0
-# The request about to write a batch, while others of this process are on their way (past
-# ``arrive``, not in the batch yet), waits up to this long for them to join it: one commit for
-# several requests instead of one each. Only then: a request alone never waits.
+# The request about to write a batch, while other requests of this process are in flight (past
+# ``arrive``, not in the batch), waits up to this long for them to join it: one commit for
+# several requests instead of one each. A request alone never waits. In flight rather than
+# "about to submit": a thread that just answered is usually back with the next request of its
+# keep-alive connection within the window (in process, 4 threads: 3.9 requests a commit
+# against 2.5, and 0.38 against 0.41 ms of CPU a request, PostgreSQL's included).
 GATHER_SECONDS = 0.002
 # At most this many rows in one INSERT (7 parameters each on SQLite: under its 32,766); a
 # request carries at most 1,000 (``parsing.MAX_ALERTS``).
