@@ -28,7 +28,6 @@ from django.core.handlers.exception import response_for_exception
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import close_old_connections, connection
 from django.urls import get_script_prefix, reverse
-from django.utils import timezone
 
 from nexusops.common import logs
 from nexusops.common.middleware import request_record
@@ -72,8 +71,8 @@ class IntakeFront:
         started = time.perf_counter()
         method = environ.get("REQUEST_METHOD", "").upper()
         try:
-            # A zone a signed-in person's page activated on this thread must not leak in here.
-            timezone.deactivate()
+            # No time zone to reset (IntakeMiddleware's deactivate()): the answer and the rows
+            # use UTC only, whatever zone a page left active on this thread.
             try:
                 answer = intake_answer(
                     kind,
