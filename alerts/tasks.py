@@ -6,10 +6,11 @@ from nexusops.common.tasks import NexusTask
 @shared_task(base=NexusTask, bind=True, ignore_result=True)
 def alerts_process_task(self) -> int:
     """Queued after each ingest commit (coalesced per process); safe to run twice."""
-    from .services import alerts_pending, alerts_process, processing_schedule
+    from .services import alerts_pending, processing_schedule
+    from .services.processing import alerts_process_run
 
-    done = alerts_process()
-    if alerts_pending():
+    done, stopped_early = alerts_process_run()
+    if stopped_early and alerts_pending():
         processing_schedule()  # more than one run's worth: carry on in a fresh task
     return done
 

@@ -7,6 +7,7 @@ Run by hand (not collected by pytest; needs ``wrk``: ``apt-get install -y wrk``)
     .venv/bin/python bench/alerts_bench.py                 # everything, ~4 minutes
     .venv/bin/python bench/alerts_bench.py --duration 20   # longer wrk runs
     .venv/bin/python bench/alerts_bench.py --processing    # the worker: 2,500 and 5,000/s, 60 s
+    .venv/bin/python bench/alerts_bench.py --workers 2 --threads 8   # another server shape
 
 ``BENCH_DATABASE_URL`` and ``BENCH_REDIS_URL`` choose the database (dropped and recreated) and
 the Redis db (flushed); on a shared machine give each person their own.
@@ -58,7 +59,8 @@ TOKENS = {
     "generic": "nxa_benchgenx_generic-bench-token",
 }
 STORM_ALERTS, STORM_SECONDS, STORM_FINGERPRINTS = 20_000, 20.0, 50
-GUNICORN = ["--workers", "3", "--worker-class", "gthread", "--threads", "4"]
+# The shape of the web server: --workers and --threads choose another (see main()).
+WORKERS, THREADS = 3, 4
 ENV = {
     **os.environ,
     "DATABASE_URL": DB_URL,
@@ -323,8 +325,12 @@ def main() -> None:
         help="only the worker's throughput: a feed at 2,500 then 5,000 alerts/s for 60 s each",
     )
     parser.add_argument("--rates", default="2500,5000")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=THREADS, help="gthread threads each")
     parser.add_argument("--seconds", type=int, default=60)
     args = parser.parse_args()
+    gunicorn = ["--workers", str(args.workers), "--worker-class", "gthread"]
+    gunicorn += ["--threads", str(args.threads)]
     VAR.mkdir(parents=True, exist_ok=True)
     _procs.reset_database(DB_URL, REDIS_URL, ENV, SEED)
     web = start(
@@ -335,7 +341,7 @@ def main() -> None:
             "nexusops.wsgi:application",
             "--bind",
             f"{HOST}:{PORT}",
-            *GUNICORN,
+            *gunicorn,
             "--access-logfile",
             "/dev/null",
         ],
@@ -362,7 +368,7 @@ def main() -> None:
     )
     results: dict = {
         "machine": _procs.machine(),
-        "gunicorn": " ".join(GUNICORN),
+        "gunicorn": " ".join(gunicorn),
         "load_before": open("/proc/loadavg").read().split()[:3],
     }
     try:

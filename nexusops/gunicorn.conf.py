@@ -5,6 +5,9 @@ Metrics: each worker process writes its counters to files in ``PROMETHEUS_MULTIP
 answers. Its metric files are removed when the server starts, so a restart never counts a
 previous run's requests; left unset, a fresh temporary folder is used.
 Logs: gunicorn's own lines (boot, worker exits) in the same JSON as the console's in production.
+Threads: each worker process serves several requests at once (``gthread``), so the alert
+webhooks' group commit has more than one request to write in one commit (with the default
+sync worker every alert paid a commit of its own). The command line can still choose another.
 Everything else (workers, bind, timeouts) stays on the command line or ``GUNICORN_CMD_ARGS``.
 """
 
@@ -17,6 +20,8 @@ from pathlib import Path
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="nexusops-metrics-")
 
+worker_class = "gthread"
+threads = 4
 # Off: the console logs one line per request itself (with its request id, view and time).
 accesslog = None
 # gunicorn's control socket lives in $HOME by default: two servers on one machine (or a

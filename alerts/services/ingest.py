@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import psycopg
 from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from nexusops.common import clock
 
@@ -56,7 +57,7 @@ def alert_events_record(*, source: AlertSource, alerts: list[ParsedAlert]) -> in
     """
     rows = _rows(source, alerts) if connection.vendor == "postgresql" else _params(source, alerts)
     if connection.in_atomic_block:
-        _insert([rows])
+        _insert([rows], connection)
         transaction.on_commit(processing_schedule)
     else:
         writer.submit(rows)
@@ -110,17 +111,17 @@ def _params(source: AlertSource, alerts: list[ParsedAlert]) -> list[list]:
     ]
 
 
-def _insert(requests: Sequence[list]) -> None:
-    """One INSERT of the rows of one or more requests, on this thread's connection."""
-    if connection.vendor == "postgresql":
+def _insert(requests: Sequence[list], db: BaseDatabaseWrapper) -> None:
+    """One INSERT of the rows of one or more requests, on ``db``."""
+    if db.vendor == "postgresql":
         payload = json.dumps([row for rows in requests for row in rows])
-        connection.ensure_connection()
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        db.ensure_connection()
+        with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
             cursor.execute(_JSON_INSERT, [payload], prepare=True)
         return
     params = [value for rows in requests for row in rows for value in row]
     values = ", ".join([_ROW] * (len(params) // 7))
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
             f"{_INSERT} VALUES {values} ON CONFLICT (source_id, event_key) DO NOTHING", params
         )
@@ -200,5 +201,5 @@ def _release_window(conn) -> None:  # noqa: ANN001 - a kombu connection
         client.delete(WINDOW_KEY)
 
 
-# The process's writer (a thread, started on first use).
+# The process's group commit (its write connection opens on first use).
 writer = GroupCommit(_insert, after=processing_schedule)

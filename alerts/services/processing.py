@@ -65,7 +65,15 @@ def alerts_process(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCH
     raises is set aside (its events wait, with backoff) and the batch starts again without it,
     so one poisoned group never stops the others.
     """
-    ProcessingLock.objects.get_or_create(name="alerts")
+    return alerts_process_run(batch_size=batch_size, max_batches=max_batches)[0]
+
+
+def alerts_process_run(
+    *, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES
+) -> tuple[int, bool]:
+    """``alerts_process``, and whether it stopped for want of batches (events may still be
+    pending then; otherwise the last batch was not full, so what arrives after it has a task
+    of its own and the caller need not ask)."""
     total = 0
     whole = True
     for _ in range(max_batches):
@@ -74,8 +82,8 @@ def alerts_process(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCH
         # After a batch that failed whole, the next attempt goes group by group.
         whole = not (failed and whole)
         if not failed and fetched < batch_size:
-            break
-    return total
+            return total, False
+    return total, True
 
 
 def alerts_pending() -> bool:
@@ -121,7 +129,11 @@ class _Unit:
 @transaction.atomic
 def _batch(size: int, *, whole: bool = True) -> tuple[int, int, bool]:
     """One batch: (events fetched, events processed, whether a group failed)."""
-    ProcessingLock.objects.select_for_update().get(name="alerts")
+    try:
+        ProcessingLock.objects.select_for_update().get(name="alerts")
+    except ProcessingLock.DoesNotExist:  # the first batch ever (one statement less after it)
+        ProcessingLock.objects.get_or_create(name="alerts")
+        ProcessingLock.objects.select_for_update().get(name="alerts")
     now = clock.now()
     held = set(_held_keys(now))
     rows = (

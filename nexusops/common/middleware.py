@@ -1,6 +1,7 @@
 import logging
 import time
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as _DjangoLoginRequired
@@ -10,6 +11,9 @@ from django.utils import timezone
 
 from . import logs, metrics
 from .api import is_api, unexpected_error_json
+
+# Probes and scrapes: their request lines log at DEBUG.
+QUIET_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
 class LoginRequiredMiddleware(_DjangoLoginRequired):
@@ -109,7 +113,7 @@ class RequestContextMiddleware:
     Probes and scrapes log at DEBUG: a load balancer asks every few seconds.
     """
 
-    QUIET = ("/healthz", "/readyz", "/metrics")
+    QUIET = QUIET_PATHS
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -121,26 +125,13 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         try:
             response = self.get_response(request)
-            duration = time.perf_counter() - started
-            view = _view_name(request)
-            method = request.method if request.method in _METHODS else "other"
-            metrics.HTTP_REQUESTS.labels(view, method, str(response.status_code)).inc()
-            metrics.HTTP_LATENCY.labels(view, method).observe(duration)
             response.headers["X-Request-ID"] = request_id
-            _request_log.log(
-                logging.DEBUG if request.path in self.QUIET else logging.INFO,
-                "%s %s %s %.0fms",
-                request.method,
-                request.path,
-                response.status_code,
-                duration * 1000,
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "view": view,
-                    "status": response.status_code,
-                    "duration_ms": round(duration * 1000, 1),
-                },
+            request_record(
+                method=request.method,
+                path=request.path,
+                view=_view_name(request),
+                status=response.status_code,
+                duration=time.perf_counter() - started,
             )
             return response
         finally:
@@ -167,3 +158,39 @@ def _view_name(request) -> str:
 
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 _request_log = logging.getLogger("nexusops.request")
+# The metric children by label values: ``labels()`` validates and locks on every call.
+_counters: dict[tuple[str, str, str], Any] = {}
+_latencies: dict[tuple[str, str], Any] = {}
+
+
+def request_record(*, method: str, path: str, view: str, status: int, duration: float) -> None:
+    """Count an answered request for ``/metrics`` and log its line (``RequestContextMiddleware``
+    for Django's requests; the alert webhooks' WSGI front, ``alerts/wsgi.py``, for its own)."""
+    shown = method if method in _METHODS else "other"
+    key = (view, shown, str(status))
+    counter = _counters.get(key)
+    if counter is None:
+        counter = _counters.setdefault(key, metrics.HTTP_REQUESTS.labels(*key))
+    counter.inc()
+    latency = _latencies.get(key[:2])
+    if latency is None:
+        latency = _latencies.setdefault(key[:2], metrics.HTTP_LATENCY.labels(view, shown))
+    latency.observe(duration)
+    level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
+    if not _request_log.isEnabledFor(level):
+        return
+    _request_log.log(
+        level,
+        "%s %s %s %.0fms",
+        method,
+        path,
+        status,
+        duration * 1000,
+        extra={
+            "method": method,
+            "path": path,
+            "view": view,
+            "status": status,
+            "duration_ms": round(duration * 1000, 1),
+        },
+    )

@@ -32,3 +32,9 @@ def test_production_mode_logs_gunicorn_lines_as_json(tmp_path, monkeypatch):
     assert formatter == "nexusops.common.logs.JsonFormatter"
     monkeypatch.setenv("NEXUSOPS_MODE", "embedded")
     assert "logconfig_dict" not in runpy.run_path(str(CONF))
+
+
+def test_workers_are_threaded_so_the_alert_intake_can_group_its_commits(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    conf = runpy.run_path(str(CONF))
+    assert conf["worker_class"] == "gthread" and conf["threads"] >= 2
