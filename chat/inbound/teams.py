@@ -128,18 +128,9 @@ def _button(
         return HttpResponse(status=200)
     incident = Incident.objects.filter(number=number.upper()).first()
     if incident is None or user is None:
-        answer = NO_SUCH_INCIDENT if incident is None else NOT_LINKED
-        teams_activity_handle(activity_id=activity_id, where=where, answer=answer)
-        return HttpResponse(status=200)
-    teams_activity_handle(
-        activity_id=activity_id,
-        where=where,
-        incident=incident,
-        action="transition",
-        params={"incident": incident.pk, "action": name, "channel": Channel.TEAMS.value},
-        actor=user,
-    )
-    return HttpResponse(status=200)
+        return _answer(activity_id, where, NO_SUCH_INCIDENT if incident is None else NOT_LINKED)
+    params = {"incident": incident.pk, "action": name, "channel": Channel.TEAMS.value}
+    return _act(activity_id, where, user, incident, "transition", params)
 
 
 def _timeline(
@@ -150,22 +141,14 @@ def _timeline(
     incident = incident_for_channel(where.conversation)
     if incident is None or user is None:
         answer = NOT_AN_INCIDENT_CHANNEL if incident is None else NOT_LINKED
-        teams_activity_handle(activity_id=activity_id, where=where, answer=answer)
-        return HttpResponse(status=200)
-    teams_activity_handle(
-        activity_id=activity_id,
-        where=where,
-        incident=incident,
-        action="note",
-        params={
-            "incident": incident.pk,
-            "text": note,
-            "internal": True,
-            "channel": Channel.TEAMS.value,
-        },
-        actor=user,
-    )
-    return HttpResponse(status=200)
+        return _answer(activity_id, where, answer)
+    params = {
+        "incident": incident.pk,
+        "text": note,
+        "internal": True,
+        "channel": Channel.TEAMS.value,
+    }
+    return _act(activity_id, where, user, incident, "note", params)
 
 
 def _command(
@@ -182,18 +165,36 @@ def _command(
         not_linked=NOT_LINKED,
     )
     if not isinstance(result, Deferred):
-        teams_activity_handle(activity_id=activity_id, where=where, answer=result.text)
-        return HttpResponse(status=200)
+        return _answer(activity_id, where, result.text)
     if user is None:  # every deferred command requires a user; never run one as the system
-        teams_activity_handle(activity_id=activity_id, where=where, answer=NOT_LINKED)
-        return HttpResponse(status=200)
+        return _answer(activity_id, where, NOT_LINKED)
     pk = result.params.get("incident")
+    incident = Incident.objects.filter(pk=pk).first() if pk else None
+    params = {**result.params, "channel": Channel.TEAMS.value}
+    return _act(activity_id, where, user, incident, result.action, params)
+
+
+def _answer(activity_id: str, where: Thread, answer: str) -> HttpResponse:
+    """Nothing to run: only the bot's answer, recorded once for this activity."""
+    teams_activity_handle(activity_id=activity_id, where=where, answer=answer)
+    return HttpResponse(status=200)
+
+
+def _act(
+    activity_id: str,
+    where: Thread,
+    user: AbstractBaseUser,
+    incident: Incident | None,
+    action: str,
+    params: dict,
+) -> HttpResponse:
+    """Run ``action`` once for this activity; its answer goes out with it (the outbox)."""
     teams_activity_handle(
         activity_id=activity_id,
         where=where,
-        incident=Incident.objects.filter(pk=pk).first() if pk else None,
-        action=result.action,
-        params={**result.params, "channel": Channel.TEAMS.value},
+        incident=incident,
+        action=action,
+        params=params,
         actor=user,
     )
     return HttpResponse(status=200)
