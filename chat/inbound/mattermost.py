@@ -25,9 +25,9 @@ from nexusops.integrations.errors import IntegrationError
 from nexusops.integrations.mattermost.client import MattermostClient
 from nexusops.integrations.mattermost.provider import action_signature
 
-from .mattermost_reply import mattermost_command_task, response_url_allowed
+from .mattermost_reply import NOT_LINKED, mattermost_command_task, response_url_allowed
 from .requests import InboundRejected, load_json
-from .slack_commands import NOT_LINKED, Deferred, dispatch
+from .slack_commands import Deferred, dispatch
 from .views import QUEUE_DOWN, _action_enqueue, _record_and_enqueue, inbound
 
 TIMELINE_PREFIX = "!timeline "
@@ -141,6 +141,7 @@ def mattermost_commands(req: MattermostSlashRequest) -> HttpResponse:
         slack_user_id="",
         channel_id=req.channel_id,
         provider="mattermost",
+        not_linked=NOT_LINKED,
     )
     if not isinstance(result, Deferred):
         return _ephemeral(result.text)

@@ -33,8 +33,14 @@ from nexusops.integrations.mattermost.client import MattermostClient
 from nexusops.integrations.mattermost.provider import MattermostProvider
 
 from .actions import run_action
-from .slack_commands import NOT_LINKED
 from .tasks import _first_run
+
+# Mattermost people are matched to accounts by e-mail (chat.identities), not by an id on the
+# profile as Slack's are, so Slack's wording would send them to the wrong fix.
+NOT_LINKED = (
+    "No NexusOps account has the e-mail address of your Mattermost user, so nothing was done. "
+    "Ask a manager to give your NexusOps account the same e-mail address."
+)
 
 COMMAND_REPLY = "mattermost.command_reply"
 HOOK_PATH = "/hooks/commands/"

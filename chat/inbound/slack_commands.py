@@ -253,7 +253,9 @@ def severity(inv: Invocation) -> Deferred:
 
 
 @command(
-    "ic", usage="ic [INC-…] <@user>", help="Make someone the incident commander (their Slack user)."
+    "ic",
+    usage="ic [INC-…] <@user>",
+    help="Make someone the incident commander (a Slack mention, or @ and their NexusOps username).",
 )
 def ic(inv: Invocation) -> Deferred:
     inv.require_user()

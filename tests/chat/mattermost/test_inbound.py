@@ -83,6 +83,15 @@ def test_the_slash_command_declares_as_the_linked_user(mm, mattermost, iris):
     assert said["hook_id"] == reply.payload["response_url"].rsplit("/", 1)[1]
 
 
+def test_a_person_with_no_account_is_told_how_mattermost_people_are_linked(mm, mattermost):
+    severities()  # no NexusOps account has iris's e-mail
+    answer = mm("/mattermost/commands/", _slash(mattermost, "declare P2 Queue stuck")).json()
+    assert answer["response_type"] == "ephemeral"
+    assert "e-mail address of your Mattermost user" in answer["text"]
+    assert "Slack" not in answer["text"]
+    assert not Incident.objects.filter(title="Queue stuck").exists() and not _replies()
+
+
 def test_a_refusal_is_answered_privately_and_a_replay_does_nothing(mm, mattermost, iris):
     inc = incident(actor=iris)
     fields = _slash(mattermost, f"resolve {inc.number}")  # a triggered incident: refused
