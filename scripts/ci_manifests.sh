@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI: render the Kubernetes manifests (base and production overlay) with `kubectl kustomize`
+# CI: render the Kubernetes manifests (base, the production overlay and its Mattermost variant) with `kubectl kustomize`
 # and validate every object offline against the Kubernetes OpenAPI schemas, strictly (an
 # unknown field fails), with kubernetes-validate (pinned in pyproject's dev extra).
 # tests/deploy/test_kubernetes_manifests.py checks what the schemas cannot (one beat, probes,
@@ -27,7 +27,7 @@ echo "$(kubectl version --client 2>/dev/null | tr '\n' ' ')"
 out="var/manifests"
 mkdir -p "$out"
 failed=0
-for target in base overlays/production; do
+for target in base overlays/production overlays/production-mattermost; do
   file="$out/$(basename "$target").yaml"
   if ! kubectl kustomize "deploy/kubernetes/$target" >"$file"; then
     echo "FAILED to render deploy/kubernetes/$target" >&2

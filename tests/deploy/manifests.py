@@ -15,7 +15,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 KUSTOMIZE = ROOT / "deploy" / "kubernetes"
-TARGETS = ("base", "overlays/production")
+TARGETS = ("base", "overlays/production", "overlays/production-mattermost")
 REMEDIATED = "nexus-production"  # the namespace the console remediates
 
 

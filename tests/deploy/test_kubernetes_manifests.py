@@ -330,3 +330,32 @@ def test_the_backup_and_drill_cronjobs_commands_dump_and_restore(production, tmp
         with psycopg.connect(source.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{scratch_name}" WITH (FORCE)')
     assert "dumped" in outputs[0] and "restore drill passed" in outputs[1]
+
+
+# --- the Mattermost pin listener ----------------------------------------------------------------
+
+
+def test_the_mattermost_overlay_runs_exactly_one_pin_listener_never_rolled():
+    from tests.deploy.manifests import render
+
+    listeners = [
+        w
+        for w in workloads(render("overlays/production-mattermost"))
+        if "mattermost_listen" in command_of(w)
+    ]
+    assert [w["metadata"]["name"] for w in listeners] == ["nexusops-mattermost-listener"]
+    (listener,) = listeners
+    assert listener["metadata"]["namespace"] == "nexusops"
+    assert listener["spec"]["replicas"] == 1
+    assert listener["spec"]["strategy"] == {"type": "Recreate"}
+    assert command_of(listener) == ["python", "manage.py", "mattermost_listen"]
+    (config,) = [
+        c
+        for c in of_kind(render("overlays/production-mattermost"), "ConfigMap")
+        if c["metadata"]["name"].startswith("nexusops-config")
+    ]
+    assert "mattermost" in config["data"]["NEXUSOPS_CHAT"].split(",")
+    assert config["data"]["MATTERMOST_URL"].startswith("https://")
+    # Slack-only deployments run no listener (it would only idle).
+    for target in ("base", "overlays/production"):
+        assert not [w for w in workloads(render(target)) if "mattermost_listen" in command_of(w)]
