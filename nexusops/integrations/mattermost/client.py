@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 from django.conf import settings
 
 from nexusops.integrations.errors import (
@@ -27,6 +26,9 @@ from nexusops.integrations.errors import (
     VendorRejected,
     VendorUnavailable,
 )
+
+if TYPE_CHECKING:
+    import requests
 
 VENDOR = "mattermost"
 NAME_TAKEN = "store.sql_channel.save_channel.exists.app_error"
@@ -60,6 +62,8 @@ class MattermostClient:
         self.base_url = base_url.rstrip("/")
         self.team_id = team_id
         self.timeout = timeout
+        import requests
+
         self._http = requests.Session()
         self._http.headers["Authorization"] = f"Bearer {token}"
 
@@ -177,6 +181,8 @@ class MattermostClient:
     def command_respond(self, response_url: str, text: str, *, response_type: str) -> None:
         """A slash command's later answer, POSTed to its ``response_url`` (a command webhook
         on this server, whose id is its credential: no token is sent)."""
+        import requests
+
         try:
             answer = requests.post(
                 response_url,
@@ -209,6 +215,8 @@ class MattermostClient:
 
     # --- the edge ------------------------------------------------------------------------------
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        import requests
+
         url = f"{self.base_url}/api/v4{path}"
         try:
             answer = self._http.request(method, url, timeout=self.timeout, **kwargs)

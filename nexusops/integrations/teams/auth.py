@@ -25,9 +25,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-import requests
-
 from nexusops.integrations.errors import InvalidSignature, VendorUnavailable
 
 VENDOR = "teams"
@@ -47,6 +44,9 @@ _lock = threading.Lock()
 
 
 def _fetch_keys(openid_url: str, timeout: float) -> _KeySet:
+    import jwt
+    import requests
+
     try:
         metadata = requests.get(openid_url, timeout=timeout).json()
         jwks = requests.get(str(metadata["jwks_uri"]), timeout=timeout).json()
@@ -94,6 +94,8 @@ def verify_activity(
     if not authorization.startswith("Bearer "):
         raise InvalidSignature("missing Bot Framework bearer token", vendor=VENDOR)
     token = authorization[len("Bearer ") :].strip()
+    import jwt
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError as exc:

@@ -28,10 +28,9 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import requests
 from django.conf import settings
 
 from nexusops.integrations.errors import (
@@ -43,6 +42,9 @@ from nexusops.integrations.errors import (
 )
 
 from .cards import card_key
+
+if TYPE_CHECKING:
+    import requests
 
 VENDOR = "teams"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -108,6 +110,8 @@ class TeamsClient:
             )
         self.config = config
         self.timeout = timeout
+        import requests
+
         self._http = requests.Session()
 
     @classmethod
@@ -275,6 +279,8 @@ class TeamsClient:
     def _send(
         self, method: str, url: str, audience: tuple[str, str], **kwargs: Any
     ) -> dict[str, Any]:
+        import requests
+
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self._token(*audience)}"}
             try:
@@ -310,6 +316,8 @@ class TeamsClient:
             "client_secret": self.config.app_password,
             "scope": scope,
         }
+        import requests
+
         try:
             response = self._http.post(url, data=form, timeout=self.timeout)
         except requests.RequestException as exc:
