@@ -23,6 +23,8 @@ def integrations_off() -> list[IntegrationOff]:
     """One entry per switched-off integration, in the order of its first sender's label."""
     groups: dict[object, list] = {}
     for spec in senders():
+        if spec.listed is not None and not spec.listed():
+            continue
         groups.setdefault(spec.enabled, []).append(spec)
     off = []
     for enabled, specs in groups.items():

@@ -42,3 +42,15 @@ def test_a_stakeholder_does_not_see_the_panel(client, settings):
     viewer = UserFactory(username="sam", role=roles.STAKEHOLDER)
     inc = incident()
     assert "Integrations off" not in _page(client, viewer, inc)
+
+
+def test_a_chat_nobody_chose_is_not_listed_as_off(settings, slack):
+    settings.NEXUSOPS_CHAT = "slack"
+    for name in ("TEAMS_TENANT_ID", "MATTERMOST_URL"):
+        setattr(settings, name, "")
+    reasons = " ".join(i.reason for i in integrations_off())
+    assert "Teams" not in reasons and "Mattermost" not in reasons
+    # Chosen but not configured: then it is off, and says why.
+    settings.NEXUSOPS_CHAT = "slack,teams,mattermost"
+    affected = {label for i in integrations_off() for label in i.affects}
+    assert {"Microsoft Teams bot answer", "Mattermost command answer"} <= affected
