@@ -169,31 +169,18 @@ class PagerDutyStandin(EventsMixin, SchedulesMixin, StandinApp):
         key = data.get("incident_key") or uuid.uuid4().hex
         if self._open_incident(key) is not None:
             return _rest_invalid(f"Open incident with key {key!r} already exists")
-        number = next(self._numbers)
-        incident_id = f"Q{number:06d}"
-        incident = {
-            "id": incident_id,
-            "type": "incident",
-            "incident_number": number,
-            "incident_key": key,
-            "title": data["title"],
-            "status": "triggered",
-            "urgency": data.get("urgency", "high"),
-            "created_at": now_iso(),
-            "last_status_change_at": now_iso(),
-            "last_status_change_by": request.header("From"),
-            "resolved_at": None,
-            "service": {"id": service["id"], "type": "service_reference"},
-            "assignments": [
+        incident = self._incident_new(
+            key,
+            data["title"],
+            data.get("urgency", "high"),
+            request.header("From"),
+            service={"id": service["id"], "type": "service_reference"},
+            assignments=[
                 {"assignee": {"id": a["id"], "type": "user_reference"}} for a in assignees
             ],
-            "body": data.get("body") or {},
-            "created_by": request.header("From"),
-            "self": f"{self.base_url}/incidents/{incident_id}",
-            "html_url": f"https://nexusops-standin.pagerduty.com/incidents/{incident_id}",
-            "alert_counts": {"all": 0},
-        }
-        self.incidents[incident_id] = incident
+            body=data.get("body") or {},
+            created_by=request.header("From"),
+        )
         return Response(201, {"incident": incident})
 
     @route("GET", r"/incidents/(?P<incident_id>[A-Z0-9]+)")

@@ -54,6 +54,33 @@ class EventsMixin:
                 return incident
         return None
 
+    def _incident_new(
+        self, key: str, title: str, urgency: str, by: str, **fields: Any
+    ) -> dict[str, Any]:
+        """A triggered incident, as both the Events API and the REST API open one."""
+        number = next(self._numbers)
+        incident_id = f"Q{number:06d}"
+        now = now_iso()
+        incident = {
+            "id": incident_id,
+            "type": "incident",
+            "incident_number": number,
+            "incident_key": key,
+            "title": title,
+            "status": "triggered",
+            "urgency": urgency,
+            "created_at": now,
+            "last_status_change_at": now,
+            "last_status_change_by": by,
+            "resolved_at": None,
+            **fields,
+            "self": f"{self.base_url}/incidents/{incident_id}",
+            "html_url": f"https://nexusops-standin.pagerduty.com/incidents/{incident_id}",
+            "alert_counts": {"all": 0},
+        }
+        self.incidents[incident_id] = incident
+        return incident
+
     # --- Events API v2 --------------------------------------------------------------------
     @route("POST", r"/v2/enqueue")
     def enqueue(self, request: Request) -> Response:
@@ -78,26 +105,13 @@ class EventsMixin:
                 return _invalid("'payload.severity' is invalid")
             incident = self._open_incident(dedup_key)
             if incident is None:
-                number = next(self._numbers)
-                incident_id = f"Q{number:06d}"
-                incident = {
-                    "id": incident_id,
-                    "type": "incident",
-                    "incident_number": number,
-                    "incident_key": dedup_key,
-                    "title": payload["summary"],
-                    "status": "triggered",
-                    "urgency": "high" if payload["severity"] in ("critical", "error") else "low",
-                    "created_at": now_iso(),
-                    "last_status_change_at": now_iso(),
-                    "last_status_change_by": "events_api",
-                    "resolved_at": None,
-                    "self": f"{self.base_url}/incidents/{incident_id}",
-                    "html_url": f"https://nexusops-standin.pagerduty.com/incidents/{incident_id}",
-                    "alert_counts": {"all": 0},
-                    "custom_details": payload.get("custom_details") or {},
-                }
-                self.incidents[incident_id] = incident
+                incident = self._incident_new(
+                    dedup_key,
+                    payload["summary"],
+                    "high" if payload["severity"] in ("critical", "error") else "low",
+                    "events_api",
+                    custom_details=payload.get("custom_details") or {},
+                )
             incident["alert_counts"]["all"] += 1
         else:
             incident = self._open_incident(dedup_key)
