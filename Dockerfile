@@ -23,11 +23,12 @@ COPY . .
 RUN SECRET_KEY=build-only-$(python -c "import secrets;print(secrets.token_urlsafe(60))") \
     ALLOWED_HOSTS=build DATABASE_URL=postgres://build@localhost/build \
     CELERY_BROKER_URL=redis://localhost:6379/0 python manage.py collectstatic --noinput
-# gunicorn and celery import the project from /app, and PYTHONDONTWRITEBYTECODE keeps them
+# The web server and celery import the project from /app, and PYTHONDONTWRITEBYTECODE keeps them
 # from caching bytecode: without this every process start compiles each module from source
 # again (0.2-0.3 s of CPU for django.setup() alone, paid by every restarted worker; issue 15).
 RUN python -m compileall -q -x '(^|/)(\.venv|var|tests|bench)/' .
 RUN useradd --system --uid 1001 nexusops
 USER nexusops
 EXPOSE 8000
-CMD ["gunicorn", "-c", "nexusops/gunicorn.conf.py", "nexusops.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# granian (nexusops/serve.py): metrics added up across its workers, its own lines in JSON.
+CMD ["python", "-m", "nexusops.serve", "--bind", "0.0.0.0:8000"]

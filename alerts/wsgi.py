@@ -2,7 +2,7 @@
 
 A webhook needs none of Django's request machinery: no ``HttpRequest``, no URL resolution, no
 middleware chain, no request signals. Building and tearing those down cost more CPU than
-authenticating, parsing and answering the alert (issue 15), so gunicorn's application answers
+authenticating, parsing and answering the alert (issue 15), so the served application answers
 the three webhook paths here and hands every other request to Django unchanged.
 
 The answer is the Django view's own (``intake.intake_answer``) with what the middleware the

@@ -3,7 +3,7 @@ recreate the bench database and Redis db, describe the machine, and read server 
 
 Not a benchmark itself (the leading underscore); ``alerts_bench.py`` and ``scaleout_bench.py``
 import it. Every child starts in its own session, so stopping one stops its whole group
-(gunicorn's master and workers, a Celery worker's pool) and nothing else.
+(the web server's main process and workers, a Celery worker's pool) and nothing else.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def _ticks(pid: int) -> int:
 
 
 def _group(pgid: int) -> list[int]:
-    """Every process of a process group (gunicorn's master and workers; a Celery worker)."""
+    """Every process of a process group (the web server's processes; a Celery worker)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():

@@ -1,4 +1,4 @@
-"""Alert ingest under load: gunicorn + PostgreSQL + Redis + a Celery worker on this machine,
+"""Alert ingest under load: the web server + PostgreSQL + Redis + a Celery worker on this machine,
 load from a second process (wrk for throughput and latency; a small asyncio client for the
 storm, which must send an exact number of alerts at a set pace).
 
@@ -12,13 +12,14 @@ Run by hand (not collected by pytest; needs ``wrk``: ``apt-get install -y wrk``)
 ``BENCH_DATABASE_URL`` and ``BENCH_REDIS_URL`` choose the database (dropped and recreated) and
 the Redis db (flushed); on a shared machine give each person their own.
 
-Server CPU is read from /proc (utime + stime) for gunicorn's processes, the worker's and the
+Server CPU is read from /proc (utime + stime) for the web server's processes (granian's, started
+by ``nexusops.serve`` as in production), the worker's and the
 PostgreSQL backends of the bench database, from the start of each wrk run until its alerts are
 processed, and divided by the alerts accepted: an alert's whole cost, its processing included.
 The goal's ratio is the bare request's CPU over that (issue 15).
 
 It recreates the database ``nexusops_alerts_bench`` and flushes Redis db 5, migrates, seeds
-the runbook 6.2 rules, 50 services and three integrations, starts gunicorn (bench settings:
+the runbook 6.2 rules, 50 services and three integrations, starts the web server (bench settings:
 the site plus a bare JSON endpoint, ``bench/alerts_bench_site.py``) and one worker, then:
 
 1. bare endpoint vs single-alert ingest at full speed (same server, same wrk settings);
@@ -46,6 +47,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import _procs  # noqa: E402 - after the repository is on the path
 from bench._procs import PY, ROOT, Cpu, answers, stop, wait_until  # noqa: E402
+from nexusops import serve  # noqa: E402
 
 VAR = ROOT / "var" / "alerts-bench"
 DB_URL = os.environ.get(
@@ -60,7 +62,7 @@ TOKENS = {
 }
 STORM_ALERTS, STORM_SECONDS, STORM_FINGERPRINTS = 20_000, 20.0, 50
 # The shape of the web server: --workers and --threads choose another (see main()).
-WORKERS, THREADS = 3, 4
+WORKERS, THREADS = serve.WORKERS, serve.THREADS
 ENV = {
     **os.environ,
     "DATABASE_URL": DB_URL,
@@ -154,7 +156,7 @@ def wrk(path: str, mode: str, *, duration: int, conns: int, delay_ms: int | None
 
 
 def warm_up(conns: int, limit: float = 120) -> None:
-    """Until every gunicorn worker answers (they boot slowly on a loaded machine)."""
+    """Until every web worker answers (they boot slowly on a loaded machine)."""
     t0 = time.time()
     while time.time() - t0 < limit:
         bare = wrk("/api/bench/bare/", "bare", duration=2, conns=conns)
@@ -325,28 +327,15 @@ def main() -> None:
         help="only the worker's throughput: a feed at 2,500 then 5,000 alerts/s for 60 s each",
     )
     parser.add_argument("--rates", default="2500,5000")
-    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn processes")
-    parser.add_argument("--threads", type=int, default=THREADS, help="gthread threads each")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="web server processes")
+    parser.add_argument("--threads", type=int, default=THREADS, help="WSGI threads each")
     parser.add_argument("--seconds", type=int, default=60)
     args = parser.parse_args()
-    gunicorn = ["--workers", str(args.workers), "--worker-class", "gthread"]
-    gunicorn += ["--threads", str(args.threads)]
+    shape = ["--workers", str(args.workers), "--threads", str(args.threads)]
     VAR.mkdir(parents=True, exist_ok=True)
     _procs.reset_database(DB_URL, REDIS_URL, ENV, SEED)
-    web = start(
-        [
-            PY,
-            "-m",
-            "gunicorn",
-            "nexusops.wsgi:application",
-            "--bind",
-            f"{HOST}:{PORT}",
-            *gunicorn,
-            "--access-logfile",
-            "/dev/null",
-        ],
-        "gunicorn.log",
-    )
+    # The production launcher (granian), as the image runs it.
+    web = start([PY, "-m", "nexusops.serve", "--bind", f"{HOST}:{PORT}", *shape], "web.log")
     worker = start(
         [
             PY,
@@ -368,13 +357,13 @@ def main() -> None:
     )
     results: dict = {
         "machine": _procs.machine(),
-        "gunicorn": " ".join(gunicorn),
+        "server": "python -m nexusops.serve " + " ".join(shape),
         "load_before": open("/proc/loadavg").read().split()[:3],
     }
     try:
-        wait_until(lambda: answers(BASE + "/healthz"), 180, "gunicorn", 0.2)
+        wait_until(lambda: answers(BASE + "/healthz"), 180, "the web server", 0.2)
         warm_up(args.conns)
-        cpu = Cpu(DB_URL, {"gunicorn": web, "worker": worker})
+        cpu = Cpu(DB_URL, {"web": web, "worker": worker})
         drain(cpu)
         if args.processing:
             for rate in (int(r) for r in args.rates.split(",")):

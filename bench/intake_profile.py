@@ -1,5 +1,5 @@
 """In process: CPU per request of the bare endpoint and of a single-alert webhook, through the
-WSGI application gunicorn serves (``nexusops.wsgi.application``), one request at a time or
+WSGI application the web server serves (``nexusops.wsgi.application``), one request at a time or
 from several threads at once (as gthread's), no HTTP server and no load generator.
 
 Quick (seconds) and without a worker: it tells where a request's CPU goes, not what an alert

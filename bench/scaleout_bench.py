@@ -6,7 +6,8 @@ Run by hand (not collected by pytest)::
 
 For each shape it recreates ``nexusops_bench_scaleout`` (PostgreSQL) and flushes Redis db 7,
 migrates, seeds the alert rules, 50 services and a generic alert source, then starts the webs
-(each one gunicorn process, ``--workers 1 --threads 8``: one small pod) and the workers (each
+(each one web process,
+``nexusops.serve --workers 1 --threads 8``: one small pod) and the workers (each
 ``celery worker --concurrency 1`` on all three queues: one small pod), all on this machine,
 with the Slack stand-in in its own process adding 50 ms to every call (as comms_bench does).
 
@@ -92,9 +93,8 @@ def start_webs(n: int) -> list[subprocess.Popen]:
     webs = [
         start(
             [
-                PY, "-m", "gunicorn", "nexusops.wsgi:application", f"--bind={HOST}:{port}",
-                "--workers=1", "--worker-class=gthread", "--threads=8",
-                "--access-logfile=/dev/null",
+                PY, "-m", "nexusops.serve", f"--bind={HOST}:{port}",
+                "--workers=1", "--threads=8",
             ],
             f"web-{port}.log",
         )

@@ -2,11 +2,11 @@
 
 NEXUSOPS_MODE=production on PostgreSQL (a database of its own, recreated) and Redis (a
 database of its own, flushed): ``check --deploy``, ``migrate``, ``seed_reference``,
-``collectstatic``, two people made with ``create_user``; then gunicorn with 2 workers
-(``nexusops/gunicorn.conf.py``, metrics in multiprocess mode), two Celery workers, one beat and
+``collectstatic``, two people made with ``create_user``; then the web server with 2 workers
+(``nexusops.serve``: granian, metrics in multiprocess mode), two Celery workers, one beat and
 the vendor stand-ins (``python -m nexusops.standins``, as ``make run`` starts them). It
 declares an incident through the API and waits for it at the Slack and PagerDuty stand-ins,
-checks ``/readyz``, ``/metrics`` (token, gauges, counters added up across both gunicorn
+checks ``/readyz``, ``/metrics`` (token, gauges, counters added up across both web
 workers) and the JSON logs (request id and incident number in web and worker lines), then
 stops everything with SIGTERM and requires every process to exit 0 with nothing left behind.
 
@@ -142,8 +142,8 @@ class Run:
 
     def http(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-    ) -> tuple[int, dict[str, str], bytes]:
-        """One request to gunicorn, no redirects followed (a redirect is an answer to check)."""
+    ) -> tuple[int, http.client.HTTPMessage, bytes]:
+        """One request to the web server, no redirect followed (a redirect is an answer)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
         sent = {"Host": "127.0.0.1", **(headers or {})}
         data = None
@@ -153,7 +153,8 @@ class Run:
         try:
             conn.request(method, path, body=data, headers=sent)
             response = conn.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
+            # Case-blind headers: granian sends their names in lower case.
+            return response.status, response.headers, response.read()
         finally:
             conn.close()
 
@@ -246,7 +247,7 @@ def production_env(folder: Path, database_url: str, broker: str, port: int, base
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": broker,
-            "CACHE_URL": broker,  # throttle counters shared by both gunicorn workers
+            "CACHE_URL": broker,  # throttle counters shared by both web workers
             "EMAIL_URL": "consolemail://",
             "SITE_URL": f"http://127.0.0.1:{port}",
             "METRICS_TOKEN": secrets.token_urlsafe(32),
@@ -371,22 +372,19 @@ def steps(run: Run, base: int) -> None:
     )
 
     multiproc = run.folder / "metrics"
-    run.say(f"gunicorn (2 workers) on :{run.port}, two Celery workers, one beat")
+    run.say(f"web server (granian, 2 workers) on :{run.port}, two Celery workers, one beat")
     run.start(
-        "gunicorn",
+        "web",
         [
             PY,
             "-m",
-            "gunicorn",
-            "-c",
-            "nexusops/gunicorn.conf.py",
+            "nexusops.serve",
             "--workers",
             "2",
             "--bind",
             f"127.0.0.1:{run.port}",
-            "--graceful-timeout",
+            "--kill-timeout",
             "10",
-            "nexusops.wsgi:application",
         ],  # fmt: skip
         {"PROMETHEUS_MULTIPROC_DIR": str(multiproc)},
     )
@@ -509,20 +507,20 @@ def steps(run: Run, base: int) -> None:
             raise Failed(f"/metrics has no {name}")
     writers = {p.name.rsplit("_", 1)[-1] for p in multiproc.glob("counter_*.db")}
     if len(writers) < 2:
-        raise Failed(f"only {len(writers)} gunicorn worker wrote metrics; expected both")
+        raise Failed(f"only {len(writers)} web worker wrote metrics; expected both")
     run.say(
         f"/metrics: 401 without the token; {probes} /healthz counted across {len(writers)} "
-        f"gunicorn workers; P1 open 1, dead messages 0, queues "
+        f"web workers; P1 open 1, dead messages 0, queues "
         + ", ".join(
             f"{q}={samples[('nexusops_celery_queue_length', (('queue', q),))]:.0f}"
             for q in ("default", "notifications", "remediation")
         )
     )
 
-    # Logs: JSON from gunicorn and Django; the worker's lines name the request and incident.
-    web, not_json = json_lines(run.folder / "gunicorn.log")
+    # Logs: JSON from granian and Django; the worker's lines name the request and incident.
+    web, not_json = json_lines(run.folder / "web.log")
     if not_json:
-        raise Failed(f"gunicorn.log has lines that are not JSON: {not_json[:3]}")
+        raise Failed(f"web.log has lines that are not JSON: {not_json[:3]}")
     declared = [
         line
         for line in web
@@ -541,7 +539,7 @@ def steps(run: Run, base: int) -> None:
     if not delivered:
         raise Failed(f"no worker log line about delivering {number} with the request id")
     run.say(
-        f"logs: {len(web)} JSON lines from gunicorn; {len(delivered)} worker lines deliver "
+        f"logs: {len(web)} JSON lines from the web server; {len(delivered)} worker lines deliver "
         f"{number} under request id {REQUEST_ID}"
     )
     run.say("stopping everything with SIGTERM")

@@ -1,8 +1,8 @@
 """The console's own Prometheus metrics that processes count as they go (prometheus-client).
 
-Counters and histograms only: under gunicorn each worker writes them to files in
+Counters and histograms only: under the web server each worker writes them to files in
 ``PROMETHEUS_MULTIPROC_DIR`` (set before this module is first imported, as
-``nexusops/gunicorn.conf.py`` does) and ``/metrics`` adds them up across workers. Without
+``nexusops/serve.py`` does) and ``/metrics`` adds them up across workers. Without
 that variable (runserver, tests) they live in this process's default registry. What the
 database knows (outbox, timers, incidents) is not counted here but read at scrape time by
 ``monitoring.gauges``.
@@ -53,7 +53,7 @@ def multiprocess() -> bool:
 
 
 def exposition() -> tuple[bytes, str]:
-    """This process's view of the counters (all workers' under gunicorn), as Prometheus text."""
+    """This process's view of the counters (every web worker's), as Prometheus text."""
     if multiprocess():
         from prometheus_client import multiprocess as mp
 

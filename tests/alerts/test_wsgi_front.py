@@ -1,6 +1,6 @@
 """The WSGI front (alerts/wsgi.py) answers the webhooks exactly as Django's handler would:
 same status, headers (in the same order) and body, for every refusal and for an accepted alert,
-and it records the same rows. Each case is sent to both through WSGI, as gunicorn calls them."""
+and it records the same rows. Each case is sent to both through WSGI, as a server calls them."""
 
 from __future__ import annotations
 
@@ -210,7 +210,7 @@ def test_an_unexpected_error_is_answered_as_django_answers_it(tokens, monkeypatc
     assert front[0].startswith("500")
 
 
-def test_the_front_is_what_gunicorn_serves():
+def test_the_front_is_what_the_web_server_serves():
     from nexusops import wsgi
 
     assert isinstance(wsgi.application, IntakeFront)

@@ -71,9 +71,10 @@ def test_web_has_two_replicas_and_probes_on_the_health_views(objects):
     assert hpa["spec"]["minReplicas"] >= 2
     (container,) = pod_spec(web)["containers"]
     command = container["command"]
-    assert command[0] == "gunicorn" and "nexusops.wsgi:application" in command
-    # The config file makes /metrics add up every worker's counters (multiprocess mode).
-    assert "--config=nexusops/gunicorn.conf.py" in command
+    # The launcher makes /metrics add up every worker's counters (multiprocess mode).
+    assert command[:3] == ["python", "-m", "nexusops.serve"]
+    kill = next(int(a.split("=", 1)[1]) for a in command if a.startswith("--kill-timeout="))
+    assert kill < pod_spec(web)["terminationGracePeriodSeconds"]
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert resolve("/readyz").url_name == "readyz"
