@@ -1,4 +1,4 @@
-# Production image: gunicorn for web, the same image runs the worker and beat.
+# Production image: granian for web, the same image runs the worker and beat.
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 NEXUSOPS_MODE=production
 RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client xmlsec1 \

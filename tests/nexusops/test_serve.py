@@ -71,7 +71,7 @@ def test_a_bad_flag_is_refused(argv, capsys):
     with pytest.raises(SystemExit) as exited:
         serve.arguments(argv)
     assert exited.value.code == 2
-    assert "--bind" in capsys.readouterr().err or "--threads" in " ".join(argv)
+    assert argv[0] in capsys.readouterr().err  # the flag is named
 
 
 def test_the_server_is_granian_serving_the_wsgi_application():
