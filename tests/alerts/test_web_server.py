@@ -123,11 +123,30 @@ def test_pages_metrics_and_a_clean_stop(served, tokens):
     status, headers, body = _get(port, "/accounts/login/")
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert b"<form" in body
+    # HEAD answers without a body: the next answer on the same connection is intact.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    conn.request("HEAD", "/accounts/login/", headers={"Host": "localhost"})
+    head = conn.getresponse()
+    assert head.status == 200 and int(head.headers["Content-Length"]) > 0
+    assert head.read() == b""
+    conn.request("GET", "/healthz", headers={"Host": "localhost"})
+    assert conn.getresponse().read() == b'{"status": "ok"}'
+    conn.close()
     for _ in range(20):
         assert _get(port, "/healthz")[0] == 200
     # The previous run's file went before the workers started; this run's are there.
     files = sorted(p.name for p in metrics.glob("*.db"))
     assert "counter_1.db" not in files and any(f.startswith("counter_") for f in files)
+    # /metrics from loopback (the connection's address is a plain IP, as the allow-list
+    # needs), every worker's counts added up: the old run's file counted nothing.
+    status, _, body = _get(port, "/metrics")
+    assert status == 200
+    served_probes = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in body.decode().splitlines()
+        if line.startswith("nexusops_http_requests_total{") and 'view="healthz"' in line
+    )
+    assert served_probes >= 22  # the fixture's wait, the keep-alive probe and these 20
 
     os.killpg(proc.pid, signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
