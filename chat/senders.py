@@ -46,11 +46,6 @@ def chat_providers() -> tuple[str, ...]:
     return chat_providers_configured(settings.NEXUSOPS_CHAT)
 
 
-def chosen(provider: str) -> Callable[[], bool]:
-    """Whether ``NEXUSOPS_CHAT`` names ``provider`` (read when asked: tests change it)."""
-    return lambda: provider in chat_providers()
-
-
 def _incident(message: OutboxMessage) -> Incident:
     return (
         Incident.objects.select_related("severity", "commander__profile")

@@ -32,7 +32,6 @@ from nexusops.integrations.errors import VendorRejected
 from nexusops.integrations.mattermost.client import MattermostClient
 from nexusops.integrations.mattermost.provider import MattermostProvider
 
-from ..senders import chosen
 from .actions import run_action
 from .tasks import _first_run
 
@@ -141,5 +140,5 @@ def register() -> None:
         off_reason=MattermostProvider.off_reason,
         label="Mattermost command answer",
         may_repeat=True,
-        listed=chosen("mattermost"),
+        chat="mattermost",
     )

@@ -8,7 +8,7 @@ from nexusops.integrations.slack.client import SlackClient
 from nexusops.integrations.teams.client import TeamsClient
 from nexusops.integrations.teams.provider import TeamsProvider
 
-from ..senders import chosen, slack_enabled
+from ..senders import slack_enabled
 
 SLACK_EPHEMERAL = "slack.ephemeral"
 TEAMS_REPLY = "teams.reply"
@@ -49,5 +49,5 @@ def register() -> None:
         off_reason=TeamsProvider.off_reason,
         label="Microsoft Teams bot answer",
         may_repeat=True,
-        listed=chosen("teams"),
+        chat="teams",
     )

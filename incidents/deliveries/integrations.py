@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from nexusops.engine.outbox import senders
+from nexusops.integrations.chat.registry import chat_providers_configured
 
 
 @dataclass(frozen=True)
@@ -22,8 +25,9 @@ class IntegrationOff:
 def integrations_off() -> list[IntegrationOff]:
     """One entry per switched-off integration, in the order of its first sender's label."""
     groups: dict[object, list] = {}
+    chosen = chat_providers_configured(settings.NEXUSOPS_CHAT)
     for spec in senders():
-        if spec.listed is not None and not spec.listed():
+        if spec.chat and spec.chat not in chosen:
             continue
         groups.setdefault(spec.enabled, []).append(spec)
     off = []

@@ -42,10 +42,10 @@ class Sender:
     # Neither an idempotency key the vendor honours nor a ``reconcile``: a worker that dies
     # between the call and recording it makes the next attempt send it again.
     may_repeat: bool = False
-    # Whether the command page lists this sender while it is off (None: always). A chat's
-    # senders are listed only when NEXUSOPS_CHAT chose that chat: one nobody chose is not
-    # "off", it is not used.
-    listed: Callable[[], bool] | None = None
+    # The chat this sender belongs to ("teams", "mattermost"), or "" for none. A chat's
+    # senders are listed as off only when NEXUSOPS_CHAT chose that chat: one nobody chose is
+    # not "off", it is not used.
+    chat: str = ""
 
 
 _senders: dict[str, Sender] = {}
@@ -73,7 +73,7 @@ def register_sender(
     after: After | None = None,
     blocks: bool = False,
     may_repeat: bool = False,
-    listed: Callable[[], bool] | None = None,
+    chat: str = "",
 ) -> None:
     """``off_reason`` says, for a timeline, why nothing is sent while ``enabled()`` is false.
 
@@ -93,7 +93,7 @@ def register_sender(
         after,
         blocks,
         may_repeat,
-        listed,
+        chat,
     )
 
 
