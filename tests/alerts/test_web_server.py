@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -18,21 +17,16 @@ import pytest
 from django.conf import settings
 
 from alerts.models import AlertEvent
+from tests.support.subproc import free_port
 from tests.support.worker import ROOT, wait_for, worker_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(tmp_path):
     """The launcher on a free port, 2 workers of 4 threads, on the test database."""
-    port, metrics = _free_port(), tmp_path / "metrics"
+    port, metrics = free_port(), tmp_path / "metrics"
     metrics.mkdir()
     (metrics / "counter_1.db").write_bytes(b"a previous run's counts")
     env = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,6 +22,7 @@ from nexusops.integrations.slack.messages import escape_mrkdwn, incident_channel
 from nexusops.standins import demo
 from nexusops.standins.slack import BOT_USER_ID
 from tests.support.standin_fixtures import SLACK_TOKEN
+from tests.support.subproc import free_port
 
 
 def _calls(slack, method: str) -> list[dict]:
@@ -419,10 +419,7 @@ def test_response_url_5xx_is_retryable_and_4xx_is_not(slack):
 
 
 def test_response_url_unreachable_is_retryable():
-    with socket.socket() as probe:  # a port nobody listens on once the probe is closed
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-
+    port = free_port()
     with pytest.raises(VendorUnavailable) as caught:
         response_url_post(f"http://127.0.0.1:{port}{RESPONSE_PATH}", {"text": "x"}, timeout=2)
     assert isinstance(caught.value, RetryableError)

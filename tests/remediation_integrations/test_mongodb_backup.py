@@ -12,7 +12,6 @@ import datetime as dt
 import gzip
 import io
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -30,20 +29,15 @@ from nexusops.integrations.mongodb_backup import (
     mongo_dump_to_s3,
     s3_to_mongo,
 )
+from tests.support.subproc import free_port
 
 SERVER = shutil.which("nx-27017", path=str(Path(sys.executable).parent)) or shutil.which("nx-27017")
 pytestmark = pytest.mark.skipif(SERVER is None, reason="nx-27017 (a dev dependency) is missing")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def mongo_url(tmp_path_factory) -> Iterator[str]:
-    port, folder = _free_port(), tmp_path_factory.mktemp("nx27017")
+    port, folder = free_port(), tmp_path_factory.mktemp("nx27017")
     proc = subprocess.Popen(
         [SERVER, "--data-dir", str(folder), "--host", "127.0.0.1", "-p", str(port),
          "--log-file", str(folder / "log"), "--pid-file", str(folder / "pid")],

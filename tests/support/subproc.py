@@ -1,14 +1,23 @@
-"""Run Django in a child process with a chosen environment (settings are read at import)."""
+"""Run Django in a child process with a chosen environment (settings are read at import), and
+find a port for a child server to listen on."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "VIRTUAL_ENV", "PYTHONPATH")
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (once the probe is closed) for a child to bind."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def run_django(

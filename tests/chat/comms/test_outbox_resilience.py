@@ -14,14 +14,8 @@ from nexusops.integrations.slack.client import SlackClient
 from tests.conftest import _await_ready
 from tests.factories import incident, severities
 from tests.support.outbox import redeliver_after_the_lease
-from tests.support.subproc import run_django
+from tests.support.subproc import free_port, run_django
 from tests.support.worker import WorkerProcess, wait_for, worker_database_url
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _posts(slack) -> list[dict]:
@@ -76,7 +70,7 @@ def test_broker_stopped_while_200_incidents_change_then_restarted_delivers_each_
     if not shutil.which("redis-server"):
         pytest.skip("needs the redis-server binary to run a broker of its own")
     severities()
-    port = _free_port()
+    port = free_port()
     broker = f"redis://127.0.0.1:{port}/0"
     channel = SlackClient.default().channel_create("incident-bulk").id
     incidents = _quiet_incidents(settings, 200)

@@ -18,15 +18,10 @@ from nexusops.celery import app as celery_app
 from nexusops.engine.models import OutboxMessage
 from nexusops.engine.outbox import outbox_relay
 from nexusops.standins import teams as standin
+from tests.support.subproc import free_port
 from tests.support.worker import WorkerProcess, wait_for
 
 from .test_inbound import URL, _replies
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _answers(port: int) -> bool:
@@ -66,7 +61,7 @@ def test_broker_down_at_the_press_the_answer_arrives_once_it_is_back(
         pytest.skip("needs the redis-server binary to run a broker of its own")
     settings.OUTBOX_RELAY_GRACE_SECONDS = 0
     found, _, card = channel_with_card
-    port = _free_port()
+    port = free_port()
     broker = f"redis://127.0.0.1:{port}/0"
     teams.command("bot", {"endpoint": f"{live_server.url}{URL}"})
     with broker_of_our_own(broker):
