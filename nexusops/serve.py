@@ -17,6 +17,11 @@ What this adds to granian's own command line:
   production. No access log: the console logs one line per request itself.
 * Defaults from the environment: ``WEB_WORKERS`` and ``WEB_THREADS`` (2 and 8), and
   ``WEB_KILL_TIMEOUT`` (30 s for a worker's requests to finish on SIGTERM).
+* A limit on each SQL statement of a request (``--statement-timeout``, ``WEB_STATEMENT_TIMEOUT``,
+  30 s; 0 for none), passed to the workers' settings as ``DATABASE_STATEMENT_TIMEOUT``.
+  granian has no per-request timeout, so without it a request stuck behind a lock would
+  hold one of its process's threads until the lock goes; with it, the statement is
+  cancelled and the request answers 503 (the API and the webhooks with ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any
 
 TARGET = "nexusops.wsgi:application"
 WORKERS, THREADS, KILL_TIMEOUT = 2, 8, 30
+STATEMENT_TIMEOUT = 30
 
 
 def metrics_folder() -> Path:
@@ -65,7 +71,7 @@ def log_config() -> dict[str, Any] | None:
     }
 
 
-def _positive(name: str, default: int) -> int:
+def _positive(name: str, default: int, least: int = 1) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -73,8 +79,8 @@ def _positive(name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise SystemExit(f"{name}={raw!r} is not a whole number") from None
-    if value < 1:
-        raise SystemExit(f"{name}={raw!r} must be at least 1")
+    if value < least:
+        raise SystemExit(f"{name}={raw!r} must be at least {least}")
     return value
 
 
@@ -96,10 +102,18 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         default=_positive("WEB_KILL_TIMEOUT", KILL_TIMEOUT),
         help="seconds a stopping worker has to finish its requests",
     )
+    parser.add_argument(
+        "--statement-timeout",
+        type=int,
+        default=_positive("WEB_STATEMENT_TIMEOUT", STATEMENT_TIMEOUT, least=0),
+        help="seconds a request's SQL statement may run or wait for a lock (0: no limit)",
+    )
     args = parser.parse_args(argv)
     for name in ("workers", "threads", "kill_timeout"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.statement_timeout < 0:
+        parser.error("--statement-timeout must be at least 0")
     return args
 
 
@@ -127,6 +141,8 @@ def server(args: argparse.Namespace):  # noqa: ANN201 - granian is imported here
 def main(argv: list[str] | None = None) -> None:
     args = arguments(argv)
     metrics_folder()
+    # Read by the workers' settings (nexusops/settings.py), which granian's workers load.
+    os.environ["DATABASE_STATEMENT_TIMEOUT"] = str(args.statement_timeout)
     server(args).serve()
 
 

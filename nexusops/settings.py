@@ -159,9 +159,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    # Checked at the first query of each request; the alert webhooks make none on the request
-    # thread (their rows go through one writer thread per process, alerts/services/ingest.py).
+    # Checked at the first query of each request; the alert webhooks skip Django's request
+    # machinery (alerts/wsgi.py), so their group commit (alerts/services/group_commit.py)
+    # pays no health check.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The longest a statement may run or wait for a lock, in seconds (0: no limit). The web
+    # server sets it for its own processes (python -m nexusops.serve --statement-timeout,
+    # WEB_STATEMENT_TIMEOUT, 30 s), so a request stuck behind a lock gives its thread back
+    # with a 503 instead of holding it; workers, beat and migrate keep no limit.
+    _raw_timeout = env.str("DATABASE_STATEMENT_TIMEOUT", default="0").strip() or "0"
+    if not _raw_timeout.isdigit():
+        _config_error("DATABASE_STATEMENT_TIMEOUT", f"must be whole seconds, not {_raw_timeout!r}")
+    if int(_raw_timeout):
+        _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+        _db_options["options"] = (
+            f"{_db_options.get('options', '')} -c statement_timeout={int(_raw_timeout) * 1000}"
+        ).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- auth ---------------------------------------------------------------------------------

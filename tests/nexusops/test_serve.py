@@ -37,15 +37,19 @@ def test_production_mode_logs_the_servers_lines_as_json(monkeypatch):
 
 
 def test_defaults_come_from_the_environment_and_flags_win(monkeypatch):
-    for name in ("WEB_WORKERS", "WEB_THREADS", "WEB_KILL_TIMEOUT"):
+    for name in ("WEB_WORKERS", "WEB_THREADS", "WEB_KILL_TIMEOUT", "WEB_STATEMENT_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
     args = serve.arguments([])
-    assert (args.bind, args.workers, args.threads, args.kill_timeout) == (
+    assert (args.bind, args.workers, args.threads, args.kill_timeout, args.statement_timeout) == (
         ("0.0.0.0", 8000),  # noqa: S104
         serve.WORKERS,
         serve.THREADS,
         serve.KILL_TIMEOUT,
+        serve.STATEMENT_TIMEOUT,
     )
+    monkeypatch.setenv("WEB_STATEMENT_TIMEOUT", "0")  # no limit
+    assert serve.arguments([]).statement_timeout == 0
+    assert serve.arguments(["--statement-timeout", "5"]).statement_timeout == 5
     # Threaded, so the alert webhooks' group commit has requests to write together.
     assert serve.THREADS >= 2
     monkeypatch.setenv("WEB_WORKERS", "3")
@@ -63,9 +67,22 @@ def test_a_bad_shape_in_the_environment_is_refused_by_name(monkeypatch, value):
         serve.arguments([])
 
 
+@pytest.mark.parametrize("value", ["-1", "30s"])
+def test_a_bad_statement_limit_in_the_environment_is_refused_by_name(monkeypatch, value):
+    monkeypatch.setenv("WEB_STATEMENT_TIMEOUT", value)
+    with pytest.raises(SystemExit, match="WEB_STATEMENT_TIMEOUT"):
+        serve.arguments([])
+
+
 @pytest.mark.parametrize(
     "argv",
-    [["--bind", "8000"], ["--bind", "host:http"], ["--bind", "h:70000"], ["--threads", "0"]],
+    [
+        ["--bind", "8000"],
+        ["--bind", "host:http"],
+        ["--bind", "h:70000"],
+        ["--threads", "0"],
+        ["--statement-timeout", "-1"],
+    ],
 )
 def test_a_bad_flag_is_refused(argv, capsys):
     with pytest.raises(SystemExit) as exited:

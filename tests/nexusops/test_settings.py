@@ -49,6 +49,22 @@ def test_production_mode_loads_from_the_environment():
     ]
 
 
+def test_a_statement_limit_reaches_postgresql_beside_the_urls_own_options():
+    """The web server's limit (python -m nexusops.serve sets DATABASE_STATEMENT_TIMEOUT);
+    without it, no limit, as for workers, beat and migrate."""
+    show = "from django.conf import settings as s\nprint(s.DATABASES['default']['OPTIONS'])"
+    url = PRODUCTION["DATABASE_URL"] + "?options=-c%20search_path%3Dnexus"
+    limited = run_django(
+        show, {**PRODUCTION, "DATABASE_URL": url, "DATABASE_STATEMENT_TIMEOUT": "7"}
+    )
+    assert limited.returncode == 0, limited.stderr
+    assert "'options': '-c search_path=nexus -c statement_timeout=7000'" in limited.stdout
+    for value in ("0", ""):
+        free = run_django(show, {**PRODUCTION, "DATABASE_STATEMENT_TIMEOUT": value})
+        assert free.returncode == 0, free.stderr
+        assert "statement_timeout" not in free.stdout
+
+
 @pytest.mark.parametrize(
     "variable", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL"]
 )
@@ -68,6 +84,8 @@ def test_a_missing_production_variable_stops_start_up_naming_it(variable):
         ("DATABASE_URL", "sqlite:////tmp/x.db", "must be a postgres:// URL"),
         ("CELERY_BROKER_URL", "filesystem://", "must be a redis://"),
         ("NEXUSOPS_MODE", "staging", "must be 'embedded' or 'production'"),
+        ("DATABASE_STATEMENT_TIMEOUT", "30s", "must be whole seconds"),
+        ("DATABASE_STATEMENT_TIMEOUT", "-1", "must be whole seconds"),
     ],
 )
 def test_malformed_settings_stop_start_up_with_one_line(variable, value, says):
