@@ -1,10 +1,12 @@
 import sys
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.views import defaults
 
-from .api import error_json, is_api, unexpected_error_json
+from .api import RETRY_AFTER_SECONDS, error_json, is_api, unexpected_error_json
 
 
 def home(request):
@@ -47,7 +49,14 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its ``except`` block, so the exception is still current.
+    exc = sys.exception()
     if is_api(request):
-        # Django calls this inside its ``except`` block, so the exception is still current.
-        return unexpected_error_json(sys.exception())
+        return unexpected_error_json(exc)
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is down, or a statement passed its limit behind a lock (the web
+        # server's --statement-timeout): nothing was changed, and a retry may work. Rendered
+        # without the request's context, whose processors would ask the database again.
+        body = loader.get_template("503.html").render({"retry_after": RETRY_AFTER_SECONDS})
+        return HttpResponse(body, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return defaults.server_error(request)

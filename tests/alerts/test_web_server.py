@@ -13,10 +13,15 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test import Client
 
 from alerts.models import AlertEvent
+from nexusops.common import roles
+from tests.factories import UserFactory
 from tests.support.subproc import free_port
 from tests.support.worker import ROOT, wait_for, worker_database_url
 
@@ -25,7 +30,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def served(tmp_path):
-    """The launcher on a free port, 2 workers of 4 threads, on the test database."""
+    """The launcher on a free port, 2 workers of 4 threads, a 2 s statement limit, on the test
+    database."""
     port, metrics = free_port(), tmp_path / "metrics"
     metrics.mkdir()
     (metrics / "counter_1.db").write_bytes(b"a previous run's counts")
@@ -35,6 +41,7 @@ def served(tmp_path):
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_BROKER_FOLDER": str(settings.CELERY_BROKER_FOLDER),
         "NEXUSOPS_VAR_DIR": str(settings.VAR_DIR),
+        "DEBUG": "false",  # Django's error handlers, not its debug pages
         "PROMETHEUS_MULTIPROC_DIR": str(metrics),
         "DJANGO_SETTINGS_MODULE": "nexusops.settings",
     }
@@ -43,7 +50,8 @@ def served(tmp_path):
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "nexusops.serve", "--bind", f"127.0.0.1:{port}"]
-            + ["--workers", "2", "--threads", "4", "--kill-timeout", "10"],
+            + ["--workers", "2", "--threads", "4", "--kill-timeout", "10"]
+            + ["--statement-timeout", "2"],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -146,3 +154,43 @@ def test_pages_metrics_and_a_clean_stop(served, tokens):
     assert proc.wait(timeout=30) == 0
     text = Path(log).read_text()
     assert "Traceback" not in text
+
+
+def test_a_request_stuck_behind_a_lock_gives_its_thread_back(served, tokens):
+    """granian has no per-request timeout: the statement limit the launcher passes to its
+    workers cancels a write stuck behind a lock, so the request answers 503 with Retry-After
+    (the sender retries) and its thread serves the next request once the lock is gone."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the statement limit is PostgreSQL's statement_timeout")
+    port = served[0]
+    with psycopg.connect(worker_database_url()) as locker:
+        locker.execute("LOCK TABLE alerts_alertevent IN ACCESS EXCLUSIVE MODE")
+        # Without the limit the write waits for the lock: the client gives up after 20 s
+        # and _request answers 0.
+        status, headers, body = _alert(port, tokens["generic"], 1)
+        assert status == 503, body
+        assert headers["Retry-After"]
+    # The lock gone (the locker's transaction ended), every thread answers and writes again.
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda n: _alert(port, tokens["generic"], n), range(2, 18)))
+    assert [status for status, _, _ in answers] == [202] * 16
+    assert AlertEvent.objects.count() == 16  # the refused alert was not written
+
+
+def test_a_page_stuck_behind_a_lock_answers_a_503_page_and_then_works(served):
+    """What a person sees when the database does not answer in time: a 503 page that says
+    nothing was changed and when to retry, not Django's bare "Server Error (500)"."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the statement limit is PostgreSQL's statement_timeout")
+    port = served[0]
+    browser = Client()
+    browser.force_login(UserFactory(username="iris", role=roles.INCIDENT_COMMANDER))
+    cookie = f"sessionid={browser.cookies['sessionid'].value}"
+    with psycopg.connect(worker_database_url()) as locker:
+        locker.execute("LOCK TABLE incidents_incident IN ACCESS EXCLUSIVE MODE")
+        status, headers, body = _request(port, "GET", "/incidents/", Cookie=cookie)
+        assert status == 503, body[:300]
+        assert headers["Retry-After"] == "5"
+        assert b"did not answer in time" in body and b"Nothing was changed" in body
+    status, _, body = _request(port, "GET", "/incidents/", Cookie=cookie)
+    assert status == 200 and b"iris" in body
