@@ -243,9 +243,9 @@ class GroupCommit:
         reused = db.connection is not None
         try:
             self._write(rows, db)
-        except (OperationalError, InterfaceError):
+        except (OperationalError, InterfaceError) as exc:
             db.close()
-            if not reused:
+            if not reused or _cancelled(exc):
                 raise
             # The connection went stale while idle (a database restart): once more, fresh.
             # Safe even if the first attempt committed: the rows come back as replays.
@@ -269,6 +269,12 @@ class GroupCommit:
                 self._db.close()
             finally:
                 self._release()
+
+
+def _cancelled(exc: BaseException) -> bool:
+    """The server cancelled the statement (SQLSTATE 57014: the web server's statement limit,
+    a lock it waited behind): the connection is fine, and writing again would wait again."""
+    return getattr(exc.__cause__, "sqlstate", None) == "57014"
 
 
 def _timeout() -> OperationalError:

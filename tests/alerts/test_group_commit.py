@@ -13,12 +13,14 @@ import threading
 import time
 from contextlib import contextmanager
 
+import django.db
 import psycopg
 import pytest
 from django.db import connection, connections
 from django.test import Client
 
 from alerts.models import AlertEvent, AlertSource
+from alerts.services.group_commit import GroupCommit
 from alerts.services.ingest import writer
 
 from .conftest import T0, post
@@ -186,3 +188,29 @@ def test_a_request_the_database_refuses_fails_alone_and_its_batch_mates_commit(t
     assert sorted(answers["alertmanager"]) == [202] * 4
     assert AlertEvent.objects.count() == 4
     assert not AlertEvent.objects.filter(source_id=doomed.pk).exists()
+
+
+@postgres_only
+def test_a_statement_the_server_cancelled_is_not_written_again():
+    """A stale connection is retried once on a fresh one; a statement cancelled by its limit
+    (the web server's --statement-timeout behind a lock) is not: it would only wait again."""
+    tries = []
+
+    def write(requests, db):
+        tries.append(requests)
+        with db.cursor() as cursor:
+            if requests == [["fine"]]:
+                cursor.execute("SELECT 1")
+                return
+            cursor.execute("SET statement_timeout = 50")
+            cursor.execute("SELECT pg_sleep(1)")
+
+    committer = GroupCommit(write)
+    try:
+        committer.submit(["fine"])  # connects; the connection is now a reused one
+        with pytest.raises(django.db.OperationalError) as cancelled:
+            committer.submit(["stuck"])
+    finally:
+        committer.stop()
+    assert "statement timeout" in str(cancelled.value)
+    assert tries == [[["fine"]], [["stuck"]]]  # written once, not again on a fresh connection
