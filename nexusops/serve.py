@@ -71,7 +71,7 @@ def log_config() -> dict[str, Any] | None:
     }
 
 
-def _positive(name: str, default: int, least: int = 1) -> int:
+def _env_whole(name: str, default: int, least: int = 1) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -94,18 +94,18 @@ def _bind(value: str) -> tuple[str, int]:
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m nexusops.serve", description=__doc__)
     parser.add_argument("--bind", type=_bind, default=("0.0.0.0", 8000), help="HOST:PORT")  # noqa: S104
-    parser.add_argument("--workers", type=int, default=_positive("WEB_WORKERS", WORKERS))
-    parser.add_argument("--threads", type=int, default=_positive("WEB_THREADS", THREADS))
+    parser.add_argument("--workers", type=int, default=_env_whole("WEB_WORKERS", WORKERS))
+    parser.add_argument("--threads", type=int, default=_env_whole("WEB_THREADS", THREADS))
     parser.add_argument(
         "--kill-timeout",
         type=int,
-        default=_positive("WEB_KILL_TIMEOUT", KILL_TIMEOUT),
+        default=_env_whole("WEB_KILL_TIMEOUT", KILL_TIMEOUT),
         help="seconds a stopping worker has to finish its requests",
     )
     parser.add_argument(
         "--statement-timeout",
         type=int,
-        default=_positive("WEB_STATEMENT_TIMEOUT", STATEMENT_TIMEOUT, least=0),
+        default=_env_whole("WEB_STATEMENT_TIMEOUT", STATEMENT_TIMEOUT, least=0),
         help="seconds a request's SQL statement may run or wait for a lock (0: no limit)",
     )
     args = parser.parse_args(argv)
