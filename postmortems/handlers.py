@@ -1,6 +1,7 @@
 """What post-mortems do on incident events and due timers (see nexusops/engine/events.py)."""
 
 from incidents.events import IncidentCloseRequested, IncidentTransitioned
+from oncall.events import HandoffSections
 
 from . import hooks
 from .services.action_items import ITEM_OVERDUE, ITEM_REMINDER
@@ -11,6 +12,8 @@ HANDLERS = {
     IncidentTransitioned: [hooks.open_on_resolve],
     # A P0/P1 does not close until its post-mortem meeting is booked.
     IncidentCloseRequested: [hooks.refuse_close_without_meeting],
+    # The Friday on-call handoff note lists the open action items.
+    HandoffSections: [hooks.handoff_action_items],
 }
 
 TIMERS = {

@@ -1,5 +1,6 @@
 """How post-mortems plug into the incidents app: open the post-mortem when an incident
-resolves, refuse a close without its meeting, the timers and the email sender. The table of
+resolves, refuse a close without its meeting, the timers and the email sender; and into
+on-call's Friday handoff note, with the open action items. The table of
 which runs when is ``postmortems/handlers.py``; ``register()`` adds the sender at start-up.
 """
 
@@ -16,9 +17,11 @@ from incidents.services.timeline import timeline_append
 from nexusops.common.errors import Conflict
 from nexusops.engine.models import OutboxMessage, Timer
 from nexusops.engine.outbox import outbox_enqueue, register_sender
+from oncall.events import HandoffSections
 
 from . import messages
 from .models import ActionItem, PostMortem
+from .selectors import action_item_list
 from .services.action_items import action_item_notify
 from .services.common import EMAIL, policy
 from .services.document import postmortem_create
@@ -129,6 +132,16 @@ def item_reminder_due(timer: Timer, incident: Incident | None, now: dt.datetime)
 
 def item_overdue(timer: Timer, incident: Incident | None, now: dt.datetime) -> None:
     _item_due(timer, "overdue")
+
+
+def handoff_action_items(question: HandoffSections) -> list[str] | None:
+    """The handoff note's section of open post-mortem action items (``None`` when none)."""
+    items = action_item_list(state="open")
+    count = items.count()
+    if not count:
+        return None
+    shown = list(items[: messages.HANDOFF_ITEMS])
+    return messages.handoff_section(shown, count, question.end.astimezone(dt.UTC).date())
 
 
 def send_email(message: OutboxMessage) -> dict:

@@ -83,3 +83,23 @@ def action_item(item, *, stage: str) -> dict:  # noqa: ANN001
         lines.append(f"Tracker: {item.tracker_url}")
     lines.append(f"All your items: {settings.SITE_URL.rstrip('/')}{reverse('actionitem-list')}")
     return {"subject": f"[{SITE_NAME}] {head}: {item.description[:60]}", "body": "\n".join(lines)}
+
+
+# The handoff note lists this many open action items (soonest due first), then a count.
+HANDOFF_ITEMS = 20
+
+
+def handoff_section(items: list, count: int, handoff_day: dt.date) -> list[str]:
+    """The Friday handoff note's lines for the open action items: soonest due first, the
+    overdue marked as of the handoff, and where the rest are."""
+    lines = [f"Open post-mortem action items ({count}):"]
+    for item in items:
+        what = item.description.strip().splitlines()[0][:120]
+        late = " — OVERDUE" if item.due_date < handoff_day else ""
+        lines.append(
+            f"• {item.postmortem.incident.number}: {what} — {actor_name(item.owner)},"
+            f" due {item.due_date:%Y-%m-%d}{late}"
+        )
+    more = f"{count - len(items)} more: " if count > len(items) else "All: "
+    lines.append(f"{more}{settings.SITE_URL.rstrip('/')}{reverse('actionitem-list')}")
+    return lines
