@@ -22,6 +22,10 @@ def _url(postmortem) -> str:  # noqa: ANN001
     return f"{settings.SITE_URL.rstrip('/')}{path}"
 
 
+def _items_url() -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{reverse('actionitem-list')}"
+
+
 def invitation(postmortem, *, rescheduled: bool = False) -> dict:  # noqa: ANN001
     incident = postmortem.incident
     verb = "moved to" if rescheduled else "on"
@@ -81,7 +85,7 @@ def action_item(item, *, stage: str) -> dict:  # noqa: ANN001
     ]
     if item.tracker_url:
         lines.append(f"Tracker: {item.tracker_url}")
-    lines.append(f"All your items: {settings.SITE_URL.rstrip('/')}{reverse('actionitem-list')}")
+    lines.append(f"All your items: {_items_url()}")
     return {"subject": f"[{SITE_NAME}] {head}: {item.description[:60]}", "body": "\n".join(lines)}
 
 
@@ -101,5 +105,5 @@ def handoff_section(items: list, count: int, handoff_day: dt.date) -> list[str]:
             f" due {item.due_date:%Y-%m-%d}{late}"
         )
     more = f"{count - len(items)} more: " if count > len(items) else "All: "
-    lines.append(f"{more}{settings.SITE_URL.rstrip('/')}{reverse('actionitem-list')}")
+    lines.append(f"{more}{_items_url()}")
     return lines

@@ -36,6 +36,8 @@ from collections.abc import Callable, Sequence
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from nexusops.common.errors import has_sqlstate
+
 logger = logging.getLogger(__name__)
 
 # A request gives up waiting after this long (a write is stuck on a lock or a dead server); it
@@ -54,6 +56,9 @@ GATHER_SECONDS = 0.002
 # At most this many rows in one INSERT (7 parameters each on SQLite: under its 32,766); a
 # request carries at most 1,000 (``parsing.MAX_ALERTS``).
 MAX_BATCH_ROWS = 4000
+# SQLSTATE query_canceled: the web server's statement limit, a lock it waited behind. The
+# connection is fine, and writing again would only wait out the limit again.
+QUERY_CANCELED = ("57014",)
 
 # Writes the rows of one or more requests in one INSERT on the connection it is given.
 Write = Callable[[Sequence[list], BaseDatabaseWrapper], None]
@@ -245,7 +250,7 @@ class GroupCommit:
             self._write(rows, db)
         except (OperationalError, InterfaceError) as exc:
             db.close()
-            if not reused or _cancelled(exc):
+            if not reused or has_sqlstate(exc, QUERY_CANCELED):
                 raise
             # The connection went stale while idle (a database restart): once more, fresh.
             # Safe even if the first attempt committed: the rows come back as replays.
@@ -269,12 +274,6 @@ class GroupCommit:
                 self._db.close()
             finally:
                 self._release()
-
-
-def _cancelled(exc: BaseException) -> bool:
-    """The server cancelled the statement (SQLSTATE 57014: the web server's statement limit,
-    a lock it waited behind): the connection is fine, and writing again would wait again."""
-    return getattr(exc.__cause__, "sqlstate", None) == "57014"
 
 
 def _timeout() -> OperationalError:

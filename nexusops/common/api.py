@@ -202,10 +202,17 @@ def error_json(code: str, message: str, http_status: int, headers=None) -> JsonR
     return JsonResponse(body, status=http_status, headers=headers)
 
 
+def database_unavailable(exc: BaseException | None) -> bool:
+    """The database could not be reached, or did not answer in time (a statement limit): the
+    request changed nothing and a retry may work, so it answers 503 with Retry-After, whether
+    an API client or a page asked (``nexusops.common.views.server_error``)."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
 def unexpected_error_json(exc: BaseException | None) -> JsonResponse:
     """What an API client gets for an exception no view handled: 503 with Retry-After when
     the database cannot be reached (a retry will work), else a JSON 500."""
-    if isinstance(exc, OperationalError | InterfaceError):
+    if database_unavailable(exc):
         logger.error("API: database unavailable: %s: %s", type(exc).__name__, exc)
         return error_json(
             "unavailable",

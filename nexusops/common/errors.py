@@ -1,3 +1,6 @@
+from collections.abc import Collection
+
+
 class ApplicationError(Exception):
     """A rule of the domain said no. Carries a user-facing message and optional details.
 
@@ -52,3 +55,14 @@ class RetryableError(Exception):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def has_sqlstate(exc: BaseException, codes: Collection[str]) -> bool:
+    """Whether the database error ``exc``, or one it was raised from or during, carries one of
+    PostgreSQL's SQLSTATE ``codes`` (psycopg's ``sqlstate``; ``pgcode`` on older drivers)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if (getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)) in codes:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

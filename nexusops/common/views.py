@@ -1,12 +1,17 @@
 import sys
 
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.views import defaults
 
-from .api import RETRY_AFTER_SECONDS, error_json, is_api, unexpected_error_json
+from .api import (
+    RETRY_AFTER_SECONDS,
+    database_unavailable,
+    error_json,
+    is_api,
+    unexpected_error_json,
+)
 
 
 def home(request):
@@ -53,7 +58,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     exc = sys.exception()
     if is_api(request):
         return unexpected_error_json(exc)
-    if isinstance(exc, OperationalError | InterfaceError):
+    if database_unavailable(exc):
         # The database is down, or a statement passed its limit behind a lock (the web
         # server's --statement-timeout): nothing was changed, and a retry may work. Rendered
         # without the request's context, whose processors would ask the database again.

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import connection, models
 from django.db.models import Q
 
+from nexusops.common.errors import has_sqlstate
+
 from .models import Timer
 
 logger = logging.getLogger("nexusops.engine.timers")
@@ -91,13 +93,7 @@ def bound_lock_waits() -> None:
 
 
 def contention(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        code = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
-        if code in CONTENTION:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return has_sqlstate(exc, CONTENTION)
 
 
 def log_unknown_kinds(now: dt.datetime, kinds: set[str]) -> None:

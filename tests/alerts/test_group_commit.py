@@ -22,6 +22,7 @@ from django.test import Client
 from alerts.models import AlertEvent, AlertSource
 from alerts.services.group_commit import GroupCommit
 from alerts.services.ingest import writer
+from tests.support.worker import table_locked
 
 from .conftest import T0, post
 from .payloads import alertmanager, am_alert
@@ -69,8 +70,7 @@ def _dsn(dbname: str | None = None) -> str:
 @contextmanager
 def _events_locked():
     """Another session holds the events table: the writer's INSERT waits until it is let go."""
-    with psycopg.connect(_dsn()) as blocker:
-        blocker.execute(f"LOCK TABLE {AlertEvent._meta.db_table} IN EXCLUSIVE MODE")
+    with table_locked(AlertEvent._meta.db_table, "EXCLUSIVE") as blocker:
         yield blocker
 
 

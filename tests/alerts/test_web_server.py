@@ -13,7 +13,6 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -23,7 +22,7 @@ from alerts.models import AlertEvent
 from nexusops.common import roles
 from tests.factories import UserFactory
 from tests.support.subproc import free_port
-from tests.support.worker import ROOT, wait_for, worker_database_url
+from tests.support.worker import ROOT, table_locked, wait_for, worker_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -163,8 +162,7 @@ def test_a_request_stuck_behind_a_lock_gives_its_thread_back(served, tokens):
     if connection.vendor != "postgresql":
         pytest.skip("the statement limit is PostgreSQL's statement_timeout")
     port = served[0]
-    with psycopg.connect(worker_database_url()) as locker:
-        locker.execute("LOCK TABLE alerts_alertevent IN ACCESS EXCLUSIVE MODE")
+    with table_locked("alerts_alertevent"):
         # Without the limit the write waits for the lock: the client gives up after 20 s
         # and _request answers 0.
         status, headers, body = _alert(port, tokens["generic"], 1)
@@ -186,8 +184,7 @@ def test_a_page_stuck_behind_a_lock_answers_a_503_page_and_then_works(served):
     browser = Client()
     browser.force_login(UserFactory(username="iris", role=roles.INCIDENT_COMMANDER))
     cookie = f"sessionid={browser.cookies['sessionid'].value}"
-    with psycopg.connect(worker_database_url()) as locker:
-        locker.execute("LOCK TABLE incidents_incident IN ACCESS EXCLUSIVE MODE")
+    with table_locked("incidents_incident"):
         status, headers, body = _request(port, "GET", "/incidents/", Cookie=cookie)
         assert status == 503, body[:300]
         assert headers["Retry-After"] == "5"

@@ -7,7 +7,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -29,6 +30,19 @@ def worker_database_url() -> str:
 
 # The old name, still imported by some conftests; never collected as a test.
 worker_database_url.__test__ = False  # type: ignore[attr-defined]
+
+
+@contextmanager
+def table_locked(table: str, mode: str = "ACCESS EXCLUSIVE") -> Iterator[object]:
+    """Another session holds ``table`` in ``mode`` on the test database (PostgreSQL) until the
+    block ends; yields that session's connection."""
+    import psycopg
+
+    with psycopg.connect(worker_database_url()) as holder:
+        holder.execute(f"LOCK TABLE {table} IN {mode} MODE")
+        yield holder
+
+
 test_database_url = worker_database_url
 
 
